@@ -1,0 +1,48 @@
+"""livegrad's engine: network specs to PyTorch models to training with a typed event stream.
+
+This module is the engine's public API: the server and scripts import these names only.
+Usage::
+
+    from engine import RunSpec, Trainer
+    trainer = Trainer(RunSpec.model_validate_json(text))
+    trainer.subscribe(print, types={"eval_completed"})
+    trainer.run()
+
+May import: the engine's own modules.
+"""
+
+from engine.control import Control
+from engine.data import DATASETS, FEATURES, Dataset, load_dataset
+from engine.errors import DeviceError, LocatedError, SpecError
+from engine.events import (
+    EVENT_ADAPTER, EVENT_TYPES, TERMINAL_TYPES, AnyEvent, EvalCompleted, Event, GridComputed,
+    LrChanged, RunCompleted, RunFailed, RunPaused, RunResumed, RunStarted, RunStopped,
+    StepsCompleted, parse_event,
+)
+from engine.graph import GraphModel, GraphReport, NodeReport, build_model, inspect_graph
+from engine.initializers import INITIALIZERS
+from engine.layers import LAYERS, LayerEntry, ShapeError
+from engine.losses import LOSSES
+from engine.optimizers import OPTIMIZERS
+from engine.prepare import check_spec, resolve_device
+from engine.registry import Params, Registry
+from engine.regularizers import CLIPPERS, REGULARIZERS
+from engine.schedules import SCHEDULES
+from engine.specs import (
+    SCHEMA_VERSION, Choice, EdgeSpec, NetworkSpec, NodeSpec, RunSpec, TelemetrySpec,
+    TrainingSpec,
+)
+from engine.tasks import TASKS
+from engine.trainer import Trainer, train
+
+__all__ = [
+    "CLIPPERS", "DATASETS", "EVENT_ADAPTER", "EVENT_TYPES", "FEATURES", "INITIALIZERS", "LAYERS",
+    "LOSSES", "OPTIMIZERS", "REGULARIZERS", "SCHEDULES", "SCHEMA_VERSION", "TASKS",
+    "TERMINAL_TYPES", "AnyEvent", "Choice", "Control", "Dataset", "DeviceError", "EdgeSpec",
+    "EvalCompleted", "Event", "GraphModel", "GraphReport", "GridComputed", "LayerEntry",
+    "LocatedError", "LrChanged", "NetworkSpec", "NodeReport", "NodeSpec", "Params", "Registry",
+    "RunCompleted", "RunFailed", "RunPaused", "RunResumed", "RunSpec", "RunStarted",
+    "RunStopped", "ShapeError", "SpecError", "StepsCompleted", "TelemetrySpec", "Trainer",
+    "TrainingSpec", "build_model", "check_spec", "inspect_graph", "load_dataset", "parse_event",
+    "resolve_device", "train",
+]

@@ -1,0 +1,38 @@
+"""The prediction grid over the input plane: decision boundary or regression surface.
+
+May import: stdlib, numpy, torch, engine modules below the trainer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from engine.events import Event, GridComputed
+from engine.losses import binary_score
+from engine.prepare import PreparedRun
+
+
+def grid_event(run: PreparedRun, strategy: Any) -> tuple[type[Event], dict[str, Any]] | None:
+    """The fields of a `grid_computed` event, or None for data without a plane."""
+    data, res = run.data, run.spec.training.telemetry.grid_resolution
+    points = data.grid(res)
+    if points is None or data.extent is None:
+        return None
+    out = strategy.outputs(points)  # (R*R, out_features) on the CPU
+    if not bool(torch.isfinite(out).all()):
+        return None  # the divergence check reports this; a grid never carries NaN
+    fields: dict[str, Any] = {"type": "grid_computed", "resolution": res,
+                              "extent": tuple(float(v) for v in data.extent)}
+    if data.n_classes is None:
+        fields |= {"mode": "value", "values": out[:, 0].tolist()}
+    elif data.n_classes == 2:
+        score = binary_score(out, run.choices.loss.name)
+        fields |= {"mode": "binary", "values": score.tolist()}
+    else:
+        probs = torch.softmax(out, dim=1)
+        conf, cls = probs.max(dim=1)
+        fields |= {"mode": "classes", "values": cls.float().tolist(),
+                   "confidence": conf.tolist()}
+    return GridComputed, fields

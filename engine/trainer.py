@@ -1,0 +1,247 @@
+"""The training loop: one readable function that runs steps and emits typed events.
+
+Subscribers receive immutable events (`subscribe(handler, types=..., every=N)` returns a
+removable handle). A `Control` object paused, stepped, resumed or stopped from another
+thread takes effect at the next chunk boundary; chunks end at every reporting period, so
+periods keep their meaning whatever the step strategy.
+May import: stdlib, numpy, torch, engine modules.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from engine.control import Control
+from engine.errors import SpecError
+from engine.events import (
+    EvalCompleted, Event, LrChanged, RunCompleted, RunFailed, RunPaused, RunResumed,
+    RunStarted, RunStopped, StepsCompleted,
+)
+from engine.grid import grid_event
+from engine.prepare import PreparedRun, prepare_run
+from engine.specs import RunSpec
+from engine.steps import AutogradStep, Divergence, StepStrategy
+from engine.subscriptions import Subscribers
+
+
+def choose_strategy(run: PreparedRun) -> StepStrategy:
+    from engine.fused_mlp import FusedMLPStep, fused_unsupported_reason
+
+    if run.spec.training.fast_path and fused_unsupported_reason(run) is None:
+        return FusedMLPStep(run)
+    return AutogradStep(run)
+
+
+class Trainer:
+    """Trains one run spec. Use `subscribe`, then `run()` (blocking) in any thread."""
+
+    def __init__(self, spec: RunSpec, *, run_id: str = "local",
+                 control: Control | None = None) -> None:
+        self.spec = spec
+        self.run_id = run_id
+        self.control = control or Control()
+        self.subscribers = Subscribers()
+        self.prepared = prepare_run(spec)
+        self.strategy = choose_strategy(self.prepared)
+        self.step = 0
+        self.base_lr = self.prepared.base_lr
+        self._seq = 0
+        self._t0 = time.perf_counter()
+        self._last_grid = -1e9
+        self._last_eval_step = -1
+        self._rng = np.random.default_rng(spec.training.seed)
+        self._perm = np.zeros(0, dtype=np.int64)
+        self._pending: list[tuple[np.ndarray, np.ndarray | None, float]] = []
+        self.final: Event | None = None
+
+    @property
+    def model(self) -> Any:
+        return self.prepared.model
+
+    def subscribe(self, handler: Callable[[Event], None], *, types: Iterable[str] | None = None,
+                  every: int = 1) -> Any:
+        return self.subscribers.add(handler, types=types, every=every)
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def run(self) -> Event:
+        """Train to the end (or stop, or failure); returns the terminal event."""
+        self._t0 = time.perf_counter()
+        self.emit(RunStarted, **self.started_fields())
+        try:
+            end = self.loop()
+        except Exception as exc:  # a failing run reports and ends; it never crashes its host
+            end = self.failure(exc)
+        self.final = end
+        return end
+
+    def loop(self) -> Event:
+        t, pause_shown = self.spec.training, False
+        while self.step < self.prepared.total_steps:
+            if self.control.paused and not pause_shown:
+                self.flush_scalars()
+                self.emit(RunPaused)
+                pause_shown = True
+            allowed = self.control.allowance()
+            if allowed == 0:
+                return self.finish(RunStopped)
+            if pause_shown and not self.control.paused:
+                self.emit(RunResumed)
+                pause_shown = False
+            self.apply_lr_change()
+            n = self.chunk_length(allowed)
+            failed = self.train_chunk(n)
+            if failed is not None:
+                return failed
+            self.after_chunk(t.telemetry.scalars_every, single=allowed is not None)
+        return self.finish(RunCompleted)
+
+    def chunk_length(self, allowed: int | None) -> int:
+        t = self.spec.training
+        periods = [t.telemetry.scalars_every, self.eval_every(), self.prepared.steps_per_epoch]
+        if t.telemetry.grid_every > 1 or t.telemetry.grid_max_hz is None:
+            periods.append(max(t.telemetry.grid_every, 1))
+        to_boundary = min(p - self.step % p for p in periods)
+        n = min(to_boundary, self.prepared.total_steps - self.step)
+        return n if allowed is None else min(n, allowed)
+
+    def train_chunk(self, n: int) -> Event | None:
+        batches = [self.batch(self.step + i) for i in range(n)]
+        lrs = [self.lr_at(self.step + i) for i in range(n)]
+        outcome = self.strategy.train(batches, lrs)
+        done = len(outcome.losses)
+        if done:
+            self._pending.append((outcome.losses, outcome.accuracies, lrs[done - 1]))
+        self.step += done
+        if outcome.divergence is not None:
+            return self.diverged(outcome.divergence)
+        return None
+
+    def after_chunk(self, scalars_every: int, single: bool) -> None:
+        step = self.step
+        if single or step % scalars_every == 0 or step == self.prepared.total_steps:
+            self.flush_scalars()
+        if step % self.eval_every() == 0 and step != self.prepared.total_steps:
+            self.flush_scalars()
+            self.emit_eval()
+        if self.grid_due(single) and step != self.prepared.total_steps:
+            self.emit_grid()
+
+    # --- batches, learning rate, periods -----------------------------------------------------
+
+    def batch(self, step: int) -> np.ndarray:
+        """Indices of the step's batch; each epoch is a fresh seeded permutation."""
+        per_epoch, size = self.prepared.steps_per_epoch, self.spec.training.batch_size
+        within = step % per_epoch
+        if within == 0 or len(self._perm) == 0:
+            self._perm = self._rng.permutation(len(self.prepared.data.x_train))
+        return self._perm[within * size:(within + 1) * size]
+
+    def lr_at(self, step: int) -> float:
+        c = self.prepared.choices
+        return self.base_lr * c.schedule.factor(c.schedule_params, step, self.prepared.total_steps)
+
+    def apply_lr_change(self) -> None:
+        lr = self.control.take_lr()
+        if lr is not None:
+            self.base_lr = lr
+            self.emit(LrChanged, lr=lr)
+
+    def eval_every(self) -> int:
+        return self.spec.training.eval_every or self.prepared.steps_per_epoch
+
+    def grid_due(self, single: bool) -> bool:
+        tel = self.spec.training.telemetry
+        if tel.grid_every == 0 or self.prepared.data.extent is None:
+            return False
+        if self.step == self.prepared.total_steps or single:
+            return True
+        if self.step % tel.grid_every:
+            return False
+        return tel.grid_max_hz is None or self.elapsed() - self._last_grid >= 1 / tel.grid_max_hz
+
+    # --- events ------------------------------------------------------------------------------
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._t0
+
+    def emit(self, cls: type[Event], **fields: Any) -> Event:
+        self._seq += 1
+        per_epoch = self.prepared.steps_per_epoch
+        event = cls.model_construct(run=self.run_id, seq=self._seq, step=self.step,
+                                    epoch=self.step // per_epoch, t=self.elapsed(), **fields)
+        self.subscribers.publish(event)
+        return event
+
+    def started_fields(self) -> dict[str, Any]:
+        p = self.prepared
+        return {"type": "run_started", "spec": self.spec, "graph": p.report,
+                "data": p.data.summary(), "device": str(p.device),
+                "strategy": self.strategy.name, "steps_per_epoch": p.steps_per_epoch,
+                "total_steps": p.total_steps}
+
+    def flush_scalars(self) -> None:
+        if not self._pending:
+            return
+        losses = np.concatenate([p[0] for p in self._pending])
+        accs = [p[1] for p in self._pending]
+        acc = np.concatenate(accs).tolist() if accs[0] is not None else None  # type: ignore[arg-type]
+        lr = self._pending[-1][2]
+        self._pending = []
+        self.emit(StepsCompleted, type="steps_completed", first_step=self.step - len(losses) + 1,
+                  loss=losses.tolist(), accuracy=acc, lr=lr)
+
+    def emit_eval(self) -> dict[str, float]:
+        self._last_eval_step = self.step
+        train_loss, train_acc = self.strategy.evaluate("train")
+        test_loss, test_acc = self.strategy.evaluate("test")
+        if not (np.isfinite(train_loss) and np.isfinite(test_loss)):
+            return {}  # a non-finite evaluation is reported by the next training step
+        self.emit(EvalCompleted, type="eval_completed", train_loss=train_loss,
+                  test_loss=test_loss, train_accuracy=train_acc, test_accuracy=test_acc)
+        metrics = {"train_loss": train_loss, "test_loss": test_loss}
+        if train_acc is not None and test_acc is not None:
+            metrics |= {"train_accuracy": train_acc, "test_accuracy": test_acc}
+        return metrics
+
+    def emit_grid(self) -> None:
+        self._last_grid = self.elapsed()
+        fields = grid_event(self.prepared, self.strategy)
+        if fields is not None:
+            self.emit_fields(fields)
+
+    def emit_fields(self, fields: tuple[type[Event], dict[str, Any]]) -> None:
+        self.emit(fields[0], **fields[1])
+
+    # --- endings -----------------------------------------------------------------------------
+
+    def finish(self, cls: type[Event]) -> Event:
+        self.flush_scalars()
+        metrics = self.emit_eval()
+        if self.prepared.data.extent is not None and self.spec.training.telemetry.grid_every:
+            self.emit_grid()
+        kind = "run_completed" if cls is RunCompleted else "run_stopped"
+        return self.emit(cls, type=kind, metrics=metrics)
+
+    def diverged(self, div: Divergence) -> Event:
+        self.flush_scalars()
+        began = self.step + 1
+        what = "the loss" if div.where == "loss" else f"the gradient of {div.where}"
+        reason = (f"training diverged at step {began}: {what} became non-finite "
+                  f"(learning rate {self.lr_at(self.step):g})")
+        return self.emit(RunFailed, type="run_failed", reason=reason, error="divergence",
+                         began_at_step=began, where=div.where, last_finite=div.last_finite)
+
+    def failure(self, exc: Exception) -> Event:
+        self._pending = []
+        error = "spec" if isinstance(exc, SpecError) else type(exc).__name__
+        return self.emit(RunFailed, type="run_failed", reason=str(exc) or repr(exc), error=error)
+
+
+def train(spec: RunSpec, **kwargs: Any) -> Event:
+    """Build and run a trainer in this thread; returns its terminal event."""
+    return Trainer(spec, **kwargs).run()

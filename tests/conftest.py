@@ -1,0 +1,1 @@
+"""Shared pytest configuration for tests/engine, tests/server and tests/web."""
