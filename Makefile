@@ -29,9 +29,8 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 # Starts the playground on embedded defaults.
-# TODO(server issue): becomes `$(VENV)/bin/livegrad serve` once the server exists.
 run: setup
-	$(VENV)/bin/livegrad demo
+	$(VENV)/bin/livegrad serve
 
 test: lint typecheck imports
 	$(VENV)/bin/pytest

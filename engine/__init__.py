@@ -15,9 +15,22 @@ from engine.control import Control
 from engine.data import DATASETS, FEATURES, Dataset, load_dataset
 from engine.errors import DeviceError, LocatedError, SpecError
 from engine.events import (
-    EVENT_ADAPTER, EVENT_TYPES, TERMINAL_TYPES, AnyEvent, EvalCompleted, Event, GridComputed,
-    LrChanged, RunCompleted, RunFailed, RunPaused, RunResumed, RunStarted, RunStopped,
-    StepsCompleted, parse_event,
+    EVENT_ADAPTER,
+    EVENT_TYPES,
+    TERMINAL_TYPES,
+    AnyEvent,
+    EvalCompleted,
+    Event,
+    GridComputed,
+    LrChanged,
+    RunCompleted,
+    RunFailed,
+    RunPaused,
+    RunResumed,
+    RunStarted,
+    RunStopped,
+    StepsCompleted,
+    parse_event,
 )
 from engine.graph import GraphModel, GraphReport, NodeReport, build_model, inspect_graph
 from engine.initializers import INITIALIZERS
@@ -29,7 +42,13 @@ from engine.registry import Params, Registry
 from engine.regularizers import CLIPPERS, REGULARIZERS
 from engine.schedules import SCHEDULES
 from engine.specs import (
-    SCHEMA_VERSION, Choice, EdgeSpec, NetworkSpec, NodeSpec, RunSpec, TelemetrySpec,
+    SCHEMA_VERSION,
+    Choice,
+    EdgeSpec,
+    NetworkSpec,
+    NodeSpec,
+    RunSpec,
+    TelemetrySpec,
     TrainingSpec,
 )
 from engine.tasks import TASKS
@@ -46,3 +65,8 @@ __all__ = [
     "TrainingSpec", "build_model", "check_spec", "inspect_graph", "load_dataset", "parse_event",
     "resolve_device", "train",
 ]
+
+from engine.checkpoint import load_weights, save_checkpoint  # noqa: E402
+from engine.presets import presets  # noqa: E402
+
+__all__ += ["load_weights", "presets", "save_checkpoint"]

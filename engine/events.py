@@ -99,13 +99,16 @@ class RunStopped(Event):
 
 class RunFailed(Event):
     """Why the run ended early. For divergence: the step, the first non-finite quantity
-    (`loss` or the first layer whose gradient went non-finite) and the last finite values."""
+    (`where`: 'loss' or 'gradient'), the layer where it began and the last finite values."""
 
     type: Literal["run_failed"] = "run_failed"
     reason: str
     error: str = Field(description="'divergence', 'spec' or the exception's class name.")
     began_at_step: int | None = None
-    where: str | None = None
+    where: Literal["loss", "gradient"] | None = None
+    layer: str | None = Field(
+        default=None, description="Node id: the first layer whose output (for the loss) or "
+        "gradient went non-finite; the output node when only the loss overflowed.")
     last_finite: dict[str, float] = Field(default_factory=dict)
 
 

@@ -207,12 +207,16 @@ class GraphModel(nn.Module):
         self.kinds = {n.id: n.kind for n in report.nodes}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.node_outputs(x)[self.output or self.order[-1]]
+
+    def node_outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every node's output for input x, by node id, in the order the nodes ran."""
         values: dict[str, torch.Tensor] = {}
         for node_id in self.order:
             sources = self.inputs[node_id]
             args = [values[s] for s in sources] if sources else [x]
             values[node_id] = self.layers[node_id](*args)
-        return values[self.output or self.order[-1]]
+        return values
 
 
 def build_model(network: NetworkSpec, input_shape: Shape) -> tuple[GraphModel, GraphReport]:

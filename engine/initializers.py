@@ -24,7 +24,7 @@ class InitEntry:
     name: str
     description: str
     params: type[Params]
-    weight: Callable[[Any, torch.Tensor], None]
+    weight: Callable[[Any, torch.Tensor], object]
 
 
 INITIALIZERS: Registry[InitEntry] = Registry("initializer")

@@ -19,8 +19,8 @@ from engine.graph import GraphModel, GraphReport, build_model, inspect_graph
 from engine.initializers import INITIALIZERS, InitEntry, initialize
 from engine.losses import LOSSES, LossEntry
 from engine.optimizers import OPTIMIZERS, OptimizerEntry
-from engine.regularizers import CLIPPERS, REGULARIZERS, ClipEntry
 from engine.registry import parse_params
+from engine.regularizers import CLIPPERS, REGULARIZERS, ClipEntry
 from engine.schedules import SCHEDULES, ScheduleEntry
 from engine.specs import Choice, RunSpec
 from engine.tasks import TASKS
@@ -92,8 +92,10 @@ def parse_choices(spec: RunSpec, errors: list[LocatedError]) -> Choices | None:
         return None
     reg, reg_params = found["regularizer"]
     l1, l2 = reg.weights(reg_params)
-    return Choices(*found["loss"], *found["optimizer"], *found["schedule"], l1, l2,
-                   *found["clip"], *found["init"])
+    (loss, loss_p), (opt, opt_p) = found["loss"], found["optimizer"]
+    (sched, sched_p), (clip, clip_p), (init, init_p) = (
+        found["schedule"], found["clip"], found["init"])
+    return Choices(loss, loss_p, opt, opt_p, sched, sched_p, l1, l2, clip, clip_p, init, init_p)
 
 
 def check_task(spec: RunSpec, data: Dataset | None, choices: Choices | None,

@@ -22,9 +22,14 @@ class Params(BaseModel):
 
 
 class Entry(Protocol):
-    name: str
-    description: str
-    params: type[Params]
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def params(self) -> type[Params]: ...
 
 
 E = TypeVar("E", bound=Entry)

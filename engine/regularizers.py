@@ -71,7 +71,7 @@ class ClipEntry:
     name: str
     description: str
     params: type[Params]
-    apply: Callable[[Any, list[torch.nn.Parameter]], None]
+    apply: Callable[[Any, list[torch.nn.Parameter]], object]
 
 
 CLIPPERS: Registry[ClipEntry] = Registry("gradient clipping")

@@ -73,7 +73,8 @@ class AutogradStep:
 
     def train(self, batches: list[np.ndarray], lrs: list[float]) -> StepOutcome:
         self.model.train()
-        losses, accs = [], []
+        losses: list[float] = []
+        accs: list[float] = []
         for i, (idx, lr) in enumerate(zip(batches, lrs, strict=True)):
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
@@ -107,7 +108,10 @@ class AutogradStep:
 
     def first_nonfinite_grad(self) -> str | None:
         grads = [p.grad for p in self.params if p.grad is not None]
-        norms = torch.stack(torch._foreach_norm(grads)) if grads else torch.zeros(0)
+        # the max-abs norm is finite exactly when every component is (an L2 norm of large,
+        # finite gradients can overflow float32 and would blame no layer)
+        norms = torch.stack(torch._foreach_norm(grads, float("inf"))) if grads \
+            else torch.zeros(0)
         if bool(torch.isfinite(norms).all()):
             return None
         for p in self.params:  # parameters are listed in the order nodes run

@@ -14,12 +14,21 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
+import torch
 
 from engine.control import Control
 from engine.errors import SpecError
 from engine.events import (
-    EvalCompleted, Event, LrChanged, RunCompleted, RunFailed, RunPaused, RunResumed,
-    RunStarted, RunStopped, StepsCompleted,
+    EvalCompleted,
+    Event,
+    LrChanged,
+    RunCompleted,
+    RunFailed,
+    RunPaused,
+    RunResumed,
+    RunStarted,
+    RunStopped,
+    StepsCompleted,
 )
 from engine.grid import grid_event
 from engine.prepare import PreparedRun, prepare_run
@@ -230,16 +239,38 @@ class Trainer:
     def diverged(self, div: Divergence) -> Event:
         self.flush_scalars()
         began = self.step + 1
-        what = "the loss" if div.where == "loss" else f"the gradient of {div.where}"
-        reason = (f"training diverged at step {began}: {what} became non-finite "
-                  f"(learning rate {self.lr_at(self.step):g})")
+        if div.where == "loss":
+            where, layer = "loss", locate_nonfinite(self.prepared, self.batch(self.step))
+            what = f"the loss became non-finite (first non-finite output: {layer})"
+        else:
+            where, layer = "gradient", div.where
+            what = f"the gradient of {layer} became non-finite"
+        reason = (f"training diverged at step {began}: {what}; learning rate "
+                  f"{self.lr_at(self.step):g}")
         return self.emit(RunFailed, type="run_failed", reason=reason, error="divergence",
-                         began_at_step=began, where=div.where, last_finite=div.last_finite)
+                         began_at_step=began, where=where, layer=layer,
+                         last_finite=div.last_finite)
 
     def failure(self, exc: Exception) -> Event:
         self._pending = []
         error = "spec" if isinstance(exc, SpecError) else type(exc).__name__
         return self.emit(RunFailed, type="run_failed", reason=str(exc) or repr(exc), error=error)
+
+
+@torch.no_grad()
+def locate_nonfinite(run: PreparedRun, batch: np.ndarray) -> str:
+    """The first node whose output is non-finite on the failing batch; else the output node
+    (its outputs are finite but the loss of them overflowed)."""
+    model = run.model
+    was_training = model.training
+    model.train()  # the failing step ran in training mode
+    x = torch.from_numpy(run.data.x_train[batch]).to(run.device)
+    outputs = model.node_outputs(x)
+    model.train(was_training)
+    for node_id, value in outputs.items():
+        if not bool(torch.isfinite(value).all()):
+            return node_id
+    return model.output or model.order[-1]
 
 
 def train(spec: RunSpec, **kwargs: Any) -> Event:

@@ -1,0 +1,60 @@
+"""Ready-made run specs from the course, for the catalog and the UI's preset menu.
+
+May import: stdlib, engine.specs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.specs import Choice, NetworkSpec, RunSpec, TrainingSpec
+
+
+def mlp(inputs: str, hidden: list[int], activation: str, out: int,
+        out_activation: str | None = None) -> NetworkSpec:
+    nodes: list[tuple[str, str, dict[str, Any]]] = [(inputs, "input", {})]
+    for i, width in enumerate(hidden, start=1):
+        nodes += [(f"dense{i}", "linear", {"out_features": width}), (f"act{i}", activation, {})]
+    nodes.append(("out", "linear", {"out_features": out}))
+    if out_activation:
+        nodes.append(("prob", out_activation, {}))
+    return NetworkSpec.stack(*nodes)
+
+
+def preset(name: str, title: str, description: str, network: NetworkSpec, data: Choice,
+           training: TrainingSpec) -> dict[str, Any]:
+    spec = RunSpec(name=title, network=network, data=data, training=training)
+    return {"name": name, "title": title, "description": description, "spec": spec}
+
+
+def presets() -> list[dict[str, Any]]:
+    """Each preset: name, title, description (what to look for) and a complete run spec."""
+    return [
+        preset("xor_221_sigmoid", "XOR with a 2-2-1 sigmoid network",
+               "Unit 3's network that a single neuron cannot solve: two hidden sigmoid units "
+               "bend the boundary around the diagonal classes.",
+               mlp("x", [2], "sigmoid", 1), Choice(name="xor", params={"noise": 0.0}),
+               TrainingSpec(loss=Choice(name="binary_cross_entropy"),
+                            optimizer=Choice(name="adam", params={"lr": 0.05}),
+                            batch_size=10, epochs=100, init=Choice(name="xavier"))),
+        preset("spiral_deep_tanh", "Spiral with a deep tanh network",
+               "Six hidden layers of 8 tanh units learn two interleaved spirals; watch the "
+               "boundary wrap around as the loss falls.",
+               mlp("x", [8] * 6, "tanh", 2), Choice(name="spiral", params={"noise": 0.0}),
+               TrainingSpec(loss=Choice(name="cross_entropy"),
+                            optimizer=Choice(name="adam", params={"lr": 0.01}),
+                            batch_size=10, epochs=200, init=Choice(name="xavier"))),
+        preset("plane_regression", "Regression of a plane",
+               "A linear unit fits a noisy plane; the test loss settles at the noise level.",
+               mlp("x", [], "identity", 1), Choice(name="plane", params={"noise": 0.1}),
+               TrainingSpec(task="regression", loss=Choice(name="mse"),
+                            optimizer=Choice(name="sgd", params={"lr": 0.01}),
+                            batch_size=10, epochs=50)),
+        preset("digits_mlp", "Handwritten digits with an MLP",
+               "64 pixels, one hidden layer of 64 ReLU units, 10 classes: about 95% test "
+               "accuracy within a few epochs.",
+               mlp("pixels", [64], "relu", 10), Choice(name="digits"),
+               TrainingSpec(loss=Choice(name="cross_entropy"),
+                            optimizer=Choice(name="adam", params={"lr": 0.003}),
+                            batch_size=32, epochs=20, init=Choice(name="he"))),
+    ]

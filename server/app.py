@@ -1,0 +1,97 @@
+"""`create_app(settings)`: the FastAPI application. Nothing happens at import time; the
+lifespan creates the data folder, migrates the database and starts the run manager.
+
+May import: stdlib, fastapi, starlette, sqlalchemy, server modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy.orm import sessionmaker
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.db import make_engine, migrate
+from server.deps import require_token
+from server.errors import install, problem
+from server.hub import Hub
+from server.manager import RunManager
+from server.routes import catalog, events, networks, runs
+from server.settings import Settings
+
+VERSION = "0.1.0"
+WEB = Path(__file__).resolve().parent.parent / "web"
+PAGE = """<!doctype html><meta charset="utf-8"><title>livegrad</title>
+<h1>livegrad</h1><p>The API: <a href="/docs">/docs</a>. Runs:</p><ul id="runs"></ul>
+<script>fetch('/api/v1/runs').then(r => r.json()).then(p => {
+  for (const r of p.items) { const li = document.createElement('li');
+    li.textContent = `${r.id} ${r.name ?? ''} ${r.status} step ${r.step}`;
+    document.getElementById('runs').append(li); } });</script>
+"""
+
+
+class BodyLimit:
+    """Refuses request bodies over `limit` bytes with 413, by Content-Length or as they
+    stream in."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            return await self._refuse(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        resp = problem(413, f"request body too large: at most {self.limit} bytes are accepted")
+        await resp(scope, receive, send)
+
+
+def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.db_url())
+        migrate(engine)
+        sessions = sessionmaker(engine, expire_on_commit=False)
+        manager = RunManager(settings, sessions, Hub(settings.data_dir / "runs",
+                                                     settings.history_events))
+        app.state.sessions, app.state.manager = sessions, manager
+        await manager.start()
+        try:
+            yield
+        finally:
+            await manager.shutdown()
+            engine.dispose()
+    return lifespan
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(title="livegrad", version=VERSION, lifespan=_lifespan(settings),
+                  description="Train small PyTorch models and watch them learn, live.")
+    app.state.settings = settings
+    install(app)
+    api = [Depends(require_token)]
+    for module in (catalog, networks, runs):
+        app.include_router(module.router, prefix="/api/v1", dependencies=api)
+    app.include_router(events.router, prefix="/api/v1")
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    if settings.allowed_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins,
+                           allow_methods=["*"], allow_headers=["*"])
+
+    @app.get("/", include_in_schema=False, response_model=None)
+    def index() -> Response:
+        page = WEB / "index.html"
+        return FileResponse(page) if page.exists() else HTMLResponse(PAGE)
+
+    return app

@@ -1,0 +1,94 @@
+"""Per-run event history and fan-out to websocket clients' outboxes (event-loop thread only).
+
+Light events are kept in order (bounded) for catch-up; heavy frames latest per key. A
+finished run's light history is written to data_dir/runs/<id>/events.jsonl, so that a
+client can catch up after a restart.
+May import: stdlib, server.outbox, server.frames.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from server.frames import HEAVY_FIELDS
+from server.outbox import Frame, Outbox
+
+EVENTS_FILE = "events.jsonl"
+
+
+@dataclass
+class Channel:
+    history: deque[tuple[int, str]]
+    heavy: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    clients: set[Outbox] = field(default_factory=set)
+    finished: bool = False
+
+
+class Hub:
+    def __init__(self, runs_dir: Path, history_events: int) -> None:
+        self.runs_dir = runs_dir
+        self.history_events = history_events
+        self.channels: dict[str, Channel] = {}
+
+    def _channel(self, run_id: str) -> Channel:
+        ch = self.channels.get(run_id)
+        if ch is None:
+            ch = Channel(history=deque(maxlen=self.history_events))
+            path = self.runs_dir / run_id / EVENTS_FILE
+            if path.exists():
+                ch.finished = True
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    ch.history.append((json.loads(line)["seq"], line))
+            self.channels[run_id] = ch
+        return ch
+
+    def publish(self, run_id: str, type_: str, seq: int, payload: Frame) -> None:
+        ch = self._channel(run_id)
+        key = type_ if type_ in HEAVY_FIELDS else None
+        if key is not None and isinstance(payload, bytes):
+            ch.heavy[key] = (seq, payload)
+        else:
+            ch.history.append((seq, str(payload)))
+        for box in ch.clients:
+            box.put_event(seq, payload, key)
+
+    def subscribe(self, run_id: str, box: Outbox, since: int) -> tuple[int, int]:
+        """Queue the catch-up after `since` and attach the client; returns the (first, last)
+        seq held, so that a client can tell whether it missed events."""
+        ch = self._channel(run_id)
+        for seq, text in ch.history:
+            if seq > since:
+                box.put_event(seq, text)
+        for key, (seq, frame) in ch.heavy.items():
+            if seq > since:
+                box.put_event(seq, frame, key)
+        ch.clients.add(box)
+        first = ch.history[0][0] if ch.history else -1
+        last = max([ch.history[-1][0] if ch.history else -1]
+                   + [s for s, _ in ch.heavy.values()])
+        return first, last
+
+    def unsubscribe(self, run_id: str, box: Outbox) -> None:
+        ch = self.channels.get(run_id)
+        if ch is not None:
+            ch.clients.discard(box)
+            self._evict(run_id, ch)
+
+    def finish(self, run_id: str) -> None:
+        """Write the light history to disk; forget it when nobody watches."""
+        ch = self._channel(run_id)
+        ch.finished = True
+        path = self.runs_dir / run_id / EVENTS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(text + "\n" for _, text in ch.history), encoding="utf-8")
+        self._evict(run_id, ch)
+
+    def forget(self, run_id: str) -> None:
+        self.channels.pop(run_id, None)
+
+    def _evict(self, run_id: str, ch: Channel) -> None:
+        if ch.finished and not ch.clients:
+            self.channels.pop(run_id, None)

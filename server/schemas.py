@@ -1,0 +1,140 @@
+"""The REST API's request and response models (RunCreate, RunPublic, ...) and run states.
+
+May import: stdlib, pydantic, engine's public names.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from engine import Choice, NetworkSpec, RunSpec
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    paused = "paused"
+    completed = "completed"
+    stopped = "stopped"
+    failed = "failed"
+    interrupted = "interrupted"
+
+
+ACTIVE = frozenset({RunStatus.queued, RunStatus.running, RunStatus.paused})
+FINISHED = frozenset(set(RunStatus) - ACTIVE)
+
+
+class ErrorItem(BaseModel):
+    """One located refusal: the node (if any), the field (if any) and why."""
+
+    node: str | None = None
+    field: str | None = None
+    message: str
+
+
+class Problem(BaseModel):
+    """Every error response: what was wrong and what is expected, plus located errors."""
+
+    detail: str
+    errors: list[ErrorItem] = Field(default_factory=list)
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+    runs_active: int
+    workers: int
+
+
+class Catalog(BaseModel):
+    """Every registry's entries, each with its parameters' JSON Schema."""
+
+    layers: list[dict[str, Any]]
+    datasets: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    losses: list[dict[str, Any]]
+    optimizers: list[dict[str, Any]]
+    schedules: list[dict[str, Any]]
+    regularizers: list[dict[str, Any]]
+    clippers: list[dict[str, Any]]
+    initializers: list[dict[str, Any]]
+    probes: list[dict[str, Any]]
+
+
+class Preset(BaseModel):
+    name: str
+    title: str
+    description: str
+    spec: RunSpec
+
+
+class GraphValidate(BaseModel):
+    """A graph to check, over a data set's input shape or an explicit one."""
+
+    network: NetworkSpec
+    data: Choice | None = None
+    input_shape: list[int] | None = Field(
+        default=None, description="Per-example input shape, e.g. [2]; default: from `data`."
+    )
+
+
+class NetworkCreate(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    network: NetworkSpec
+
+
+class NetworkPublic(NetworkCreate):
+    id: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class RunCreate(RunSpec):
+    """The body of POST /runs: a run spec, exactly as saved and shared."""
+
+
+class RunPublic(BaseModel):
+    id: str
+    name: str | None
+    status: RunStatus
+    spec: RunSpec
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    step: int
+    last_seq: int
+    metrics: dict[str, float] | None
+    failure_reason: str | None
+    has_checkpoint: bool
+
+
+class RunPage(BaseModel):
+    items: list[RunPublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class RunPatch(BaseModel):
+    """Mid-run edits; today the base learning rate."""
+
+    lr: float = Field(gt=0, le=100, description="New base learning rate (schedules scale it).")
+
+
+class StepRequest(BaseModel):
+    n: int = Field(default=1, ge=1, le=100_000, description="Steps to take, then stay paused.")
+
+
+class Series(BaseModel):
+    steps: list[int]
+    values: list[float]
+    total: int = Field(description="Points stored before downsampling.")
+
+
+class Metrics(BaseModel):
+    run: str
+    series: dict[str, Series]

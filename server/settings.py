@@ -1,0 +1,40 @@
+"""Server settings from the environment (prefix LIVEGRAD_) or keyword arguments.
+
+Nothing is read at import time: `Settings()` reads the environment when called.
+May import: stdlib, pydantic, pydantic-settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LIVEGRAD_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Database, checkpoints, events.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in data_dir."
+    )
+    max_concurrent_runs: int = Field(default=2, ge=1, le=256)
+    warm_workers: int = Field(default=1, ge=0, le=64, description="Idle workers kept ready.")
+    worker_threads: int = Field(default=1, ge=1, le=256, description="torch threads per worker.")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    access_token: str | None = Field(default=None, description="If set, required by every call.")
+    allowed_origins: list[str] = Field(default_factory=list, description="CORS origins.")
+    outbox_scalars: int = Field(default=4096, ge=16, description="Light frames a client may lag.")
+    history_events: int = Field(default=20_000, ge=100, description="Light events kept per run.")
+    shutdown_grace_s: float = Field(default=3.0, ge=0)
+
+    def db_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'livegrad.db').resolve()}"
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.data_dir / "runs" / run_id

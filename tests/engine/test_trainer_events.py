@@ -1,0 +1,87 @@
+"""The event stream: types and order, determinism, subscriptions, strategies."""
+
+from __future__ import annotations
+
+from engine import EVENT_ADAPTER, Event, TelemetrySpec, Trainer, parse_event
+from tests.engine.helpers import mlp, opt, run_spec
+
+
+def collect(spec, **subscribe) -> tuple[Trainer, list[Event]]:
+    trainer = Trainer(spec)
+    events: list[Event] = []
+    trainer.subscribe(events.append, **subscribe)
+    trainer.run()
+    return trainer, events
+
+
+def two_epochs(**telemetry):
+    tel = TelemetrySpec(scalars_every=10, grid_every=25, grid_max_hz=None, **telemetry)
+    return run_spec(mlp([4]), "circle", {"n_points": 100}, loss=opt("mse"), batch_size=10,
+                    epochs=2, telemetry=tel)  # 50 train points: 5 steps per epoch
+
+
+def test_two_epoch_run_types_and_order() -> None:
+    _, events = collect(two_epochs())
+    assert [e.type for e in events] == [
+        "run_started", "steps_completed", "eval_completed",
+        "steps_completed", "eval_completed", "grid_computed", "run_completed",
+    ]
+    steps = [e for e in events if e.type == "steps_completed"]
+    assert [(e.first_step, e.step, len(e.loss)) for e in steps] == [(1, 5, 5), (6, 10, 5)]
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert events[-1].epoch == 2 and events[-1].step == 10
+
+
+def test_every_event_validates_against_its_model() -> None:
+    _, events = collect(two_epochs())
+    for event in events:
+        again = parse_event(event.model_dump_json())
+        assert again.model_dump() == EVENT_ADAPTER.validate_python(event.model_dump()).model_dump()
+
+
+def values(events: list[Event]) -> list[dict]:
+    return [e.model_dump(exclude={"t"}) for e in events]
+
+
+def test_same_spec_and_seed_give_identical_events() -> None:
+    _, first = collect(two_epochs())
+    _, second = collect(two_epochs())
+    assert values(first) == values(second)
+
+
+def test_same_values_with_the_autograd_path() -> None:
+    spec = two_epochs()
+    spec.training.fast_path = False
+    trainer, first = collect(spec)
+    assert trainer.strategy.name == "autograd"
+    _, second = collect(spec)
+    assert values(first) == values(second)
+
+
+def test_subscription_filters_thin_and_remove() -> None:
+    trainer = Trainer(two_epochs())
+    evals, every_other, removed = [], [], []
+    trainer.subscribe(evals.append, types={"eval_completed"})
+    trainer.subscribe(every_other.append, types={"steps_completed"}, every=2)
+    handle = trainer.subscribe(removed.append)
+    handle.remove()
+    trainer.run()
+    assert len(evals) == 2 and not removed
+    assert [e.first_step for e in every_other] == [1]
+
+
+def test_grid_covers_the_plane_without_nan() -> None:
+    _, events = collect(two_epochs(grid_resolution=16))
+    grid = next(e for e in events if e.type == "grid_computed")
+    assert grid.mode == "binary" and grid.resolution == 16 and len(grid.values) == 256
+    assert all(-1.0 <= v <= 1.0 for v in grid.values)
+    assert grid.extent == (-6.0, 6.0, -6.0, 6.0)
+
+
+def test_run_started_reports_the_resolved_graph() -> None:
+    _, events = collect(two_epochs())
+    started = events[0]
+    assert started.graph.total_params == 17
+    assert [n.shape_text for n in started.graph.nodes][-1] == "(N, 1)"
+    assert started.steps_per_epoch == 5 and started.total_steps == 10
+    assert started.device == "cpu"
