@@ -16,7 +16,7 @@ May import: stdlib, numpy, torch, engine modules below the trainer.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -80,8 +80,8 @@ class Dense:
         self.module = module
         self.has_bias = module.bias is not None
         self.out_features = int(module.out_features)
-        empty = np.zeros(0, np.float32)
-        self.w = self.w_t = self.b = self.gw = self.gb = empty
+        empty: np.ndarray = np.zeros(0, np.float32)
+        self.w, self.w_t, self.b, self.gw, self.gb = empty, empty, empty, empty, empty
 
     def params(self) -> list[torch.Tensor]:
         return [self.module.weight] + ([self.module.bias] if self.module.bias is not None else [])
@@ -117,9 +117,10 @@ class Dense:
 
 class Workspace:
     """Buffers for one batch size, and the step compiled against them into flat lists of
-    NumPy calls (no per-layer Python in the loop). An epoch's last batch may be shorter."""
+    NumPy calls (no per-layer Python in the loop). An epoch's last batch may be shorter;
+    `train=False` leaves out what only the backward pass needs."""
 
-    def __init__(self, step: FusedMLPStep, b: int) -> None:
+    def __init__(self, step: FusedMLPStep, b: int, train: bool = True) -> None:
         f32, ops, widths = np.float32, step.ops, step.widths
         self.x = np.empty((b, step.in_features), f32)
         self.y = np.empty((b, *step.y_train.shape[1:]), step.y_train.dtype)
@@ -131,22 +132,26 @@ class Workspace:
             self.outs.append(self.outs[-1] if in_place else np.empty((b, widths[k]), f32))
         self.ins = [self.x, *self.outs[:-1]]
         self.out = self.outs[-1]  # (B, O)
-        self.dout = np.empty((b, widths[-1]), f32)
-        tmps = [np.empty((b, w), f32) for w in widths]
+        self.dout = np.empty((b, widths[-1]) if train else (0, 0), f32)
+        self.tmps = [np.empty((b, w) if isinstance(op, Activation) else (0, 0), f32)
+                     for op, w in zip(ops, widths, strict=True)]  # activations' scratch
         self.forward = [call for k, op in enumerate(ops) for call in (
             op.forward_ops(self.ins[k], self.outs[k]) if isinstance(op, Dense)
-            else op.forward_ops(self.ins[k], self.outs[k], tmps[k]))]
-        self.backward: list[Op] = []
+            else op.forward_ops(self.ins[k], self.outs[k], self.tmps[k]))]
+        self.backward = self.compile_backward(step, b) if train else []
+
+    def compile_backward(self, step: FusedMLPStep, b: int) -> list[Op]:
+        calls: list[Op] = []
         g = self.dout  # ∂L/∂(op k's output), walking back to the first linear layer
-        for k in range(len(ops) - 1, step.first_dense - 1, -1):
-            op = ops[k]
+        for k in range(len(step.ops) - 1, step.first_dense - 1, -1):
+            op = step.ops[k]
             if isinstance(op, Dense):
-                dx = np.empty((b, widths[k - 1] if k else step.in_features), f32) \
-                    if k > step.first_dense else None
-                self.backward += op.backward_ops(g, self.ins[k], dx)
+                dx = np.empty(self.ins[k].shape, np.float32) if k > step.first_dense else None
+                calls += op.backward_ops(g, self.ins[k], dx)
                 g = dx if dx is not None else g
             else:
-                self.backward += op.backward_ops(g, self.outs[k], tmps[k])
+                calls += op.backward_ops(g, self.outs[k], self.tmps[k])
+        return calls
 
 
 class FusedMLPStep:
@@ -161,7 +166,7 @@ class FusedMLPStep:
         for node in model.order[1:]:
             kind = model.kinds[node]
             if kind == "linear":
-                self.ops.append(Dense(node, model.layers[node]))
+                self.ops.append(Dense(node, cast(torch.nn.Linear, model.layers[node])))
             elif kind != "identity":
                 self.ops.append(Activation(kind, model.layers[node]))
         self.dense = [op for op in self.ops if isinstance(op, Dense)]
@@ -201,6 +206,10 @@ class FusedMLPStep:
     def pointers(self) -> list[int]:
         return [p.data_ptr() for d in self.dense for p in d.params()]
 
+    def follow_parameters(self) -> None:
+        if self.pointers() != self.ptrs:  # e.g. a checkpoint restored into new tensors
+            self.bind()
+
     def space(self, b: int) -> Workspace:
         ws = self.spaces.get(b)
         if ws is None:
@@ -210,10 +219,9 @@ class FusedMLPStep:
     # --- training ----------------------------------------------------------------------------
 
     def train(self, batches: list[np.ndarray], lrs: list[float]) -> StepOutcome:
-        if self.pointers() != self.ptrs:  # e.g. a checkpoint restored with new tensors
-            self.bind()
+        self.follow_parameters()
         losses: list[float] = []
-        outputs = [] if self.classify else None
+        outputs: list[np.ndarray] | None = [] if self.classify else None
         with np.errstate(all="ignore"):  # overflow becomes inf/NaN, which the checks report
             for i, (idx, lr) in enumerate(zip(batches, lrs, strict=True)):
                 loss, bad = self.one_step(idx, lr)
@@ -260,16 +268,11 @@ class FusedMLPStep:
                 gw += tmp
 
     def first_nonfinite(self) -> str | None:
-        """The first layer, in forward order, with a non-finite gradient; None when the sum
-        of squares merely overflowed."""
+        """The first layer, in forward order, with a non-finite gradient component; None
+        when only the sum of squares overflowed (as AutogradStep's max-abs check)."""
         for d in self.dense:
             if not (np.isfinite(d.gw).all() and np.isfinite(d.gb).all()):
                 return d.node_id
-        # AutogradStep also stops, naming no layer, when a tensor's float32 norm overflows:
-        # torch._foreach_norm sums squares in float32, so that happens past about 1.8e19
-        for _, g in self.pairs:
-            if not math.isfinite(float(np.vdot(g, g))):
-                return "gradient"
         return None
 
     def clip_grads(self, sum_sq: float) -> None:
@@ -311,9 +314,11 @@ class FusedMLPStep:
 
     # --- evaluation --------------------------------------------------------------------------
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        """Outputs (N, O) for inputs (N, F), in the workspace for N (overwritten later)."""
-        ws = self.space(len(x))
+    def forward(self, x: np.ndarray, ws: Workspace | None = None) -> np.ndarray:
+        """Outputs (N, O) for inputs (N, F), in the given workspace or the cached one for N
+        (overwritten by the next call)."""
+        self.follow_parameters()
+        ws = ws or self.space(len(x))
         np.copyto(ws.x, x)
         with np.errstate(all="ignore"):
             for call, args in ws.forward:
@@ -329,7 +334,9 @@ class FusedMLPStep:
         return loss, float((predict(out) == self.labels[split]).mean())
 
     def outputs(self, x: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(self.forward(x).copy())
+        # fresh buffers: a grid can be large and is drawn at a few Hz, so caching it would
+        # only hold memory (and it then shares nothing with a training step)
+        return torch.from_numpy(self.forward(x, Workspace(self, len(x), train=False)))
 
 
 def predict(out: np.ndarray) -> np.ndarray:

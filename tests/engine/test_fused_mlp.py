@@ -30,8 +30,9 @@ def mlp(hidden: list[int], out: int, act: str = "tanh", act_params: dict[str, An
 
 
 def spec(network: NetworkSpec, data: str = "circle", loss: str = "mse",
-         optimizer: tuple[str, dict[str, Any]] = ("sgd", {"lr": 0.03}), task: str = "classification",
-         data_params: dict[str, Any] | None = None, **training: Any) -> RunSpec:
+         optimizer: tuple[str, dict[str, Any]] = ("sgd", {"lr": 0.03}),
+         task: str = "classification", data_params: dict[str, Any] | None = None,
+         **training: Any) -> RunSpec:
     training.setdefault("steps", STEPS)
     return RunSpec(network=network, data=Choice(name=data, params=data_params or {}),
                    training=TrainingSpec(task=task, loss=Choice(name=loss),
@@ -174,8 +175,7 @@ def test_divergence_is_reported_before_the_update(loss: str, act: str) -> None:
     batches, lrs = batches_and_lrs(ref_run, 200, lr_decay=1.0)
     got = FusedMLPStep(fused_run).train(batches, lrs)
     assert got.divergence is not None, "lr 1e3 must diverge"
-    # "gradient": finite gradients whose float32 norm overflows, as AutogradStep reports it
-    assert got.divergence.where in ("loss", "gradient", *fused_run.model.order)
+    assert got.divergence.where in ("loss", *fused_run.model.order)
     assert got.divergence.where != "in"
     assert np.isfinite(got.losses).all() and len(got.losses) == got.divergence.index
     if len(got.losses):
@@ -192,13 +192,13 @@ def test_nonfinite_gradient_names_the_first_linear_layer() -> None:
     # so fc0's weight gradient is inf while the later layers' gradients are zero.
     def broken() -> PreparedRun:
         run = prepare_run(spec(mlp([4, 2], 1, "identity")))
-        layers = run.model.layers
+        params = dict(run.model.named_parameters())
         with torch.no_grad():
-            layers["fc0"].weight.zero_()
-            layers["fc0"].bias.zero_()
-            layers["fc1"].weight.fill_(1e30)
-            layers["fc1"].bias.zero_()
-            layers["out"].weight.fill_(1e30)
+            params["layers.fc0.weight"].zero_()
+            params["layers.fc0.bias"].zero_()
+            params["layers.fc1.weight"].fill_(1e30)
+            params["layers.fc1.bias"].zero_()
+            params["layers.out.weight"].fill_(1e30)
         return run
 
     ref_run, fused_run = broken(), broken()
@@ -229,19 +229,40 @@ def test_evaluate_and_outputs_equal_autograd(case: tuple[str, str, dict[str, Any
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_weights_live_in_the_model_even_when_its_tensors_are_replaced() -> None:
+    s = spec(mlp([4, 2], 1), "circle", "mse", ("momentum", {"lr": 0.05}))
+    ref_run, fused_run = prepare_run(s), prepare_run(s)
+    batches, lrs = batches_and_lrs(ref_run)
+    AutogradStep(ref_run).train(batches, lrs)
+    step = FusedMLPStep(fused_run)
+    step.train(batches[:5], lrs[:5])
+    with torch.no_grad():  # as a checkpoint restore that swaps tensors would
+        for p in fused_run.model.parameters():
+            p.data = p.data.clone()
+    step.train(batches[5:], lrs[5:])
+    for a, b in zip(weights(fused_run), weights(ref_run), strict=True):
+        np.testing.assert_allclose(a, b, rtol=RTOL, atol=ATOL)
+
+
 def tfp_default(fast_path: bool) -> RunSpec:
     return RunSpec(network=mlp([4, 2], 1), data=Choice(name="circle"),
                    training=TrainingSpec(loss=Choice(name="mse"), epochs=30, device="cpu",
                                          fast_path=fast_path,
-                                         telemetry=TelemetrySpec(grid_every=0)))
+                                         telemetry=TelemetrySpec(grid_resolution=16)))
 
 
 def test_trainer_picks_the_fused_step_and_both_paths_learn_alike() -> None:
     fused, plain = Trainer(tfp_default(True)), Trainer(tfp_default(False))
     assert fused.strategy.name == "fused_mlp" and plain.strategy.name == "autograd"
+    grids: dict[str, list[Any]] = {"fused": [], "plain": []}
+    fused.subscribe(grids["fused"].append, types={"grid_computed"})
+    plain.subscribe(grids["plain"].append, types={"grid_computed"})
     a, b = fused.run(), plain.run()
     assert a.type == b.type == "run_completed"
     ma, mb = a.metrics, b.metrics  # type: ignore[attr-defined]
     assert ma["train_accuracy"] >= 0.9 and mb["train_accuracy"] >= 0.9
     for key in ma:
         assert ma[key] == pytest.approx(mb[key], rel=0.02, abs=0.02)
+    last_fused, last_plain = grids["fused"][-1], grids["plain"][-1]  # after the last step
+    assert last_fused.step == last_plain.step == 30 * fused.prepared.steps_per_epoch
+    np.testing.assert_allclose(last_fused.values, last_plain.values, atol=0.02)

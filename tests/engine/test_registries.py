@@ -8,8 +8,21 @@ from pydantic import Field
 from torch import nn
 
 from engine import (
-    CLIPPERS, DATASETS, INITIALIZERS, LAYERS, LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES,
-    TASKS, LayerEntry, NetworkSpec, Params, SpecError, Trainer, build_model,
+    CLIPPERS,
+    DATASETS,
+    INITIALIZERS,
+    LAYERS,
+    LOSSES,
+    OPTIMIZERS,
+    REGULARIZERS,
+    SCHEDULES,
+    TASKS,
+    LayerEntry,
+    NetworkSpec,
+    Params,
+    SpecError,
+    Trainer,
+    build_model,
 )
 from tests.engine.helpers import run_spec
 
