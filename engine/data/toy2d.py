@@ -109,6 +109,27 @@ def make_two_moons(p: PlaneParams) -> Dataset:
     return plane_dataset("two_moons", CLASSIFICATION, p, rng, points, labels, 2)
 
 
+class BandParams(PlaneParams):
+    width: float = Field(default=2.0, ge=0.5, le=5.0, description="Half-width of the band.")
+
+
+def make_band(p: BandParams) -> Dataset:
+    """Class 1 inside a diagonal band |x2 - x1| < width, class 0 outside it: the course's
+    like/dislike boundary (unit 3), which one sigmoid neuron cannot draw and two can."""
+    rng = np.random.default_rng(p.seed)
+    n_out, n_in = class_sizes(p.n_points, 2)
+    margin = 0.15 * p.width  # keeps clean points off the two edges, where the label flips
+    # Uniform candidates in the square, kept by side of the band: enough for both classes
+    # because each side covers a fixed share of the square whatever the width.
+    candidates = rng.uniform(-RADIUS, RADIUS, size=(40 * (n_in + n_out), 2))
+    offset = np.abs(candidates[:, 1] - candidates[:, 0])
+    inside = candidates[offset < p.width - margin][:n_in]
+    outside = candidates[offset > p.width + margin][:n_out]
+    points = np.concatenate([outside, inside])
+    points += uniform_noise(rng, len(points), p.noise)
+    return plane_dataset("band", CLASSIFICATION, p, rng, points, _labels([n_out, n_in]), 2)
+
+
 class CheckerboardParams(PlaneParams):
     cells: int = Field(default=4, ge=2, le=16, description="Board cells per side.")
 
@@ -145,4 +166,6 @@ _register("xor", "Class by whether x1 and x2 share a sign.", PlaneParams, make_x
 _register("gaussian", "Gaussian clusters, one per class.", GaussianParams, make_gaussian)
 _register("spiral", "Two interleaved spirals.", PlaneParams, make_spiral)
 _register("two_moons", "Two interlocking half circles.", PlaneParams, make_two_moons)
+_register("band", "A diagonal band of one class between two regions of the other.",
+          BandParams, make_band)
 _register("checkerboard", "Alternating square cells.", CheckerboardParams, make_checkerboard)

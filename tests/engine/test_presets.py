@@ -1,0 +1,33 @@
+"""Presets are complete, valid run specs, and the course's examples learn as described."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import Choice, RunSpec, Trainer, check_spec, load_dataset, presets
+
+GOALS = {"band_221_sigmoid": 0.95, "spiral_deep_tanh": 0.95, "digits_mlp": 0.95}
+
+
+@pytest.mark.parametrize("preset", presets(), ids=lambda p: p["name"])
+def test_preset_is_valid_and_round_trips(preset) -> None:
+    spec = preset["spec"]
+    errors, report = check_spec(spec)
+    assert not errors and report is not None and report.ok
+    assert RunSpec.model_validate_json(spec.model_dump_json()) == spec
+    assert preset["title"] and preset["description"]
+
+
+@pytest.mark.parametrize("name", ["band_221_sigmoid", "digits_mlp"])
+def test_preset_learns(name: str) -> None:
+    spec = next(p["spec"] for p in presets() if p["name"] == name)
+    end = Trainer(spec).run()
+    assert end.metrics["test_accuracy"] >= GOALS[name]
+
+
+def test_band_labels_follow_the_band() -> None:
+    data = load_dataset(Choice(name="band", params={"width": 2.0}))
+    offset = np.abs(data.points_train[:, 1] - data.points_train[:, 0])
+    assert (offset[data.y_train == 1] < 2.0).all() and (offset[data.y_train == 0] > 2.0).all()
+    assert np.abs(data.points_train).max() <= 5.0
