@@ -62,5 +62,5 @@ def test_zero_initialisation_never_breaks_symmetry() -> None:
     spec.network.nodes[-1].params["out_features"] = 2
     trainer = Trainer(spec)
     trainer.run()
-    hidden = trainer.model.layers["dense1"].weight.detach().numpy()
+    hidden = trainer.model.layers["dense1"].weight.detach().cpu().numpy()
     assert np.allclose(hidden, hidden[0])  # every hidden unit is still the same unit

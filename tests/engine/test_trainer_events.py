@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine import EVENT_ADAPTER, Event, TelemetrySpec, Trainer, parse_event
+from engine import EVENT_ADAPTER, Event, TelemetrySpec, Trainer, parse_event, resolve_device
 from tests.engine.helpers import mlp, opt, run_spec
 
 
@@ -84,4 +84,4 @@ def test_run_started_reports_the_resolved_graph() -> None:
     assert started.graph.total_params == 17
     assert [n.shape_text for n in started.graph.nodes][-1] == "(N, 1)"
     assert started.steps_per_epoch == 5 and started.total_steps == 10
-    assert started.device == "cpu"
+    assert started.device == str(resolve_device("auto"))  # the GPU where there is one
