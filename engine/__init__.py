@@ -67,6 +67,9 @@ __all__ = [
 ]
 
 from engine.checkpoint import load_weights, save_checkpoint  # noqa: E402
+from engine.cli import example_spec, train_command  # noqa: E402
 from engine.presets import presets  # noqa: E402
+from engine.runtime import set_threads, warm_up  # noqa: E402
 
-__all__ += ["load_weights", "presets", "save_checkpoint"]
+__all__ += ["example_spec", "load_weights", "presets", "save_checkpoint", "set_threads",
+            "train_command", "warm_up"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -23,7 +24,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("spec", help="path to a run spec JSON file")
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--json", action="store_true", help="print the final event as JSON")
-    sub.add_parser("demo", help="train the course's 2-2-1 sigmoid network on xor")
+    sub.add_parser("demo", help="train the course's 2-4-1 tanh network on xor")
     return p
 
 
@@ -43,48 +44,19 @@ def serve(host: str | None, port: int | None, data_dir: str | None) -> int:
     return 0
 
 
-def train(spec_text: str, *, quiet: bool, as_json: bool) -> int:
-    from pydantic import ValidationError
-
-    from engine import DeviceError, RunSpec, SpecError, Trainer
-
-    try:
-        trainer = Trainer(RunSpec.model_validate_json(spec_text))
-    except (ValidationError, SpecError, DeviceError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not quiet:
-        trainer.subscribe(lambda ev: print(f"epoch {ev.epoch} step {ev.step} "
-                                           f"test loss {getattr(ev, 'test_loss', 0):.4f}",
-                                           file=sys.stderr), types={"eval_completed"})
-    end = trainer.run()
-    if as_json:
-        print(end.model_dump_json(indent=2))
-    else:
-        print(f"{end.type} after {end.step} steps ({end.epoch} epochs, {end.t:.2f} s)")
-        for name, value in getattr(end, "metrics", {}).items():
-            print(f"  {name:<15} {value:.4f}")
-        if end.type == "run_failed":
-            print(f"  reason: {getattr(end, 'reason', '')}")
-    return 0 if end.type == "run_completed" else 1
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.command == "serve":
         return serve(args.host, args.port, args.data_dir)
-    if args.command == "train":
-        try:
-            text = Path(args.spec).read_text(encoding="utf-8")
-        except OSError as exc:
-            print(f"error: {args.spec}: {exc}", file=sys.stderr)
-            return 2
-        return train(text, quiet=args.quiet, as_json=args.json)
-    from engine import presets
+    from engine import example_spec, train_command
 
-    spec = presets()[0]["spec"]
-    print(f"training the demo spec:\n{spec.model_dump_json(indent=2)}", file=sys.stderr)
-    return train(spec.model_dump_json(), quiet=False, as_json=False)
+    if args.command == "train":
+        return train_command(args.spec, quiet=args.quiet, as_json=args.json)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "demo.json"
+        path.write_text(example_spec(), encoding="utf-8")
+        print(f"training the demo spec:\n{example_spec()}", file=sys.stderr)
+        return train_command(str(path))
 
 
 if __name__ == "__main__":

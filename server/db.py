@@ -12,7 +12,17 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
-    JSON, DateTime, Engine, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, create_engine,
+    JSON,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    create_engine,
     event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column

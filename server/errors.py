@@ -5,6 +5,8 @@ May import: stdlib, fastapi, starlette, server.schemas, engine's public names.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -72,4 +74,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
 
 
-ERRORS = {code: {"model": Problem} for code in (404, 409, 413, 422)}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem} for code in (404, 409, 413, 422)
+}

@@ -54,7 +54,7 @@ def encode(event: dict[str, Any]) -> bytes:
     return prefix + b"\0" * _pad(len(prefix)) + b"".join(payloads)
 
 
-def decode(frame: bytes) -> tuple[dict[str, Any], dict[str, list[float]]]:
+def decode(frame: bytes) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """(header, {name: values}) of a binary frame; raises ValueError if malformed."""
     if len(frame) < 4:
         raise ValueError("frame shorter than its 4-byte header length")
@@ -63,7 +63,7 @@ def decode(frame: bytes) -> tuple[dict[str, Any], dict[str, list[float]]]:
     start = 4 + n + _pad(4 + n)
     if start % 8:
         raise ValueError("payload is not 8-byte aligned")
-    arrays: dict[str, list[float]] = {}
+    arrays: dict[str, list[Any]] = {}
     for buf in header["buffers"]:
         lo = start + buf["offset"]
         if lo % 8 or lo + buf["nbytes"] > len(frame):

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine import NetworkSpec, RunSpec
@@ -83,7 +83,7 @@ def interrupt_active(s: Session, reason: str) -> list[str]:
 def add_points(s: Session, points: Iterable[tuple[str, str, int, float]]) -> None:
     rows = [{"run_id": r, "name": n, "step": st, "value": v} for r, n, st, v in points]
     if rows:
-        s.execute(MetricPoint.__table__.insert(), rows)
+        s.execute(insert(MetricPoint), rows)
         s.commit()
 
 

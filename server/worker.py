@@ -5,7 +5,7 @@ Messages in (cmd pipe): ("run", run_id, spec_json, checkpoint_path), ("control",
 where payload is the event's JSON text or, for heavy events, a binary frame,
 ("checkpoint", run_id, path), ("error", run_id, reason) when the run
 cannot start, ("warning", run_id, message), ("idle", run_id).
-torch's thread count comes from OMP_NUM_THREADS, set here before the engine is imported.
+torch's thread count is set (OMP_NUM_THREADS and engine.set_threads) before any run.
 May import: stdlib, server.frames, engine's public names (inside the process only).
 """
 
@@ -22,9 +22,12 @@ from server.frames import HEAVY_FIELDS, encode
 
 
 def worker_main(cmd: Connection, out: Connection, threads: int) -> None:
-    os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch loads, for its thread pools
     os.environ["MKL_NUM_THREADS"] = str(threads)
-    import engine  # noqa: F401  (the slow import, paid while idle)
+    from engine import set_threads, warm_up  # the slow import, paid while idle
+
+    set_threads(threads)
+    warm_up()  # torch's first-use costs, paid before any run waits for them
 
     jobs: queue.Queue[tuple[Any, ...]] = queue.Queue()
     current: dict[str, Any] = {}

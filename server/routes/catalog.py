@@ -8,8 +8,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from engine import (
-    CLIPPERS, DATASETS, INITIALIZERS, LAYERS, LOSSES, OPTIMIZERS, REGULARIZERS, SCHEDULES,
-    TASKS, GraphReport, SpecError, inspect_graph, load_dataset, presets,
+    CLIPPERS,
+    DATASETS,
+    INITIALIZERS,
+    LAYERS,
+    LOSSES,
+    OPTIMIZERS,
+    REGULARIZERS,
+    SCHEDULES,
+    TASKS,
+    GraphReport,
+    SpecError,
+    inspect_graph,
+    load_dataset,
+    presets,
 )
 from server.deps import RunsDep
 from server.errors import ERRORS, SpecRefused

@@ -6,6 +6,8 @@ May import: fastapi, server modules.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
@@ -99,7 +101,7 @@ async def delete_run(run_id: str, runs: RunsDep) -> Response:
 @router.get("/{run_id}/metrics", response_model=Metrics, responses=ERRORS)
 async def run_metrics(run_id: str, session: SessionDep, runs: RunsDep,
                       max_points: int = Query(1000, ge=1, le=100_000),
-                      names: list[str] | None = Query(None)) -> Metrics:
+                      names: Annotated[list[str] | None, Query()] = None) -> Metrics:
     """Scalar history per series, downsampled to max_points, always keeping the last point."""
     _public(session, runs, run_id)
     runs.flush()

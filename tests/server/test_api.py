@@ -9,7 +9,14 @@ from fastapi.testclient import TestClient
 
 from engine import GraphReport
 from server.schemas import (
-    Catalog, Health, Metrics, NetworkPublic, Preset, Problem, RunPage, RunPublic,
+    Catalog,
+    Health,
+    Metrics,
+    NetworkPublic,
+    Preset,
+    Problem,
+    RunPage,
+    RunPublic,
 )
 from tests.server.conftest import long_spec, post_run, wait_status, xor_spec
 

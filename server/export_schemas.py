@@ -1,0 +1,46 @@
+"""Writes the JSON Schemas of the protocol's messages to docs/schemas/ (events, the
+websocket's own frames, the run spec). `python -m server.export_schemas` regenerates them;
+a test fails when the files drift from the models.
+
+May import: stdlib, pydantic, server.protocol, engine's public names.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine import EVENT_ADAPTER, RunSpec
+from server.protocol import Ack, ControlMessage, ErrorFrame, Hello
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "schemas"
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """File name -> JSON Schema."""
+    return {
+        "event.schema.json": EVENT_ADAPTER.json_schema(),
+        "hello.schema.json": Hello.model_json_schema(),
+        "ack.schema.json": Ack.model_json_schema(),
+        "error.schema.json": ErrorFrame.model_json_schema(),
+        "control.schema.json": ControlMessage.model_json_schema(),
+        "run_spec.schema.json": RunSpec.model_json_schema(),
+    }
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def main(out: Path = OUT) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, schema in schemas().items():
+        (out / name).write_text(render(schema), encoding="utf-8")
+    print(f"wrote {len(schemas())} schemas to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
