@@ -9,11 +9,27 @@ STAMP   := $(VENV)/.stamp
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test lint typecheck imports bench clean
+.PHONY: setup run test lint typecheck imports bench clean browser
 
-# Web front end (added by the UI issue): a node_modules stamp built by `npm ci` from
-# web/package-lock.json goes here, and joins SETUP_STAMPS.
-SETUP_STAMPS := $(STAMP)
+# Web front end: its npm libraries go into web/node_modules (served at /node_modules),
+# exactly as web/package-lock.json pins them. The browser tests need a Chromium: the system's
+# when there is one, else Debian's package (as root), else Playwright's own download.
+NPM_STAMP     := web/node_modules/.stamp
+BROWSER_STAMP := $(VENV)/.browser
+SETUP_STAMPS  := $(STAMP) $(NPM_STAMP)
+
+$(NPM_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "livegrad's web UI needs Node 20 and npm." >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+browser: $(BROWSER_STAMP)
+$(BROWSER_STAMP): $(STAMP)
+	@if [ -x /usr/bin/chromium ] || command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq chromium; \
+	else $(VENV)/bin/playwright install chromium; fi
+	@touch $@
 
 setup: $(SETUP_STAMPS)
 
@@ -32,7 +48,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	$(VENV)/bin/livegrad serve
 
-test: lint typecheck imports
+test: lint typecheck imports browser
 	$(VENV)/bin/pytest
 
 lint: setup
@@ -51,4 +67,4 @@ bench: setup
 	done; [ -n "$$found" ] || echo "no benchmarks/*.py yet"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info
+	rm -rf $(VENV) web/node_modules .pytest_cache .mypy_cache .ruff_cache .import_linter_cache build dist *.egg-info

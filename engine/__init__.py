@@ -18,18 +18,28 @@ from engine.events import (
     EVENT_ADAPTER,
     EVENT_TYPES,
     TERMINAL_TYPES,
+    ActivationsSampled,
     AnyEvent,
+    CurvatureEstimated,
+    Diagnosis,
     EvalCompleted,
     Event,
     GridComputed,
+    Histogram,
+    HistogramsSampled,
+    LayerActivations,
     LrChanged,
+    NeuronMapsComputed,
+    NormsSampled,
     RunCompleted,
     RunFailed,
     RunPaused,
     RunResumed,
     RunStarted,
     RunStopped,
+    RunWarning,
     StepsCompleted,
+    TelemetryShare,
     parse_event,
 )
 from engine.graph import GraphModel, GraphReport, NodeReport, build_model, inspect_graph
@@ -38,6 +48,7 @@ from engine.layers import LAYERS, LayerEntry, ShapeError
 from engine.losses import LOSSES
 from engine.optimizers import OPTIMIZERS
 from engine.prepare import check_spec, resolve_device
+from engine.probes import PROBES, ProbeEntry, ProbeParams
 from engine.registry import Params, Registry
 from engine.regularizers import CLIPPERS, REGULARIZERS
 from engine.schedules import SCHEDULES
@@ -64,6 +75,10 @@ __all__ = [
     "RunStopped", "ShapeError", "SpecError", "StepsCompleted", "TelemetrySpec", "Trainer",
     "TrainingSpec", "build_model", "check_spec", "inspect_graph", "load_dataset", "parse_event",
     "resolve_device", "train",
+    # live internals: the probe registry and the events the probes emit
+    "PROBES", "ActivationsSampled", "CurvatureEstimated", "Diagnosis", "Histogram",
+    "HistogramsSampled", "LayerActivations", "NeuronMapsComputed", "NormsSampled", "ProbeEntry",
+    "ProbeParams", "RunWarning", "TelemetryShare",
 ]
 
 from engine.checkpoint import load_weights, save_checkpoint  # noqa: E402

@@ -74,6 +74,137 @@ class GridComputed(Event):
     confidence: list[float] | None = None
 
 
+class Histogram(BaseModel):
+    """Counts in `len(counts)` equal bins over [lo, hi] (the last bin includes hi). Tensors
+    past the probe's sample size are histogrammed on a fixed index set: `sampled` is then
+    true and `size` is the whole tensor's element count."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    lo: float
+    hi: float
+    counts: list[int]
+    sampled: bool = False
+    size: int
+
+
+class NormsSampled(Event):
+    """Per parameter tensor: the gradient's L2 norm (before clipping) at each sampled step
+    since the last such event, and at `step`, the weight norm and ‖Δw‖/‖w‖ of that step."""
+
+    type: Literal["norms_sampled"] = "norms_sampled"
+    params: list[str] = Field(description="Parameter names, 'node.weight', in forward order.")
+    layers: list[str] = Field(description="The node id of each parameter.")
+    steps: list[int] = Field(description="The sampled steps, oldest first.")
+    grad_norm: list[list[float]] = Field(
+        description="(params, steps): ‖∂L/∂p‖ before clipping; an overflow reads 3.4e38.")
+    weight_norm: list[float] | None = Field(default=None, description="‖w‖ after `step`.")
+    update_ratio: list[float] | None = Field(
+        default=None, description="‖Δw‖/‖w‖ of step `step` (Δw: what the step changed).")
+
+
+class HistogramsSampled(Event):
+    """Weights and gradients (those the last step applied, after clipping) per parameter."""
+
+    type: Literal["histograms_sampled"] = "histograms_sampled"
+    weights: list[Histogram]
+    grads: list[Histogram]
+
+
+class LayerActivations(BaseModel):
+    """One node's output on the probe batch (eval mode, no grad)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+    kind: str
+    units: int = Field(description="Features (dim 1) of the output.")
+    mean: float
+    std: float = Field(description="Population standard deviation over all elements.")
+    hist: Histogram
+    dead_fraction: float | None = Field(
+        default=None, description="ReLU: share of units that are zero on every probe example.")
+    saturated_fraction: float | None = Field(
+        default=None, description="sigmoid/tanh: share of outputs within the tolerance of an "
+        "asymptote (sigmoid 0 or 1, tanh ±1).")
+
+
+class ActivationsSampled(Event):
+    type: Literal["activations_sampled"] = "activations_sampled"
+    batch: int = Field(description="Examples in the fixed probe batch.")
+    layers: list[LayerActivations]
+
+
+class NeuronMapsComputed(Event):
+    """Every hidden unit's output over the input plane, as grid_computed lays out its values:
+    `values[i]` is one map of resolution² floats for unit `units[i]` of node `nodes[i]`."""
+
+    type: Literal["neuron_maps_computed"] = "neuron_maps_computed"
+    resolution: int
+    extent: tuple[float, float, float, float]
+    nodes: list[str]
+    units: list[int]
+    values: list[list[float]]
+
+
+class CurvatureEstimated(Event):
+    """The largest Hessian eigenvalue of the loss on the probe batch (power iteration on
+    Hessian-vector products); plain gradient descent is stable for lr < 2/λ_max."""
+
+    type: Literal["curvature_estimated"] = "curvature_estimated"
+    lambda_max: float
+    stable_lr: float | None = Field(description="2/λ_max, when λ_max > 0.")
+    lr: float
+    iterations: int
+    converged: bool
+    batch: int
+
+
+class TelemetryShare(Event):
+    """The share of wall time the probes took over the last window, and the periods the
+    auto-throttle set (steps; 0: off)."""
+
+    type: Literal["telemetry_share"] = "telemetry_share"
+    share: float
+    budget: float
+    window: float = Field(description="Seconds the share was measured over.")
+    periods: dict[str, int]
+    costs: dict[str, float] = Field(description="Each probe's share of the window.")
+    throttled: list[str] = Field(description="Probes whose periods are wider than asked.")
+
+
+class RunWarning(Event):
+    """A sign of trouble before failure: 'exploding' (a layer's gradient norm grew past
+    `threshold`× within the window), 'vanishing' (the first layer's gradient norm below
+    `threshold`× the last's) or 'unstable_lr' (plain SGD with lr above 2/λ_max)."""
+
+    type: Literal["warning"] = "warning"
+    kind: Literal["exploding", "vanishing", "unstable_lr"]
+    layer: str | None = None
+    value: float
+    threshold: float
+    message: str
+
+
+class Diagnosis(BaseModel):
+    """Why a run diverged: where it broke, the recent per-layer gradient norms, a reading."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step: int
+    quantity: str = Field(description="The first non-finite quantity, e.g. 'loss' or "
+                          "'gradient of dense1'.")
+    lr: float
+    layers: list[str] = Field(default_factory=list)
+    steps: list[int] = Field(default_factory=list)
+    grad_norm: list[list[float]] = Field(
+        default_factory=list, description="(layers, steps): each layer's gradient norm.")
+    lambda_max: float | None = None
+    stable_lr: float | None = None
+    reading: str
+
+
 class RunPaused(Event):
     type: Literal["run_paused"] = "run_paused"
 
@@ -110,17 +241,21 @@ class RunFailed(Event):
         default=None, description="Node id: the first layer whose output (for the loss) or "
         "gradient went non-finite; the output node when only the loss overflowed.")
     last_finite: dict[str, float] = Field(default_factory=dict)
+    diagnosis: Diagnosis | None = None
 
 
 AnyEvent = Annotated[
     RunStarted | StepsCompleted | EvalCompleted | GridComputed | RunPaused | RunResumed
-    | LrChanged | RunCompleted | RunStopped | RunFailed,
+    | LrChanged | RunCompleted | RunStopped | RunFailed | NormsSampled | HistogramsSampled
+    | ActivationsSampled | NeuronMapsComputed | CurvatureEstimated | TelemetryShare | RunWarning,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES: tuple[str, ...] = (
     "run_started", "steps_completed", "eval_completed", "grid_computed", "run_paused",
     "run_resumed", "lr_changed", "run_completed", "run_stopped", "run_failed",
+    "norms_sampled", "histograms_sampled", "activations_sampled", "neuron_maps_computed",
+    "curvature_estimated", "telemetry_share", "warning",
 )
 TERMINAL_TYPES = frozenset({"run_completed", "run_stopped", "run_failed"})
 

@@ -23,7 +23,8 @@ import torch
 
 from engine.fused_ops import Activation, FlatOptimizer, Op, clip_coefficient, loss_function
 from engine.prepare import PreparedRun
-from engine.steps import Divergence, StepOutcome
+from engine.probes.flat_norms import FlatNormRecorder
+from engine.steps import Divergence, Recording, StepOutcome
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
 LOSSES = ("mse", "l1", "cross_entropy", "binary_cross_entropy", "hinge")
@@ -186,6 +187,9 @@ class FusedMLPStep:
         self.l1, self.l2 = float(c.l1), float(c.l2)
         self.clip, self.clip_params = c.clip.name, c.clip_params
         self.spaces: dict[int, Workspace] = {}
+        self.captured: np.ndarray | None = None  # the last step's applied gradient, when asked
+        self.sample = self.capture = False  # what this step records for the probes
+        self.positions: list[int] = []
         self.bind()
 
     # --- binding to the torch parameters -----------------------------------------------------
@@ -202,6 +206,7 @@ class FusedMLPStep:
         self.scratch = [np.empty_like(w) for w, _ in self.pairs]
         self.spaces = {}  # their compiled calls hold the old views
         self.ptrs = self.pointers()
+        self.recorder = FlatNormRecorder(self.flat, [g.size for _, g in self.pairs])
 
     def pointers(self) -> list[int]:
         return [p.data_ptr() for d in self.dense for p in d.params()]
@@ -218,20 +223,34 @@ class FusedMLPStep:
 
     # --- training ----------------------------------------------------------------------------
 
-    def train(self, batches: list[np.ndarray], lrs: list[float]) -> StepOutcome:
+    def train(self, batches: list[np.ndarray], lrs: list[float],
+              record: Recording | None = None) -> StepOutcome:
         self.follow_parameters()
         losses: list[float] = []
         outputs: list[np.ndarray] | None = [] if self.classify else None
+        self.recorder.begin(sum(record.sample) if record is not None else 0)
+        self.positions = []
+        samples = record.sample if record is not None else [False] * len(batches)
+        capture_at = len(batches) - 1 if record is not None and record.capture else -1
         with np.errstate(all="ignore"):  # overflow becomes inf/NaN, which the checks report
             for i, (idx, lr) in enumerate(zip(batches, lrs, strict=True)):
+                self.sample, self.capture = samples[i], i == capture_at
                 loss, bad = self.one_step(idx, lr)
                 if bad is not None:
                     last = {"loss": losses[-1]} if losses else {}
                     return self.outcome(losses, batches, outputs, Divergence(i, bad, last))
+                if self.sample:
+                    self.positions.append(i)
                 losses.append(loss)
                 if outputs is not None:
                     outputs.append(self.spaces[len(idx)].out.copy())
         return self.outcome(losses, batches, outputs, None)
+
+    def captured_grads(self) -> list[torch.Tensor] | None:
+        if self.captured is None:
+            return None
+        return [torch.from_numpy(self.captured[a:a + g.size].reshape(g.shape))
+                for a, (_, g) in zip(self.recorder.starts, self.pairs, strict=True)]
 
     def one_step(self, idx: np.ndarray, lr: float) -> tuple[float, str | None]:
         ws = self.space(len(idx))
@@ -246,13 +265,21 @@ class FusedMLPStep:
             call(*args)
         if self.l1 or self.l2:
             self.add_penalty()
-        sum_sq = float(np.vdot(self.flat, self.flat))
+        rec = self.recorder
+        if self.sample and rec.total_ready and self.clip != "norm":
+            sum_sq = rec.record()  # the norms' total serves the finiteness check
+        else:  # clipping scales by this very sum, so that probes never change training
+            sum_sq = float(np.vdot(self.flat, self.flat))
+            if self.sample:
+                rec.record()
         if not math.isfinite(sum_sq):
             bad = self.first_nonfinite()
             if bad is not None:
                 return loss, bad
         if self.clip != "none":
             self.clip_grads(sum_sq)
+        if self.capture:
+            self.captured = self.flat.copy()
         self.update(lr)
         return loss, None
 
@@ -310,7 +337,12 @@ class FusedMLPStep:
                     np.concatenate(done)]
                 starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
                 accs = np.add.reduceat(right.astype(np.float64), starts) / sizes
-        return StepOutcome(np.asarray(losses, dtype=np.float64), accs, div)
+        norms = positions = None
+        if self.positions:
+            norms = self.recorder.norms()[:len(self.positions)]
+            positions = np.asarray(self.positions, dtype=np.int64)
+        return StepOutcome(np.asarray(losses, dtype=np.float64), accs, div, norms, positions,
+                           self.recorder.seconds)
 
     # --- evaluation --------------------------------------------------------------------------
 

@@ -127,6 +127,15 @@ def check_output(report: GraphReport, data: Dataset, choices: Choices,
     return shape[0]
 
 
+def check_probes(spec: RunSpec, errors: list[LocatedError]) -> None:
+    from engine.probes.registry import probe_settings  # the probes import this module
+
+    try:
+        probe_settings(spec.training.telemetry)
+    except SpecError as exc:
+        errors.extend(exc.errors)
+
+
 def check_spec(spec: RunSpec) -> tuple[list[LocatedError], GraphReport | None]:
     """Every located error in a run spec, and the graph report when the data loaded."""
     errors: list[LocatedError] = []
@@ -137,6 +146,7 @@ def check_spec(spec: RunSpec) -> tuple[list[LocatedError], GraphReport | None]:
         errors.extend(exc.errors)
     choices = parse_choices(spec, errors)
     check_task(spec, data, choices, errors)
+    check_probes(spec, errors)
     if data is None:
         return errors, None
     report = inspect_graph(spec.network, data.input_shape)

@@ -77,6 +77,25 @@ class TelemetrySpec(Spec):
         description="Wall-clock ceiling on grid events; none: strictly every grid_every steps.",
     )
     grid_resolution: int = Field(default=64, ge=4, le=256, description="Grid cells per side.")
+    probes_enabled: bool = Field(
+        default=True,
+        description="False: no probes, no warnings and no gradient-norm trajectory in a "
+        "divergence diagnosis (the bare loop).",
+    )
+    probes: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Settings per probe by name (see the probes catalog: every, max_hz and "
+        "the probe's own), e.g. {'curvature': {'every': 50}}; probes not named keep their "
+        "defaults. Checked against the probe registry when the run is built.",
+    )
+    budget: float = Field(
+        default=0.05, gt=0, le=1,
+        description="Largest share of training time the probes may take; past it the "
+        "auto-throttle widens probe periods.",
+    )
+    auto_throttle: bool = Field(
+        default=True, description="Widen probe periods when telemetry passes the budget."
+    )
 
 
 class TrainingSpec(Spec):

@@ -31,16 +31,33 @@ class Divergence:
 
 
 @dataclass
+class Recording:
+    """What a chunk records for the probes: which of its steps sample the gradient norms,
+    and whether the last step keeps its gradients (as applied: after clipping)."""
+
+    sample: list[bool]
+    capture: bool = False
+
+
+@dataclass
 class StepOutcome:
     losses: np.ndarray  # (steps done,) float64, all finite
     accuracies: np.ndarray | None  # (steps done,) batch accuracy, classification only
     divergence: Divergence | None = None
+    grad_norms: np.ndarray | None = None  # (sampled steps done, P) L2 norms before clipping
+    sampled: np.ndarray | None = None  # (sampled steps done,) their positions in the chunk
+    record_seconds: float = 0.0  # time spent recording inside the steps
 
 
 class StepStrategy(Protocol):
     name: str
 
-    def train(self, batches: list[np.ndarray], lrs: list[float]) -> StepOutcome: ...
+    def train(self, batches: list[np.ndarray], lrs: list[float],
+              record: Recording | None = None) -> StepOutcome: ...
+
+    def captured_grads(self) -> list[torch.Tensor] | None:
+        """The last recorded chunk's last-step gradients, per parameter in forward order."""
+        ...
 
     def evaluate(self, split: str) -> tuple[float, float | None]: ...
 
@@ -70,15 +87,23 @@ class AutogradStep:
         self.optimizer = c.optimizer.make(c.optimizer_params, self.params)
         self.classify = data.n_classes is not None
         self.owners = parameter_owners(run)
+        self.zero = torch.zeros(1, device=run.device)  # the norm of a missing gradient
+        self.rows: list[torch.Tensor] = []  # (P,) norms of the sampled steps, on the device
+        self.sampled: list[int] = []
 
-    def train(self, batches: list[np.ndarray], lrs: list[float]) -> StepOutcome:
+    def train(self, batches: list[np.ndarray], lrs: list[float],
+              record: Recording | None = None) -> StepOutcome:
         self.model.train()
         losses: list[float] = []
         accs: list[float] = []
+        self.rows, self.sampled = [], []
         for i, (idx, lr) in enumerate(zip(batches, lrs, strict=True)):
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
-            loss, acc, bad = self.one_step(torch.from_numpy(idx).to(self.run.device))
+            sample = record is not None and record.sample[i]
+            loss, acc, bad = self.one_step(torch.from_numpy(idx).to(self.run.device), sample)
+            if sample and bad is None:
+                self.sampled.append(i)
             if bad is not None:
                 last = {"loss": losses[-1]} if losses else {}
                 return self.outcome(losses, accs, Divergence(i, bad, last))
@@ -86,7 +111,12 @@ class AutogradStep:
             accs.append(acc)
         return self.outcome(losses, accs, None)
 
-    def one_step(self, idx: torch.Tensor) -> tuple[float, float, str | None]:
+    def captured_grads(self) -> list[torch.Tensor] | None:
+        # the gradients stay in p.grad until the next step's zero_grad
+        return [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+
+    def one_step(self, idx: torch.Tensor, sample: bool = False
+                 ) -> tuple[float, float, str | None]:
         x, y = self.x["train"][idx], self.y["train"][idx]  # (B, F), targets
         self.optimizer.zero_grad(set_to_none=True)
         out = self.model(x)
@@ -96,7 +126,7 @@ class AutogradStep:
             return value, 0.0, "loss"
         extra = penalty(self.weights, self.run.choices.l1, self.run.choices.l2)
         (loss + extra if extra is not None else loss).backward()
-        bad = self.first_nonfinite_grad()
+        bad = self.first_nonfinite_grad(sample)
         if bad is not None:
             return value, 0.0, bad
         c = self.run.choices
@@ -107,23 +137,33 @@ class AutogradStep:
             if self.classify else 0.0
         return value, acc, None
 
-    def first_nonfinite_grad(self) -> str | None:
-        grads = [p.grad for p in self.params if p.grad is not None]
-        # the max-abs norm is finite exactly when every component is (an L2 norm of large,
-        # finite gradients can overflow float32 and would blame no layer)
-        norms = torch.stack(torch._foreach_norm(grads, float("inf"))) if grads \
-            else torch.zeros(0)
+    def first_nonfinite_grad(self, sample: bool = False) -> str | None:
+        """The first layer with a non-finite gradient component, or None. The per-parameter
+        L2 norms it takes are the probes' gradient norms too (one kernel, no extra cost)."""
+        if not self.params:
+            return None
+        grads = [p.grad if p.grad is not None else self.zero for p in self.params]
+        norms = torch.stack(torch._foreach_norm(grads))  # (P,)
+        if sample:
+            self.rows.append(norms)
         if bool(torch.isfinite(norms).all()):
             return None
+        # an L2 norm of large, finite gradients can overflow float32: blame only a layer
+        # with a non-finite component
         for p in self.params:  # parameters are listed in the order nodes run
             if p.grad is not None and not bool(torch.isfinite(p.grad).all()):
                 return self.owners[id(p)]
-        return "gradient"
+        return None
 
     def outcome(self, losses: list[float], accs: list[float], div: Divergence | None
                 ) -> StepOutcome:
+        norms = sampled = None
+        if self.sampled:  # one device-to-host transfer per chunk
+            norms = torch.stack(self.rows[:len(self.sampled)]).double().cpu().numpy()
+            sampled = np.asarray(self.sampled, dtype=np.int64)
         return StepOutcome(np.asarray(losses, dtype=np.float64),
-                           np.asarray(accs, dtype=np.float64) if self.classify else None, div)
+                           np.asarray(accs, dtype=np.float64) if self.classify else None, div,
+                           norms, sampled)
 
     @torch.no_grad()
     def evaluate(self, split: str) -> tuple[float, float | None]:

@@ -32,6 +32,7 @@ from engine.events import (
 )
 from engine.grid import grid_event
 from engine.prepare import PreparedRun, prepare_run
+from engine.probes.telemetry import Telemetry
 from engine.specs import RunSpec
 from engine.steps import AutogradStep, Divergence, StepStrategy
 from engine.subscriptions import Subscribers
@@ -56,6 +57,7 @@ class Trainer:
         self.subscribers = Subscribers()
         self.prepared = prepare_run(spec)
         self.strategy = choose_strategy(self.prepared)
+        self.telemetry = Telemetry(self.prepared, self.strategy)
         self.step = 0
         self.base_lr = self.prepared.base_lr
         self._seq = 0
@@ -103,7 +105,7 @@ class Trainer:
                 pause_shown = False
             self.apply_lr_change()
             n = self.chunk_length(allowed)
-            failed = self.train_chunk(n)
+            failed = self.train_chunk(n, single=allowed is not None)
             if failed is not None:
                 return failed
             self.after_chunk(t.telemetry.scalars_every, single=allowed is not None)
@@ -114,14 +116,15 @@ class Trainer:
         periods = [t.telemetry.scalars_every, self.eval_every(), self.prepared.steps_per_epoch]
         if t.telemetry.grid_every > 1 or t.telemetry.grid_max_hz is None:
             periods.append(max(t.telemetry.grid_every, 1))
+        periods += self.telemetry.boundaries()
         to_boundary = min(p - self.step % p for p in periods)
         n = min(to_boundary, self.prepared.total_steps - self.step)
         return n if allowed is None else min(n, allowed)
 
-    def train_chunk(self, n: int) -> Event | None:
+    def train_chunk(self, n: int, single: bool = False) -> Event | None:
         batches = [self.batch(self.step + i) for i in range(n)]
         lrs = [self.lr_at(self.step + i) for i in range(n)]
-        outcome = self.strategy.train(batches, lrs)
+        outcome = self.telemetry.train(batches, lrs, self.step, single)
         done = len(outcome.losses)
         if done:
             self._pending.append((outcome.losses, outcome.accuracies, lrs[done - 1]))
@@ -139,6 +142,7 @@ class Trainer:
             self.emit_eval()
         if self.grid_due(single) and step != self.prepared.total_steps:
             self.emit_grid()
+        self.telemetry.after_chunk(step, self.lr_at(step), self.emit_fields)
 
     # --- batches, learning rate, periods -----------------------------------------------------
 
@@ -230,6 +234,8 @@ class Trainer:
 
     def finish(self, cls: type[Event]) -> Event:
         self.flush_scalars()
+        for fields in self.telemetry.at_end(self.step):
+            self.emit_fields(fields)
         metrics = self.emit_eval()
         if self.prepared.data.extent is not None and self.spec.training.telemetry.grid_every:
             self.emit_grid()
@@ -238,18 +244,21 @@ class Trainer:
 
     def diverged(self, div: Divergence) -> Event:
         self.flush_scalars()
-        began = self.step + 1
+        for fields in self.telemetry.at_end(self.step):
+            self.emit_fields(fields)
+        began, lr = self.step + 1, self.lr_at(self.step)
         if div.where == "loss":
             where, layer = "loss", locate_nonfinite(self.prepared, self.batch(self.step))
             what = f"the loss became non-finite (first non-finite output: {layer})"
         else:
             where, layer = "gradient", div.where
             what = f"the gradient of {layer} became non-finite"
-        reason = (f"training diverged at step {began}: {what}; learning rate "
-                  f"{self.lr_at(self.step):g}")
+        reason = f"training diverged at step {began}: {what}; learning rate {lr:g}"
+        diagnosis = self.telemetry.diagnose(
+            began, "loss" if where == "loss" else f"gradient of {layer}", lr)
         return self.emit(RunFailed, type="run_failed", reason=reason, error="divergence",
                          began_at_step=began, where=where, layer=layer,
-                         last_finite=div.last_finite)
+                         last_finite=div.last_finite, diagnosis=diagnosis)
 
     def failure(self, exc: Exception) -> Event:
         self._pending = []

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.db import make_engine, migrate
 from server.deps import require_token
@@ -48,10 +50,23 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
             return await self._refuse(scope, receive, send)
-        await self.app(scope, receive, send)
+        seen = 0
+
+        async def counted() -> Message:  # chunked bodies carry no length: count as they come
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            if seen > self.limit:  # FastAPI re-raises it while reading the body: a 413
+                raise HTTPException(413, self._message())
+            return message
+
+        await self.app(scope, counted, send)
+
+    def _message(self) -> str:
+        return f"request body too large: at most {self.limit} bytes are accepted"
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        resp = problem(413, f"request body too large: at most {self.limit} bytes are accepted")
+        resp = problem(413, self._message())
         await resp(scope, receive, send)
 
 
@@ -89,9 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins,
                            allow_methods=["*"], allow_headers=["*"])
 
-    @app.get("/", include_in_schema=False, response_model=None)
-    def index() -> Response:
-        page = WEB / "index.html"
-        return FileResponse(page) if page.exists() else HTMLResponse(PAGE)
+    # The web UI: web/ as static files (its npm libraries in web/node_modules, installed by
+    # `make setup`), mounted last so that the API and /docs match first.
+    if (WEB / "index.html").exists():
+        app.mount("/", StaticFiles(directory=WEB, html=True), name="web")
+    else:
+        @app.get("/", include_in_schema=False, response_model=None)
+        def index() -> Response:
+            return HTMLResponse(PAGE)
 
     return app

@@ -12,11 +12,14 @@ import json
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from server.frames import HEAVY_FIELDS
 from server.outbox import Frame, Outbox
 
 EVENTS_FILE = "events.jsonl"
+STEPS_PREFIX = '{"type":"steps_completed",'
+MERGE_LOSSES = 4096  # losses per merged steps_completed at most (about 80 KB of JSON)
 
 
 @dataclass
@@ -59,9 +62,10 @@ class Hub:
         """Queue the catch-up after `since` and attach the client; returns the (first, last)
         seq held, so that a client can tell whether it missed events."""
         ch = self._channel(run_id)
-        for seq, text in ch.history:
-            if seq > since:
-                box.put_event(seq, text)
+        catch_up = compact([(q, t) for q, t in ch.history if q > since])
+        box.max_light += len(catch_up)  # the bound is on lag behind live events, not history
+        for seq, text in catch_up:
+            box.put_event(seq, text)
         for key, (seq, frame) in ch.heavy.items():
             if seq > since:
                 box.put_event(seq, frame, key)
@@ -92,3 +96,44 @@ class Hub:
     def _evict(self, run_id: str, ch: Channel) -> None:
         if ch.finished and not ch.clients:
             self.channels.pop(run_id, None)
+
+
+def compact(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The catch-up with each run of consecutive steps_completed merged into one event: the
+    last part's seq, step, epoch, t and lr, the first part's first_step, all the losses.
+    Lone events keep their text; only runs of two or more are parsed."""
+    out: list[tuple[int, str]] = []
+    run: list[tuple[int, str]] = []
+    for item in [*events, (-1, "")]:  # the sentinel closes the last run
+        if item[1].startswith(STEPS_PREFIX):
+            run.append(item)
+            continue
+        if len(run) == 1:
+            out.extend(run)
+        elif run:
+            out.extend(_merge_run([json.loads(text) for _, text in run]))
+        run = []
+        if item[0] >= 0:
+            out.append(item)
+    return out
+
+
+def _merge_run(parts: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    merged: list[tuple[int, str]] = []
+    group: list[dict[str, Any]] = []
+    for ev in parts:
+        if group and sum(len(g["loss"]) for g in group) + len(ev["loss"]) > MERGE_LOSSES:
+            merged.append(_merged(group))
+            group = []
+        group.append(ev)
+    return [*merged, _merged(group)]
+
+
+def _merged(group: list[dict[str, Any]]) -> tuple[int, str]:
+    last = group[-1]
+    accuracy = [g.get("accuracy") for g in group]
+    event = {**last, "first_step": group[0]["first_step"],
+             "loss": [v for g in group for v in g["loss"]],
+             "accuracy": None if any(a is None for a in accuracy)
+             else [v for a in accuracy for v in a]}  # type: ignore[union-attr]
+    return last["seq"], json.dumps(event, separators=(",", ":"))

@@ -255,19 +255,26 @@ class RunManager:
     # --- metrics -------------------------------------------------------------------------
 
     def flush(self) -> None:
-        points, self.points = self.points, []
-        if points:
-            with self.sessions() as s:
+        self._write(self.points, {})
+        self.points = []
+
+    def _write(self, points: list[tuple[str, str, int, float]],
+               progress: dict[str, tuple[int, int]]) -> None:
+        with self.sessions() as s:
+            if points:
                 repo.add_points(s, points)
+            for run_id, (step, seq) in progress.items():
+                repo.update_progress(s, run_id, step, seq)
 
     async def _flush_periodically(self) -> None:
+        """Every FLUSH_S, write the buffered points and live progress from a thread: a
+        fast run makes 10^4 points a second, and the event loop must not wait on them."""
         while True:
             await asyncio.sleep(FLUSH_S)
-            self.flush()
-            with self.sessions() as s:
-                for run_id, live in list(self.live.items()):
-                    if not live.ended and live.status is not RunStatus.queued:
-                        repo.update_run(s, run_id, step=live.step, last_seq=live.last_seq)
+            points, self.points = self.points, []
+            progress = {run_id: (live.step, live.last_seq) for run_id, live in self.live.items()
+                        if not live.ended and live.status is not RunStatus.queued}
+            await asyncio.to_thread(self._write, points, progress)
 
     def active_count(self) -> int:
         return len(self.live)

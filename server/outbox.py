@@ -3,6 +3,9 @@
 Lanes: control frames (hello, acks, errors: never dropped), light events (in order; when the
 client lags past the bound it is dropped and reconnects with its seq), heavy frames
 (latest-wins per key). Publishing never awaits, so training and other clients never wait.
+The sender gives up on a client when no frame has gone out for `stall_s` while frames wait
+(its socket is not being read), and, for clients that asked for batches, sends the light
+events that gathered (at most BATCH_INTERVAL_S apart) as JSON arrays.
 May import: stdlib, starlette.
 """
 
@@ -10,20 +13,24 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-
-from starlette.websockets import WebSocket
+from collections.abc import Awaitable, Callable, Iterator
 
 Frame = str | bytes
+BATCH_EVENTS = 512  # light events per batch frame at most
+BATCH_CHARS = 256 * 1024  # and about this much JSON (clients' default frame limit is 1 MiB)
+BATCH_INTERVAL_S = 0.025  # batched clients get at most 40 rounds of frames a second
 
 
 class Outbox:
-    def __init__(self, max_light: int) -> None:
+    def __init__(self, max_light: int, batch: bool = False) -> None:
         self.max_light = max_light
+        self.batch = batch
         self.control: deque[str] = deque()
         self.light: deque[tuple[int, Frame]] = deque()
         self.heavy: dict[str, tuple[int, Frame]] = {}
         self.wake = asyncio.Event()
         self.overflowed = False
+        self.stalled = False
 
     def put_control(self, frame: str) -> None:
         self.control.append(frame)
@@ -40,25 +47,52 @@ class Outbox:
         self.wake.set()
 
     def take(self) -> list[Frame]:
-        """Everything pending: control first, then events by seq."""
+        """Everything pending: control first, then events by seq (light ones batched)."""
         frames: list[Frame] = list(self.control)
         self.control.clear()
         events = list(self.light) + list(self.heavy.values())
         self.light.clear()
         self.heavy.clear()
         events.sort(key=lambda e: e[0])
-        return frames + [f for _, f in events]
+        ordered = [f for _, f in events]
+        return frames + (list(batched(ordered)) if self.batch else ordered)
 
 
-async def drain(ws: WebSocket, box: Outbox) -> None:
-    """Send the outbox's frames as they come; returns when the client is found stalled."""
+def batched(frames: list[Frame]) -> Iterator[Frame]:
+    """Consecutive text frames joined into JSON arrays; binary frames stay as they are."""
+    group: list[str] = []
+    size = 0
+    for frame in frames:
+        if isinstance(frame, str) and len(group) < BATCH_EVENTS and size < BATCH_CHARS:
+            group.append(frame)
+            size += len(frame)
+            continue
+        if group:
+            yield "[" + ",".join(group) + "]"
+        group, size = ([frame], len(frame)) if isinstance(frame, str) else ([], 0)
+        if isinstance(frame, bytes):
+            yield frame
+    if group:
+        yield "[" + ",".join(group) + "]"
+
+
+async def drain(send: Callable[[Frame], Awaitable[None]], box: Outbox, stall_s: float) -> None:
+    """Send the outbox's frames as they come; returns when the client overflows its light
+    lane or no send completes within `stall_s` (box.overflowed / box.stalled say which)."""
+    loop = asyncio.get_running_loop()
     while True:
         await box.wake.wait()
         box.wake.clear()
         if box.overflowed:
             return
-        for frame in box.take():
-            if isinstance(frame, bytes):
-                await ws.send_bytes(frame)
-            else:
-                await ws.send_text(frame)
+        began = loop.time()
+        try:
+            async with asyncio.timeout_at(began + stall_s) as deadline:
+                for frame in box.take():
+                    await send(frame)
+                    deadline.reschedule(loop.time() + stall_s)
+        except TimeoutError:
+            box.stalled = True
+            return
+        if box.batch:  # let events gather: at most one round of frames per BATCH_INTERVAL_S
+            await asyncio.sleep(max(0.0, began + BATCH_INTERVAL_S - loop.time()))

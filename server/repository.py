@@ -5,6 +5,7 @@ May import: stdlib, sqlalchemy, server.db, server.schemas, engine's public names
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -61,6 +62,13 @@ def update_run(s: Session, run_id: str, **fields: Any) -> None:
     s.commit()
 
 
+def update_progress(s: Session, run_id: str, step: int, last_seq: int) -> None:
+    """A live run's progress; never moves a row back (a late write after its end)."""
+    s.execute(update(RunRow).where(RunRow.id == run_id, RunRow.last_seq < last_seq)
+              .values(step=step, last_seq=last_seq))
+    s.commit()
+
+
 def delete_run(s: Session, run_id: str) -> None:
     s.execute(delete(MetricPoint).where(MetricPoint.run_id == run_id))
     s.execute(delete(RunRow).where(RunRow.id == run_id))
@@ -81,9 +89,12 @@ def interrupt_active(s: Session, reason: str) -> list[str]:
 # --- metrics ---------------------------------------------------------------------------------
 
 def add_points(s: Session, points: Iterable[tuple[str, str, int, float]]) -> None:
-    rows = [{"run_id": r, "name": n, "step": st, "value": v} for r, n, st, v in points]
-    if rows:
-        s.execute(insert(MetricPoint), rows)
+    """Store metric points. Non-finite values are left out: SQLite turns NaN into NULL, JSON
+    has no NaN, and the engine reports a divergence with run_failed, not with the series."""
+    rows = [{"run_id": r, "name": n, "step": st, "value": v} for r, n, st, v in points
+            if math.isfinite(v)]
+    if rows:  # Core executemany: 3-5x faster than the ORM's bulk path for 10^4 rows
+        s.execute(insert(MetricPoint.__table__), rows)
         s.commit()
 
 

@@ -26,8 +26,12 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=1, ge=1, le=256, description="torch threads per worker.")
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     access_token: str | None = Field(default=None, description="If set, required by every call.")
-    allowed_origins: list[str] = Field(default_factory=list, description="CORS origins.")
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Origins allowed besides the server's own and "
+        "loopback ones (CORS, and the websocket's Origin check); '*' allows any.")
     outbox_scalars: int = Field(default=4096, ge=16, description="Light frames a client may lag.")
+    ws_stall_s: float = Field(default=10.0, gt=0, description="A websocket client that takes "
+                              "no frame for this long while frames wait is dropped.")
     history_events: int = Field(default=20_000, ge=100, description="Light events kept per run.")
     shutdown_grace_s: float = Field(default=3.0, ge=0)
 

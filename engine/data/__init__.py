@@ -9,7 +9,7 @@ modules.
 from __future__ import annotations
 
 # Imported for their side effect: each module registers its sets in DATASETS.
-from engine.data import digits, regression2d, toy2d  # noqa: F401
+from engine.data import digits, regression2d, synthetic, toy2d  # noqa: F401
 from engine.data.base import DATASETS, Dataset, DatasetEntry, load_dataset
 from engine.data.features import FEATURES
 

@@ -14,6 +14,7 @@ from engine import (
     LAYERS,
     LOSSES,
     OPTIMIZERS,
+    PROBES,
     REGULARIZERS,
     SCHEDULES,
     TASKS,
@@ -45,7 +46,7 @@ def catalog() -> Catalog:
         layers=LAYERS.catalog(), datasets=DATASETS.catalog(), tasks=TASKS.catalog(),
         losses=LOSSES.catalog(), optimizers=OPTIMIZERS.catalog(), schedules=SCHEDULES.catalog(),
         regularizers=REGULARIZERS.catalog(), clippers=CLIPPERS.catalog(),
-        initializers=INITIALIZERS.catalog(), probes=[],
+        initializers=INITIALIZERS.catalog(), probes=PROBES.catalog(),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from server.protocol import Ack, ControlMessage, ErrorFrame, Hello, SpecSummary
 
 router = APIRouter(tags=["events"])
 STALLED = 1013  # "try again later": reconnect with ?since=<last seq>
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def summary(spec: RunSpec) -> SpecSummary:
@@ -33,36 +35,75 @@ def _token_ok(ws: WebSocket) -> bool:
     return token is None or ws.query_params.get("token") == token
 
 
+def _refusal(ws: WebSocket, spec: RunSpec | None, run_id: str) -> tuple[int, str] | None:
+    if spec is None:
+        return 4404, f"no run with id {run_id!r}"
+    if not _token_ok(ws):
+        return 4401, "bad token"
+    origin = ws.headers.get("origin")
+    if not origin_allowed(origin, ws.headers.get("host"), ws.app.state.settings.allowed_origins):
+        return 4403, f"origin {origin!r} is not allowed: add it to allowed_origins"
+    return None
+
+
 @router.websocket("/runs/{run_id}/events")
-async def run_events(ws: WebSocket, run_id: str, since: int = -1) -> None:
+async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = False) -> None:
     """Hello, then every event after `since` (catch-up), then live events."""
     manager: RunManager = ws.app.state.manager
     with manager.sessions() as s:
         row = repo.get_run(s, run_id)
         spec = RunSpec.model_validate(row.spec) if row is not None else None
-    if spec is None or not _token_ok(ws):
-        await ws.close(code=4404 if spec is None else 4401,
-                       reason=f"no run with id {run_id!r}" if spec is None else "bad token")
+    refusal = _refusal(ws, spec, run_id)
+    if refusal is not None or spec is None:
+        code, reason = refusal or (4404, "")
+        await ws.close(code=code, reason=reason)
         return
     await ws.accept()
-    box = Outbox(manager.settings.outbox_scalars)
+    box = Outbox(manager.settings.outbox_scalars, batch=batch)
     first, last = manager.hub.subscribe(run_id, box, since)
     hello = Hello(run=run_id, status=manager.status(run_id), spec=summary(spec), since=since,
                   first_seq=first, last_seq=last)
     box.control.appendleft(hello.model_dump_json())
-    sender = asyncio.create_task(drain(ws, box))
+    try:
+        await _serve(ws, manager, run_id, box)
+    finally:
+        manager.hub.unsubscribe(run_id, box)
+
+
+async def _serve(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -> None:
+    sender = asyncio.create_task(drain(_sender(ws), box, manager.settings.ws_stall_s))
     receiver = asyncio.create_task(_receive(ws, manager, run_id, box))
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        manager.hub.unsubscribe(run_id, box)
         for task in (sender, receiver):
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
-    if box.overflowed:
+    if box.overflowed or box.stalled:
+        why = "fell behind" if box.overflowed else "stopped reading"
         with contextlib.suppress(Exception):
-            await ws.close(code=STALLED, reason="client too slow: reconnect with ?since=<seq>")
+            async with asyncio.timeout(2):  # a stalled socket may not take the close frame
+                await ws.close(code=STALLED, reason=f"client {why}: reconnect with ?since=<seq>")
+
+
+def _sender(ws: WebSocket):  # type: ignore[no-untyped-def]
+    async def send(frame: str | bytes) -> None:
+        if isinstance(frame, bytes):
+            await ws.send_bytes(frame)
+        else:
+            await ws.send_text(frame)
+    return send
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """No Origin (not a browser), the same origin, a loopback origin, or one configured."""
+    if origin is None or "*" in allowed or origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    if parts.netloc and host is not None and parts.netloc.lower() == host.lower():
+        return True
+    return (parts.hostname or "") in LOOPBACK
 
 
 async def _receive(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -> None:

@@ -5,12 +5,17 @@ May import: stdlib, pytest, fastapi.testclient, server, engine's public names.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,6 +25,7 @@ from server.frames import to_event
 from server.protocol import Ack, ErrorFrame, Hello
 from server.schemas import RunPublic
 from server.settings import Settings
+from tests.server import pg
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE_S = 90.0  # generous: a loaded 2-core machine spawns workers slowly
@@ -49,6 +55,77 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     app = create_app(make_settings(tmp_path_factory.mktemp("data")))
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pg.Cluster | pg.Unavailable]:
+    """A throwaway PostgreSQL cluster for the session, or why there is none."""
+    try:
+        cluster = pg.start()
+    except pg.Unavailable as exc:
+        POSTGRES_NOTE.append(f"PostgreSQL tests skipped: {exc}")
+        yield exc
+        return
+    POSTGRES_NOTE.append(f"PostgreSQL tests ran against {cluster.url}")
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Each persistence test runs twice: on the default SQLite file (None) and on a fresh
+    PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    cluster = request.getfixturevalue("postgres")
+    if isinstance(cluster, pg.Unavailable):
+        pytest.skip(str(cluster))
+    name = "t_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:16]
+    return cluster.create_database(name)
+
+
+POSTGRES_NOTE: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`livegrad serve` on a free loopback port, as a user starts it; yields its base URL."""
+    folder = tmp_path_factory.mktemp("live")
+    port = pg.free_port()
+    script = Path(sys.executable).with_name("livegrad")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
+    log = (folder / "server.log").open("wb")
+    proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--data-dir",
+                             str(folder / "data")], cwd=ROOT, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, folder / "server.log")
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=2, trust_env=False).is_success:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"the server did not come up: {log.read_text(errors='replace')}")
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    for line in POSTGRES_NOTE:
+        terminalreporter.write_line(line)
 
 
 def wait_status(c: TestClient, run_id: str, statuses: set[str]) -> RunPublic:

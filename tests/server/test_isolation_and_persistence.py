@@ -1,5 +1,6 @@
 """A worker killed with SIGKILL fails only its run; a new app on the same data folder still
 has every finished run's history and checkpoint; runs a dead server left are interrupted.
+The persistence tests run on SQLite and on PostgreSQL (`database_url`, see conftest).
 
 May import: stdlib, pytest, fastapi.testclient, sqlalchemy, server, tests.
 """
@@ -51,8 +52,8 @@ def test_sigkill_fails_one_run_and_spares_the_rest(client: TestClient) -> None:
         assert read_until_end(ws)[-1]["type"] == "run_failed"
 
 
-def test_history_survives_a_new_app(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, warm_workers=0)
+def test_history_survives_a_new_app(tmp_path: Path, database_url: str | None) -> None:
+    settings = make_settings(tmp_path, warm_workers=0, database_url=database_url)
     with TestClient(create_app(settings)) as c:
         run = post_run(c, xor_spec(epochs=3))
         done = wait_status(c, run.id, {"completed"})
@@ -69,8 +70,9 @@ def test_history_survives_a_new_app(tmp_path: Path) -> None:
             assert read_until_end(ws)[-1]["type"] == "run_completed"
 
 
-def test_runs_left_running_are_marked_interrupted(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path, warm_workers=0)
+def test_runs_left_running_are_marked_interrupted(tmp_path: Path,
+                                                  database_url: str | None) -> None:
+    settings = make_settings(tmp_path, warm_workers=0, database_url=database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url())
     migrate(engine)

@@ -1,0 +1,201 @@
+"""What the probes cost: steps/s of a bare PyTorch loop, the trainer with telemetry off, and
+the trainer with the default telemetry (norms every step, histograms, activation and neuron-map
+passes, the auto-throttle at a 5% budget), side by side, with ratios; then each probe alone at
+its fastest setting (every step, no Hz ceiling), as measured.
+
+Tasks: (a) spiral, six hidden layers of 8 tanh, batch 10, MSE, SGD 0.03 (TensorFlow
+Playground's deepest net); (b) a 784-256-256-10 ReLU MLP on MNIST-sized synthetic images,
+batch 64, cross-entropy, SGD 0.03. Both trainer strategies are timed: the fused NumPy step (the
+CPU default for plain MLPs) and autograd. The boundary grid is off everywhere (it is the grid
+benchmark's business, in engine_throughput.py). Runs alternate and the median is shown.
+
+    python benchmarks/telemetry_overhead.py [--seconds 1.5] [--repeats 3] [--quick]
+
+May import: stdlib, numpy, torch, engine's public names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine import (
+    PROBES,
+    Choice,
+    Control,
+    NetworkSpec,
+    RunSpec,
+    TelemetrySpec,
+    Trainer,
+    TrainingSpec,
+    load_dataset,
+)
+
+TASKS: dict[str, dict[str, Any]] = {
+    "a": {"title": "(a) spiral, 6 hidden layers of 8 tanh, batch 10", "data": "spiral",
+          "params": {"n_points": 500}, "hidden": [8] * 6, "act": "tanh", "out": 1,
+          "loss": "mse", "batch": 10},
+    "b": {"title": "(b) 784-256-256-10 ReLU MLP, synthetic 28x28 images, batch 64",
+          "data": "synthetic_images", "params": {"n_points": 2000}, "hidden": [256, 256],
+          "act": "relu", "out": 10, "loss": "cross_entropy", "batch": 64},
+}
+GOAL = 0.95
+
+
+def network(t: dict[str, Any]) -> NetworkSpec:
+    nodes: list[tuple[str, str, dict[str, Any]]] = [("x", "input", {})]
+    for i, width in enumerate(t["hidden"], start=1):
+        nodes += [(f"dense{i}", "linear", {"out_features": width}), (f"act{i}", t["act"], {})]
+    nodes.append(("out", "linear", {"out_features": t["out"]}))
+    return NetworkSpec.stack(*nodes)
+
+
+def spec(task: str, telemetry: TelemetrySpec, fast_path: bool) -> RunSpec:
+    t = TASKS[task]
+    training = TrainingSpec(loss=Choice(name=t["loss"]),
+                            optimizer=Choice(name="sgd", params={"lr": 0.03}),
+                            batch_size=t["batch"], steps=100_000_000, device="cpu",
+                            fast_path=fast_path, telemetry=telemetry)
+    return RunSpec(network=network(t), data=Choice(name=t["data"], params=t["params"]),
+                   training=training)
+
+
+def off() -> TelemetrySpec:
+    return TelemetrySpec(grid_every=0, probes_enabled=False)
+
+
+def default() -> TelemetrySpec:
+    return TelemetrySpec(grid_every=0)
+
+
+def alone(name: str) -> TelemetrySpec:
+    """One probe at its fastest (every step, no ceiling), the others off, no throttle."""
+    probes: dict[str, dict[str, Any]] = {p: {"every": 0} for p in PROBES.names()}
+    probes[name] = {"every": 1, "max_hz": None}
+    if name == "norms":
+        probes[name]["flush_every"] = 1
+    return TelemetrySpec(grid_every=0, probes=probes, auto_throttle=False)
+
+
+def run_trainer(s: RunSpec, seconds: float) -> dict[str, Any]:
+    control = Control()
+    trainer = Trainer(s, control=control)
+    events: list[Any] = []
+    trainer.subscribe(events.append)  # a consumer that keeps everything, as the server does
+    timer = threading.Timer(seconds, control.stop)
+    t0 = time.perf_counter()
+    timer.start()
+    end = trainer.run()
+    elapsed = time.perf_counter() - t0
+    assert end.type == "run_stopped", end
+    shares = [e for e in events if e.type == "telemetry_share"]
+    return {"rate": trainer.step / elapsed, "strategy": trainer.strategy.name,
+            "share": shares[-1] if shares else None}
+
+
+def bare(task: str, seconds: float) -> dict[str, Any]:
+    """The loop a person would write: nn.Sequential, SGD, the loss, tensors sliced per batch."""
+    t = TASKS[task]
+    data = load_dataset(Choice(name=t["data"], params=t["params"]))
+    torch.manual_seed(0)
+    layers: list[nn.Module] = []
+    width = data.x_train.shape[1]
+    for hidden in t["hidden"]:
+        layers += [nn.Linear(width, hidden), nn.Tanh() if t["act"] == "tanh" else nn.ReLU()]
+        width = hidden
+    model = nn.Sequential(*layers, nn.Linear(width, t["out"]))
+    opt = torch.optim.SGD(model.parameters(), lr=0.03)
+    x = torch.from_numpy(data.x_train)
+    if t["loss"] == "mse":
+        y = torch.from_numpy(data.y_train.astype("float32") * 2 - 1).unsqueeze(1)
+        loss_fn = F.mse_loss
+    else:
+        y, loss_fn = torch.from_numpy(data.y_train), F.cross_entropy
+    n, b, steps = len(x), t["batch"], 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        perm = torch.randperm(n)
+        xs, ys = x[perm], y[perm]
+        for i in range(0, n, b):
+            opt.zero_grad()
+            loss_fn(model(xs[i:i + b]), ys[i:i + b]).backward()
+            opt.step()
+            steps += 1
+    return {"rate": steps / (time.perf_counter() - t0)}
+
+
+def median_rates(runs: dict[str, Any], seconds: float, repeats: int) -> dict[str, dict[str, Any]]:
+    """Each configuration `repeats` times, interleaved, so that drift hits all alike."""
+    got: dict[str, list[dict[str, Any]]] = {k: [] for k in runs}
+    for _ in range(repeats):
+        for key, make in runs.items():
+            got[key].append(make(seconds))
+    out = {}
+    for key, results in got.items():
+        rates = [r["rate"] for r in results]
+        out[key] = dict(results[-1], rate=statistics.median(rates))
+    return out
+
+
+def overhead(task: str, seconds: float, repeats: int) -> None:
+    t = TASKS[task]
+    runs: dict[str, Any] = {"bare": lambda s: bare(task, s)}
+    for fast in (True, False):
+        tag = "fused" if fast else "autograd"
+        runs[f"off/{tag}"] = lambda s, f=fast: run_trainer(spec(task, off(), f), s)
+        runs[f"on/{tag}"] = lambda s, f=fast: run_trainer(spec(task, default(), f), s)
+    r = median_rates(runs, seconds, repeats)
+    base = r["bare"]["rate"]
+    print(f"\n{t['title']}")
+    print(f"  {'bare PyTorch loop':44s} {base:>9,.0f} steps/s")
+    for tag in ("fused", "autograd"):
+        o, d = r[f"off/{tag}"], r[f"on/{tag}"]
+        ratio = d["rate"] / o["rate"]
+        print(f"  {'trainer [' + o['strategy'] + '], telemetry off':44s} {o['rate']:>9,.0f} "
+              f"steps/s  {o['rate'] / base:5.2f}x bare")
+        print(f"  {'trainer [' + d['strategy'] + '], default telemetry':44s} {d['rate']:>9,.0f} "
+              f"steps/s  {d['rate'] / base:5.2f}x bare  {ratio:5.3f}x off "
+              f"({'meets' if ratio >= GOAL else 'MISSES'} >= {GOAL})")
+        if d["share"] is not None:
+            s = d["share"]
+            print(f"      last telemetry_share: {s.share:.1%} (budget {s.budget:.0%}); "
+                  f"periods {s.periods}; throttled {s.throttled or 'none'}")
+
+
+def fastest(task: str, seconds: float, fast: bool) -> None:
+    base = run_trainer(spec(task, off(), fast), seconds)
+    print(f"  each probe alone at its fastest [{base['strategy']}] "
+          f"(off: {base['rate']:,.0f} steps/s):")
+    for name in PROBES.names():
+        if name == "neuron_maps" and TASKS[task]["data"] != "spiral":
+            continue  # the plane only
+        r = run_trainer(spec(task, alone(name), fast), seconds)
+        print(f"    {name:12s} every step: {r['rate']:>9,.1f} steps/s  "
+              f"{r['rate'] / base['rate']:6.3f}x off")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=1.5, help="time per measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats")
+    parser.add_argument("--quick", action="store_true", help="skip the per-probe table")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, 1 thread, CPU; {args.seconds:g} s per measurement, "
+          f"median of {args.repeats}; grid off; events collected by a subscriber")
+    for task in TASKS:
+        overhead(task, args.seconds, args.repeats)
+        if not args.quick:
+            for fast in (True, False):
+                fastest(task, args.seconds, fast)
+
+
+if __name__ == "__main__":
+    main()

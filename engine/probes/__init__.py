@@ -1,0 +1,13 @@
+"""Probes: what training does inside the network, measured without slowing it down.
+
+Gradient and weight norms every step (computed inside the step strategies), histograms,
+activations and per-neuron maps from a separate eval-mode pass, Hessian curvature on request,
+the exploding/vanishing warnings and the divergence diagnosis. `PROBES` is the registry (one
+entry per probe); `Telemetry` is the hub the trainer drives. Probes are the only engine code
+that touches torch hooks, and only for the length of a probe pass.
+May import: stdlib, numpy, torch, pydantic, engine modules below the trainer, its own modules.
+"""
+
+from engine.probes.registry import PROBES, ProbeEntry, ProbeParams, probe_settings
+
+__all__ = ["PROBES", "ProbeEntry", "ProbeParams", "probe_settings"]

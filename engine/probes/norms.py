@@ -1,0 +1,151 @@
+"""The norms probe: per-step gradient norms from the step strategies, buffered and flushed as
+`norms_sampled` events, with weight norms and update-to-weight ratios at each flush, and the
+exploding and vanishing warnings read off the same numbers.
+
+The strategies compute the norms inside the step (AutogradStep from the kernel its finiteness
+check runs anyway, FusedMLPStep from the flat gradient); this module only keeps and reads them.
+May import: stdlib, numpy, torch, engine.events, engine.steps and the probes' own modules.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.events import Event, NormsSampled, RunWarning
+from engine.probes.registry import NormsParams
+from engine.probes.stats import ParamTable, finite, finite_rows, fmt
+from engine.steps import StepOutcome
+
+EventFields = tuple[type[Event], dict[str, Any]]
+
+
+class NormsProbe:
+    def __init__(self, params: NormsParams, table: ParamTable) -> None:
+        self.p = params
+        self.table = table
+        self.layer_ids = table.layer_ids
+        self.index = table.layer_index()
+        self.steps: list[np.ndarray] = []  # buffered since the last flush
+        self.rows: list[np.ndarray] = []  # (S, P) each
+        self.fresh: list[tuple[np.ndarray, np.ndarray]] = []  # not yet read for warnings
+        self.onehot = np.zeros((len(self.index), len(self.layer_ids)))  # (P, L)
+        self.onehot[np.arange(len(self.index)), self.index] = 1.0
+        self.last_flush_step = 0
+        self.last_flush_t = -math.inf
+        self.keep = max(params.keep, params.window)
+        self.hist_steps = np.zeros(0, np.int64)  # (≤ keep,) the latest sampled steps
+        self.hist = np.zeros((0, len(self.layer_ids)))  # (≤ keep, L) their layer norms
+        self.active: set[tuple[str, str]] = set()  # warnings given and not yet cleared
+        self.warnings: list[EventFields] = []
+
+    # --- buffering ---------------------------------------------------------------------------
+
+    def add(self, outcome: StepOutcome, first_step: int) -> None:
+        """Keep a chunk's sampled norms; `first_step` is the step count before the chunk."""
+        if outcome.grad_norms is None or outcome.sampled is None:
+            return
+        steps = first_step + outcome.sampled + 1  # step numbers count completed steps
+        self.steps.append(steps)
+        self.rows.append(outcome.grad_norms)
+        self.fresh.append((steps, outcome.grad_norms))
+
+    def digest(self) -> None:
+        """Per-layer norms of what came in since the last call, into the kept history, and
+        the warnings they raise. Done at flushes (≤ max_hz), not per chunk: it costs more
+        than recording."""
+        if not self.fresh:
+            return
+        steps = np.concatenate([s for s, _ in self.fresh])
+        rows = np.concatenate([r for _, r in self.fresh])  # (S, P)
+        self.fresh = []
+        per_layer = np.sqrt(np.square(rows) @ self.onehot)  # (S, L)
+        self.hist_steps = np.concatenate([self.hist_steps, steps])[-self.keep:]
+        self.hist = np.concatenate([self.hist, per_layer])[-self.keep:]
+        self.check()
+
+    def flush_due(self, end: int, now: float, single: bool) -> bool:
+        if self.p.every == 0:
+            return False
+        if single:
+            return True
+        hz_ok = self.p.max_hz is None or now - self.last_flush_t >= 1 / self.p.max_hz
+        return end - self.last_flush_step >= self.p.flush_every and hz_ok
+
+    def flush(self, step: int, now: float, before: list[torch.Tensor] | None
+              ) -> EventFields | None:
+        """The buffered norms as one event; with `before` (the weights before the last step),
+        also the weight norms and update ratios of that step."""
+        self.last_flush_step, self.last_flush_t = step, now
+        self.digest()
+        if not self.rows:
+            return None
+        steps = np.concatenate(self.steps)
+        rows = np.concatenate(self.rows)  # (S, P)
+        self.steps, self.rows = [], []
+        fields: dict[str, Any] = {"type": "norms_sampled", "params": self.table.names,
+                                  "layers": self.table.layers, "steps": steps.tolist(),
+                                  "grad_norm": finite_rows(rows.T)}
+        if before is not None:
+            fields |= weight_fields(self.table.tensors, before)
+        return NormsSampled, fields
+
+    # --- warnings ----------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Warn once per layer and kind while a condition holds; it re-arms when it clears."""
+        latest = self.hist[-1]
+        found: dict[tuple[str, str], tuple[float, float, str]] = {}
+        if len(self.hist) >= self.p.window:
+            # the lowest of the window's last tenth over the highest of its first: mini-batch
+            # norms jump by orders of magnitude from batch to batch; a sustained rise explodes
+            window = self.hist[-self.p.window:]
+            k = max(self.p.window // 10, 1)
+            then, now = window[:k].max(axis=0), window[-k:].min(axis=0)
+            growth = now / np.maximum(then, 1e-30)
+            hot = (growth >= self.p.explode_factor) & (now >= self.p.explode_floor)
+            for i in np.flatnonzero(hot):
+                node = self.layer_ids[i]
+                found[("exploding", node)] = (float(growth[i]), self.p.explode_factor, (
+                    f"the gradient norm of {node} grew {fmt(float(growth[i]))}× within "
+                    f"{self.p.window} samples (now {fmt(latest[i])}): exploding gradients; "
+                    "a smaller learning rate or gradient clipping helps"))
+        if len(self.layer_ids) >= 2:
+            first, last = latest[0], latest[-1]
+            ratio = first / last if last > 0 else 1.0
+            if ratio < self.p.vanish_ratio:
+                node = self.layer_ids[0]
+                found[("vanishing", node)] = (ratio, self.p.vanish_ratio, (
+                    f"the gradient norm of {node} is {fmt(ratio)} of {self.layer_ids[-1]}'s: "
+                    "vanishing gradients; the first layers barely learn (saturating units, "
+                    "depth; ReLU with He initialisation helps)"))
+        for key, (value, threshold, message) in found.items():
+            if key not in self.active:
+                self.warnings.append((RunWarning, {
+                    "type": "warning", "kind": key[0], "layer": key[1], "value": finite(
+                        np.array(value)), "threshold": threshold, "message": message}))
+        self.active = set(found)
+
+    def take_warnings(self) -> list[EventFields]:
+        out, self.warnings = self.warnings, []
+        return out
+
+    def trajectory(self) -> tuple[list[int], np.ndarray]:
+        """The kept samples: steps and (L, S) per-layer norms."""
+        self.digest()
+        return self.hist_steps.tolist(), self.hist.T
+
+
+@torch.no_grad()
+def weight_fields(tensors: list[torch.Tensor], before: list[torch.Tensor]) -> dict[str, Any]:
+    """‖w‖ after the step and ‖Δw‖/‖w‖, in one transfer."""
+    now = [t.detach() for t in tensors]
+    w = torch.stack(torch._foreach_norm(now))
+    d = torch.stack(torch._foreach_norm(torch._foreach_sub(now, before)))
+    both = torch.stack([w, d]).double().cpu().numpy()  # (2, P)
+    with np.errstate(all="ignore"):  # overflowed norms read as the float32 maximum
+        ratio = both[1] / np.maximum(both[0], 1e-12)
+    return {"weight_norm": finite(both[0]), "update_ratio": finite(ratio)}

@@ -1,0 +1,141 @@
+"""The probe registry: one entry per probe, with its parameter model (a period in steps, a
+ceiling in Hz and the probe's own settings) and the events it emits.
+
+A run's `training.telemetry.probes` names entries here and overrides their defaults;
+`probe_settings` validates them, and the catalog carries each entry's JSON Schema.
+May import: stdlib, pydantic, engine.registry, engine.errors, engine.specs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import Field
+
+from engine.errors import LocatedError, SpecError
+from engine.registry import Params, Registry, parse_params
+from engine.specs import TelemetrySpec
+
+
+class ProbeParams(Params):
+    every: int = Field(1, ge=0, le=1_000_000, description="Steps between samples (0: off).")
+    max_hz: float | None = Field(
+        None, gt=0, le=1000, description="Wall-clock ceiling on samples per second (none: "
+        "strictly every `every` steps).")
+
+
+class NormsParams(ProbeParams):
+    every: int = Field(1, ge=0, le=1_000_000, description="Steps between gradient-norm samples "
+                       "(0: off; warnings and the diagnosis trajectory need them).")
+    max_hz: float | None = Field(10.0, gt=0, le=1000, description="Ceiling on norms_sampled "
+                                 "events per second (the buffer's flush rate).")
+    flush_every: int = Field(25, ge=1, le=1_000_000,
+                             description="Steps the buffer holds at least before a flush.")
+    window: int = Field(20, ge=2, le=10_000,
+                        description="Samples over which growth counts as exploding.")
+    explode_factor: float = Field(100.0, gt=1, le=1e30, description="Growth of a layer's "
+                                  "gradient norm within the window that warns 'exploding'.")
+    explode_floor: float = Field(1.0, ge=0, le=1e30, description="Norms below this never warn "
+                                 "'exploding' (growth from near zero is not an explosion).")
+    vanish_ratio: float = Field(1e-4, gt=0, lt=1, description="First layer's gradient norm "
+                                "below this times the last's warns 'vanishing'.")
+    keep: int = Field(64, ge=2, le=10_000,
+                      description="Samples kept for the divergence diagnosis.")
+
+
+class HistogramsParams(ProbeParams):
+    every: int = Field(100, ge=0, le=1_000_000, description="Steps between histograms (0: off).")
+    max_hz: float | None = Field(1.0, gt=0, le=1000, description="Ceiling on events per second.")
+    bins: int = Field(32, ge=2, le=1024, description="Bins per histogram.")
+    sample_size: int = Field(4096, ge=16, le=10_000_000, description="Tensors with more "
+                             "elements are histogrammed on a fixed sample of this many.")
+
+
+class ActivationsParams(ProbeParams):
+    every: int = Field(50, ge=0, le=1_000_000, description="Steps between probe passes (0: off).")
+    max_hz: float | None = Field(2.0, gt=0, le=1000, description="Ceiling on passes per second.")
+    batch: int = Field(256, ge=1, le=65_536,
+                       description="Training examples in the fixed probe batch (the first ones).")
+    bins: int = Field(32, ge=2, le=1024, description="Bins per histogram.")
+    sample_size: int = Field(4096, ge=16, le=10_000_000,
+                             description="Outputs with more elements are histogrammed on a "
+                             "fixed sample of this many.")
+    tolerance: float = Field(0.02, gt=0, lt=0.5, description="Distance to an asymptote that "
+                             "counts as saturated (sigmoid 0/1, tanh ±1).")
+
+
+class NeuronMapsParams(ProbeParams):
+    every: int = Field(50, ge=0, le=1_000_000, description="Steps between maps (0: off).")
+    max_hz: float | None = Field(2.0, gt=0, le=1000, description="Ceiling on maps per second.")
+    resolution: int = Field(16, ge=2, le=128, description="Grid cells per side of each map.")
+    max_units: int = Field(64, ge=1, le=4096,
+                           description="Nodes wider than this are left out.")
+
+
+class CurvatureParams(ProbeParams):
+    every: int = Field(0, ge=0, le=1_000_000,
+                       description="Steps between estimates (0: off; turn on to compare the "
+                       "learning rate with 2/λ_max).")
+    max_hz: float | None = Field(1.0, gt=0, le=1000, description="Ceiling on estimates per "
+                                 "second.")
+    batch: int = Field(256, ge=1, le=65_536,
+                       description="Training examples the loss is taken over (the first ones).")
+    iterations: int = Field(50, ge=1, le=1000, description="Most power-iteration steps.")
+    tol: float = Field(1e-4, gt=0, lt=1, description="Relative change of λ that ends the "
+                       "iteration early.")
+
+
+@dataclass(frozen=True)
+class ProbeEntry:
+    name: str
+    description: str
+    params: type[ProbeParams]
+    events: tuple[str, ...]
+    plane_only: bool = False  # only for data in the 2-D plane
+
+    def catalog_extra(self) -> dict[str, Any]:
+        return {"events": list(self.events), "plane_only": self.plane_only}
+
+
+PROBES: Registry[ProbeEntry] = Registry("probe")
+PROBES.register(ProbeEntry(
+    "norms", "Per parameter: the gradient's L2 norm every step (before clipping), and at each "
+    "flush the weight norm and the update-to-weight ratio ‖Δw‖/‖w‖. Feeds the exploding and "
+    "vanishing warnings and the divergence diagnosis.", NormsParams, ("norms_sampled", "warning")))
+PROBES.register(ProbeEntry(
+    "histograms", "Histograms of every weight and gradient tensor (big ones on a fixed sample).",
+    HistogramsParams, ("histograms_sampled",)))
+PROBES.register(ProbeEntry(
+    "activations", "A separate eval-mode pass on a fixed batch: each layer output's mean, "
+    "standard deviation and histogram, dead ReLU units and saturated sigmoid/tanh outputs.",
+    ActivationsParams, ("activations_sampled",)))
+PROBES.register(ProbeEntry(
+    "neuron_maps", "Every hidden unit's output over the input plane, as TensorFlow "
+    "Playground draws it on each neuron.", NeuronMapsParams, ("neuron_maps_computed",),
+    plane_only=True))
+PROBES.register(ProbeEntry(
+    "curvature", "The largest eigenvalue λ_max of the loss's Hessian by power iteration on "
+    "Hessian-vector products; plain gradient descent diverges for lr > 2/λ_max.",
+    CurvatureParams, ("curvature_estimated", "warning")))
+
+
+def probe_settings(tel: TelemetrySpec) -> dict[str, Any]:
+    """Every probe's validated parameters (defaults where the spec names none); raises a
+    located SpecError for unknown probes or bad values."""
+    errors: list[LocatedError] = []
+    where = "training.telemetry.probes"
+    for name in tel.probes:
+        if name not in PROBES:
+            errors.append(LocatedError(None, f"{where}.{name}", f"unknown probe {name!r}; "
+                                       f"known: {', '.join(PROBES.names())}"))
+    settings: dict[str, Any] = {}
+    for entry in PROBES:
+        try:
+            settings[entry.name] = parse_params(entry, tel.probes.get(entry.name, {}),
+                                                node=None, where=f"{where}.{entry.name}")
+        except SpecError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise SpecError(errors)
+    return settings

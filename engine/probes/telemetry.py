@@ -1,0 +1,270 @@
+"""The telemetry hub between the training loop and the probes: which steps record what, when
+each probe is due (a period in steps and a ceiling in Hz), and the auto-throttle that keeps
+the probes' share of wall time under the budget by widening their periods.
+
+The trainer calls `train` for each chunk, `after_chunk` after it, `at_end` before the
+terminal event and `diagnose` on divergence; everything else stays here.
+May import: stdlib, numpy, torch, engine modules below the trainer, the probes' own modules.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.events import Diagnosis, Event, HistogramsSampled, RunWarning, TelemetryShare
+from engine.prepare import PreparedRun
+from engine.probes.curvature import CurvatureProbe
+from engine.probes.diagnosis import diagnose
+from engine.probes.norms import NormsProbe
+from engine.probes.passes import ActivationsProbe, NeuronMapsProbe
+from engine.probes.registry import probe_settings
+from engine.probes.stats import Sampler, histograms, param_table
+from engine.steps import Recording, StepOutcome, StepStrategy
+
+EventFields = tuple[type[Event], dict[str, Any]]
+WINDOW_SECONDS = 1.0  # the throttle's measuring window, and the share event's period
+WINDOW_STEPS = 100  # ... and at least this many steps, so that tiny runs send no share
+PASSES = ("activations", "neuron_maps", "curvature")
+
+
+class Telemetry:
+    def __init__(self, run: PreparedRun, strategy: StepStrategy) -> None:
+        tel = run.spec.training.telemetry
+        self.run, self.strategy = run, strategy
+        self.settings = probe_settings(tel)  # validated even when off: a bad spec says so
+        self.enabled = tel.probes_enabled
+        self.budget, self.auto = tel.budget, tel.auto_throttle
+        self.asked = {name: p.every for name, p in self.settings.items()}
+        if run.data.extent is None:
+            self.asked["neuron_maps"] = 0
+        self.every = dict(self.asked) if self.enabled else dict.fromkeys(self.asked, 0)
+        self.table = param_table(run.model)
+        self.norms = NormsProbe(self.settings["norms"], self.table)
+        self.norms.p = self.norms.p.model_copy(update={"every": self.every["norms"]})
+        self.activations = ActivationsProbe(run, self.settings["activations"])
+        self.maps = NeuronMapsProbe(run, self.settings["neuron_maps"])
+        self.curvature = CurvatureProbe(run, self.settings["curvature"])
+        self.sampler = Sampler(self.settings["histograms"].sample_size)
+        self.last_t = dict.fromkeys(self.asked, -math.inf)
+        self.plan: dict[str, Any] = {}
+        self.unstable = False
+        self.new_window(0, time.perf_counter())
+
+    # --- scheduling --------------------------------------------------------------------------
+
+    def boundaries(self) -> list[int]:
+        """Step periods at which chunks must end, so that due probes see their step."""
+        periods = [e for name, e in self.every.items() if e > 0 and name != "norms"]
+        if self.every["norms"] > 0:
+            periods.append(self.settings["norms"].flush_every)
+        return periods
+
+    def due(self, name: str, step: int, now: float) -> bool:
+        every, hz = self.every[name], self.settings[name].max_hz
+        if every == 0 or step % every:
+            return False
+        return hz is None or now - self.last_t[name] >= 1 / hz
+
+    # --- one chunk ---------------------------------------------------------------------------
+
+    def train(self, batches: list[np.ndarray], lrs: list[float], step: int, single: bool
+              ) -> StepOutcome:
+        """Run a chunk through the strategy, recording what the probes due at its end need.
+        All time here but the steps' own counts as telemetry (the throttle sees it all)."""
+        t0 = time.perf_counter()
+        if not self.enabled:
+            outcome = self.strategy.train(batches, lrs)
+            self.train_seconds += time.perf_counter() - t0
+            return outcome
+        end, every, n = step + len(batches), self.every["norms"], len(batches)
+        flush = self.norms.flush_due(end, t0, single)
+        hist = self.due("histograms", end, t0)
+        sample = [True] * n if every == 1 else [every > 0 and (step + i + 1) % every == 0
+                                                for i in range(n)]
+        self.plan = {"flush": flush, "hist": hist, "before": None}
+        self.step_seconds = 0.0
+        if flush or hist:
+            outcome = self.train_split(batches, lrs, sample)
+        else:
+            outcome = self.steps(batches, lrs, Recording(sample))
+        self.norms.add(outcome, step)
+        stepping = self.step_seconds - outcome.record_seconds
+        self.train_seconds += stepping
+        self.cost("norms", time.perf_counter() - t0 - stepping)
+        return outcome
+
+    def steps(self, batches: list[np.ndarray], lrs: list[float], record: Recording
+              ) -> StepOutcome:
+        t0 = time.perf_counter()
+        outcome = self.strategy.train(batches, lrs, record)
+        self.step_seconds += time.perf_counter() - t0
+        return outcome
+
+    def train_split(self, batches: list[np.ndarray], lrs: list[float], sample: list[bool]
+                    ) -> StepOutcome:
+        """All but the last step, a copy of the weights, then the last step capturing its
+        gradients: what ‖Δw‖/‖w‖ and the gradient histograms need."""
+        head = None
+        if len(batches) > 1:
+            head = self.steps(batches[:-1], lrs[:-1], Recording(sample[:-1]))
+            if head.divergence is not None:
+                return head
+        with torch.no_grad():
+            self.plan["before"] = [t.detach().clone() for t in self.table.tensors]
+        tail = self.steps(batches[-1:], lrs[-1:], Recording(sample[-1:], True))
+        return tail if head is None else merge(head, tail)
+
+    def after_chunk(self, step: int, lr: float, emit: Callable[[EventFields], object]) -> None:
+        """Emit the events of probes due now: norms (warnings first), histograms, the
+        passes, the share. Each probe's cost includes emitting its events."""
+        if not self.enabled:
+            return
+        t0 = now = time.perf_counter()
+        if self.plan.get("flush"):
+            fields = self.norms.flush(step, now, self.plan["before"])
+            for f in self.norms.take_warnings() + ([fields] if fields is not None else []):
+                emit(f)
+            self.cost("norms", time.perf_counter() - t0)
+        if self.plan.get("hist"):
+            self.timed("histograms", self.histograms, emit)
+        self.plan = {}
+        for name in PASSES:
+            if self.due(name, step, now):
+                self.timed(name, partial(self.pass_event, name, lr), emit)
+        t1 = time.perf_counter()
+        if self.unstable_lr(lr):
+            emit(self.unstable_warning(lr))
+        self.cost("norms", time.perf_counter() - t1)
+        share = self.window(step)
+        if share is not None:
+            emit(share)
+
+    def at_end(self, step: int) -> list[EventFields]:
+        """What the norms buffer still holds, for runs long enough to have had a flush."""
+        if not self.enabled or step < self.settings["norms"].flush_every:
+            return []
+        fields = self.norms.flush(step, time.perf_counter(), None)
+        return self.norms.take_warnings() + ([fields] if fields is not None else [])
+
+    def diagnose(self, step: int, quantity: str, lr: float) -> Diagnosis:
+        steps, norms = self.norms.trajectory()
+        return diagnose(step, quantity, lr, self.norms.layer_ids, steps, norms,
+                        self.curvature.last, self.run.choices.optimizer.name)
+
+    # --- probes ------------------------------------------------------------------------------
+
+    def timed(self, name: str, make: Callable[[], EventFields | None],
+              emit: Callable[[EventFields], object]) -> None:
+        t0 = time.perf_counter()
+        fields = make()
+        if fields is not None:
+            emit(fields)
+        self.last_t[name] = t0
+        self.cost(name, time.perf_counter() - t0)
+        self.samples[name] = self.samples.get(name, 0) + 1
+
+    def histograms(self) -> EventFields:
+        p = self.settings["histograms"]
+        grads = self.strategy.captured_grads() or []
+        names = self.table.names
+        return HistogramsSampled, {
+            "type": "histograms_sampled",
+            "weights": histograms(names, self.table.tensors, p.bins, self.sampler),
+            "grads": histograms(names[:len(grads)], grads, p.bins, self.sampler)}
+
+    def pass_event(self, name: str, lr: float) -> EventFields | None:
+        if name == "activations":
+            return self.activations.sample()
+        if name == "neuron_maps":
+            return self.maps.sample()
+        return self.curvature.sample(lr)
+
+    def unstable_lr(self, lr: float) -> bool:
+        """Plain SGD past 2/λ_max: warn once, again only after it came back under."""
+        lam = self.curvature.last
+        over = self.run.choices.optimizer.name == "sgd" and lam is not None and lam > 0 \
+            and lr > 2 / lam
+        fire = over and not self.unstable
+        self.unstable = over
+        return fire
+
+    def unstable_warning(self, lr: float) -> EventFields:
+        lam = self.curvature.last or 1.0
+        return RunWarning, {
+            "type": "warning", "kind": "unstable_lr", "layer": None, "value": lr,
+            "threshold": 2 / lam, "message": (
+                f"the learning rate {lr:g} is above 2/λ_max ≈ {2 / lam:.3g} (λ_max = "
+                f"{lam:.3g}): plain gradient descent overshoots along the sharpest direction "
+                "and diverges on a quadratic")}
+
+    # --- the throttle --------------------------------------------------------------------------
+
+    def cost(self, name: str, seconds: float) -> None:
+        self.costs[name] = self.costs.get(name, 0.0) + seconds
+
+    def new_window(self, step: int, now: float) -> None:
+        self.win_step, self.win_t = step, now
+        self.train_seconds = 0.0
+        self.costs: dict[str, float] = {}
+        self.samples: dict[str, int] = {}
+
+    def window(self, step: int) -> EventFields | None:
+        """At the end of a measuring window: throttle, and the share event."""
+        now = time.perf_counter()
+        if now - self.win_t < WINDOW_SECONDS or step - self.win_step < WINDOW_STEPS:
+            return None
+        spent = sum(self.costs.values())
+        total = max(spent + self.train_seconds, 1e-9)
+        share = spent / total
+        if self.auto:
+            self.throttle(share, step - self.win_step)
+        event = TelemetryShare, {
+            "type": "telemetry_share", "share": share, "budget": self.budget,
+            "window": now - self.win_t, "periods": dict(self.every),
+            "costs": {k: v / total for k, v in self.costs.items()},
+            "throttled": [k for k, e in self.every.items() if e != self.asked[k]]}
+        self.new_window(step, now)
+        return event
+
+    def throttle(self, share: float, steps: int) -> None:
+        """Past the budget: double the costliest probe's interval (as observed, so that a
+        probe held back by its Hz ceiling really slows down). Well under it: relax."""
+        if share > self.budget and self.costs:
+            name = max(self.costs, key=lambda k: self.costs[k])
+            if name == "norms":
+                seen = self.every[name]
+            else:
+                seen = max(self.every[name], steps // max(self.samples.get(name, 1), 1))
+            self.set_every(name, min(2 * max(seen, 1), 1_000_000))
+        elif share < self.budget / 4:
+            for name, every in self.every.items():
+                if every > self.asked[name]:
+                    self.set_every(name, max(self.asked[name], every // 2))
+
+    def set_every(self, name: str, every: int) -> None:
+        self.every[name] = every
+        if name == "norms":
+            self.norms.p = self.norms.p.model_copy(update={"every": every})
+
+
+def merge(a: StepOutcome, b: StepOutcome) -> StepOutcome:
+    """Two consecutive outcomes as one (b's positions and divergence shifted past a's)."""
+    n = len(a.losses)
+    accs = None if a.accuracies is None or b.accuracies is None \
+        else np.concatenate([a.accuracies, b.accuracies])
+    div = b.divergence
+    if div is not None:
+        div.index += n
+    norms = [o.grad_norms for o in (a, b) if o.grad_norms is not None]
+    pos = [p for p in (a.sampled, None if b.sampled is None else b.sampled + n) if p is not None]
+    return StepOutcome(np.concatenate([a.losses, b.losses]), accs, div,
+                       np.concatenate(norms) if norms else None,
+                       np.concatenate(pos) if pos else None,
+                       a.record_seconds + b.record_seconds)

@@ -1,0 +1,40 @@
+"""check_spec collects every located error of a run spec in one answer."""
+
+from __future__ import annotations
+
+from engine import Choice, RunSpec, TelemetrySpec, TrainingSpec, check_spec
+from tests.engine.helpers import mlp
+
+
+def errors_of(spec: RunSpec) -> dict[tuple[str | None, str | None], str]:
+    return {(e.node, e.field): e.message for e in check_spec(spec)[0]}
+
+
+def test_every_part_is_checked_at_once() -> None:
+    spec = RunSpec(network=mlp([4], out=3), data=Choice(name="xor", params={"noise": 7}),
+                   training=TrainingSpec(optimizer=Choice(name="adamax"),
+                                         loss=Choice(name="cross_entropy"),
+                                         telemetry=TelemetrySpec(probes={"nrms": {}})))
+    found = errors_of(spec)
+    assert (None, "data.params.noise") in found
+    assert "unknown optimizer 'adamax'" in found[(None, "training.optimizer.name")]
+    assert "unknown probe 'nrms'" in found[(None, "training.telemetry.probes.nrms")]
+
+
+def test_output_shape_must_fit_the_loss() -> None:
+    spec = RunSpec(network=mlp([4], out=3), data=Choice(name="xor"),
+                   training=TrainingSpec(loss=Choice(name="cross_entropy")))
+    assert errors_of(spec) == {
+        ("out", "out_features"): "cross_entropy on 2 classes needs output (N, 2), got (N, 3)"}
+
+
+def test_task_must_fit_the_data_and_the_loss() -> None:
+    spec = RunSpec(network=mlp([4]), data=Choice(name="plane"),
+                   training=TrainingSpec(task="classification", loss=Choice(name="hinge")))
+    found = errors_of(spec)
+    assert "is for regression, not classification" in found[(None, "training.task")]
+
+
+def test_a_valid_spec_has_no_errors_and_a_report() -> None:
+    errors, report = check_spec(RunSpec(network=mlp([4], out=2), data=Choice(name="circle")))
+    assert errors == [] and report is not None and report.total_params == 22

@@ -1,0 +1,192 @@
+"""Probe statistics against torch (the oracle): gradient and weight norms, update ratios,
+histograms, activations and neuron maps equal what p.grad, the weights and the layer outputs
+give directly, on both step strategies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine import Event, TelemetrySpec, Trainer
+from engine.probes.passes import probe_forward
+from engine.probes.stats import Sampler
+from tests.engine.helpers import mlp, opt, run_spec
+
+EVERY_STEP = {"norms": {"flush_every": 1, "max_hz": None},
+              "histograms": {"every": 1, "max_hz": None},
+              "activations": {"every": 1, "max_hz": None},
+              "neuron_maps": {"every": 1, "max_hz": None, "resolution": 8}}
+
+
+def spec(fast_path: bool, probes: dict | None = None, steps: int = 6, **training):
+    tel = TelemetrySpec(scalars_every=1, grid_every=0, probes=probes or EVERY_STEP)
+    training.setdefault("loss", opt("mse"))
+    return run_spec(mlp([5, 3]), "circle", {"n_points": 60}, steps=steps, batch_size=8,
+                    fast_path=fast_path, device="cpu", telemetry=tel, **training)
+
+
+def params(trainer: Trainer) -> list[tuple[str, torch.Tensor]]:
+    model = trainer.model
+    return [(f"{node}.{name}", p) for node in model.order
+            for name, p in model.layers[node].named_parameters()]
+
+
+def test_norms_equal_those_of_p_grad_and_the_weights() -> None:
+    trainer = Trainer(spec(fast_path=False))
+    assert trainer.strategy.name == "autograd"
+    before = [p.detach().clone() for _, p in params(trainer)]
+    seen = []
+
+    def check(event: Event) -> None:
+        named = params(trainer)
+        assert event.params == [n for n, _ in named]
+        assert event.layers == [n.split(".")[0] for n, _ in named]
+        grads = [float(p.grad.norm()) for _, p in named]  # the step just taken
+        np.testing.assert_allclose([row[-1] for row in event.grad_norm], grads, rtol=1e-5)
+        weights = [float(p.detach().norm()) for _, p in named]
+        np.testing.assert_allclose(event.weight_norm, weights, rtol=1e-5)
+        moved = [float((p.detach() - b).norm()) / w
+                 for (_, p), b, w in zip(named, before, weights, strict=True)]
+        np.testing.assert_allclose(event.update_ratio, moved, rtol=1e-4, atol=1e-9)
+        before[:] = [p.detach().clone() for _, p in named]
+        seen.append(event.steps)
+
+    trainer.subscribe(check, types={"norms_sampled"})
+    assert trainer.run().type == "run_completed"
+    assert seen == [[s] for s in range(1, 7)]
+
+
+def norms_events(fast_path: bool, **training) -> list[Event]:
+    trainer = Trainer(spec(fast_path, steps=20, **training))
+    events: list[Event] = []
+    trainer.subscribe(events.append, types={"norms_sampled"})
+    trainer.run()
+    return events
+
+
+@pytest.mark.parametrize("training", [{}, {"clip": opt("norm", max_norm=0.05)},
+                                      {"regularizer": opt("l2", alpha=0.01)},
+                                      {"optimizer": opt("adam", lr=0.01)}])
+def test_fused_norms_equal_the_autograd_ones(training: dict) -> None:
+    fused, ref = norms_events(True, **training), norms_events(False, **training)
+    assert len(fused) == len(ref) == 20
+    for a, b in zip(fused, ref, strict=True):
+        assert a.steps == b.steps and a.params == b.params
+        np.testing.assert_allclose(a.grad_norm, b.grad_norm, rtol=1e-4, atol=1e-7)
+        np.testing.assert_allclose(a.weight_norm, b.weight_norm, rtol=1e-4)
+        np.testing.assert_allclose(a.update_ratio, b.update_ratio, rtol=1e-3, atol=1e-8)
+
+
+def same_hist(h, t: torch.Tensor, bins: int = 32) -> bool:
+    """The histogram equals torch.histc over the tensor's own [min, max]."""
+    lo, hi = (float(v) for v in torch.aminmax(t.float()))
+    if hi <= lo:
+        lo, hi = lo - 0.5, lo + 0.5
+    counts = torch.histc(t.float(), bins, lo, hi).long().tolist()
+    return (h.lo, h.hi) == pytest.approx((lo, hi)) and h.counts == counts
+
+
+@pytest.mark.parametrize("fast_path", [False, True])
+def test_histograms_equal_torch_histc_of_weights_and_applied_grads(fast_path: bool) -> None:
+    trainer = Trainer(spec(fast_path, clip=opt("value", clip_value=0.01)))
+    got: list[Event] = []
+
+    def check(event: Event) -> None:
+        grads = trainer.strategy.captured_grads()
+        for (name, p), w, g, grad in zip(params(trainer), event.weights, event.grads, grads,
+                                         strict=True):
+            assert w.name == g.name == name and not w.sampled and w.size == p.numel()
+            assert same_hist(w, p.detach()) and same_hist(g, grad)
+            assert float(grad.abs().max()) <= 0.01 + 1e-7  # as applied: after clipping
+            if not fast_path:
+                assert torch.equal(grad, p.grad)
+        got.append(event)
+
+    trainer.subscribe(check, types={"histograms_sampled"})
+    assert trainer.run().type == "run_completed"
+    assert len(got) == 6
+
+
+def test_big_tensors_are_histogrammed_on_a_fixed_sample() -> None:
+    probes = {"histograms": {"every": 1, "max_hz": None, "sample_size": 16, "bins": 4}}
+    s = spec(False, probes=probes)
+    s.network = mlp([20, 3])
+    trainer = Trainer(s)
+    events: list[Event] = []
+    trainer.subscribe(events.append, types={"histograms_sampled"})
+    trainer.run()
+    first = {h.name: h for h in events[0].weights}
+    assert first["dense1.weight"].sampled and first["dense1.weight"].size == 40
+    assert all(h.sampled == (h.size > 16) for h in events[0].weights + events[0].grads)
+    assert all(sum(h.counts) == min(h.size, 16) for h in events[0].weights + events[0].grads)
+    sampler = Sampler(16)
+    t = torch.randn(50)
+    (a, sampled), (b, _) = sampler.flat(t), sampler.flat(t * 2)
+    assert sampled and torch.equal(b, a * 2)  # the same elements every time
+
+
+@pytest.mark.parametrize("fast_path", [False, True])
+def test_activations_equal_the_layer_outputs(fast_path: bool) -> None:
+    s = spec(fast_path)
+    s.network = mlp([6, 4], "relu")
+    s.network.nodes[4].kind = "sigmoid"  # act2: one sigmoid layer among the ReLUs
+    trainer = Trainer(s)
+    checked = []
+
+    def check(event: Event) -> None:
+        x = torch.from_numpy(trainer.prepared.data.x_train[:256])
+        trainer.model.eval()
+        with torch.no_grad():
+            outs = trainer.model.node_outputs(x)
+        trainer.model.train()
+        assert [lay.node for lay in event.layers] == [n for n in outs if n != "x"]
+        for lay in event.layers:
+            out = outs[lay.node]
+            assert lay.mean == pytest.approx(float(out.mean()), rel=1e-5, abs=1e-7)
+            assert lay.std == pytest.approx(float(out.std(correction=0)), rel=1e-5)
+            assert same_hist(lay.hist, out)
+            dead = float((~(out > 0).any(0)).float().mean()) if lay.kind == "relu" else None
+            assert lay.dead_fraction == dead
+            sat = float(((out < 0.02) | (out > 0.98)).float().mean()) \
+                if lay.kind == "sigmoid" else None
+            assert lay.saturated_fraction == sat
+        checked.append(event.batch)
+
+    trainer.subscribe(check, types={"activations_sampled"})
+    assert trainer.run().type == "run_completed"
+    assert checked == [30] * 6  # every training example: 30 of them
+
+
+def test_neuron_maps_are_each_hidden_units_output_over_the_plane() -> None:
+    trainer = Trainer(spec(True))
+    events: list[Event] = []
+    trainer.subscribe(events.append, types={"neuron_maps_computed"})
+    trainer.run()
+    last = events[-1]
+    grid = torch.from_numpy(trainer.prepared.data.grid(8))
+    with torch.no_grad():
+        outs = trainer.model.node_outputs(grid)
+    hidden = ["dense1", "act1", "dense2", "act2"]
+    assert last.nodes == [n for n in hidden for _ in range(outs[n].shape[1])]
+    assert last.units == [u for n in hidden for u in range(outs[n].shape[1])]
+    want = torch.cat([outs[n].T for n in hidden]).numpy()
+    np.testing.assert_allclose(np.array(last.values), want, rtol=1e-5, atol=1e-6)
+    assert last.resolution == 8 and len(last.values[0]) == 64
+
+
+def test_probe_pass_hooks_exist_only_during_the_pass() -> None:
+    trainer = Trainer(spec(True))
+    model = trainer.model
+    seen = []
+
+    def spy(_m, _i, _o) -> None:  # a hook of the test's own, to count the probe's beside it
+        seen.append(len(model.layers["act1"]._forward_hooks))
+
+    handle = model.layers["act1"].register_forward_hook(spy)
+    outs = probe_forward(model, torch.zeros(3, 2))
+    handle.remove()
+    assert seen == [2] and set(outs) == set(model.order)
+    trainer.run()
+    assert all(not m._forward_hooks for m in model.modules())
+    assert model.training  # the pass's eval() was undone

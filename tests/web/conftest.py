@@ -1,0 +1,118 @@
+"""Browser tests: a real Chromium driven by Playwright against a real server.
+
+The server runs as `livegrad serve --port <free> --data-dir <tmp>` in a subprocess for the
+session; the browser is the system's Chromium (/usr/bin/chromium, Debian's package) when there
+is one, else Playwright's own (`playwright install chromium`). Screenshots of the main states
+go to tests/web/screenshots/ (ignored by git) for people to review.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Generous: a loaded 2-core machine starts a worker process in seconds, not milliseconds.
+TIMEOUT_MS = 30_000
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make setup)")
+sync_api.expect.set_options(timeout=TIMEOUT_MS)
+
+
+def chromium_path() -> str | None:
+    for name in (os.environ.get("LIVEGRAD_CHROMIUM"), "/usr/bin/chromium",
+                 shutil.which("chromium"), shutil.which("chromium-browser")):
+        if name and Path(name).exists():
+            return name
+    return None  # Playwright's own build, if `playwright install chromium` put one there
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not (ROOT / "web" / "node_modules" / "uplot").is_dir():
+        pytest.skip("web/node_modules is missing: run `make setup` (npm ci in web/)")
+    port = free_port()
+    data = tmp_path_factory.mktemp("livegrad-data")
+    exe = Path(sys.executable).with_name("livegrad")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "server.cli"]
+    log = open(data / "server.log", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--data-dir", str(data)],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"the server did not start: {(data / 'server.log').read_text()[-2000:]}")
+        time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
+        except Exception as err:  # no browser at all: say how to get one
+            pytest.skip(f"no Chromium ({err.__class__.__name__}); install chromium or run "
+                        "`playwright install chromium`")
+        yield b
+        b.close()
+
+
+class Page:
+    """A fresh page with the app loaded; collects uncaught errors (a test fails on any)."""
+
+    def __init__(self, browser: object, url: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[attr-defined]
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.url = url
+
+    def open(self, path: str = "/") -> object:
+        self.page.goto(self.url + path)
+        self.page.wait_for_selector("body[data-ready=true]")
+        return self.page
+
+    def shot(self, name: str) -> None:
+        SHOTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
+
+
+@pytest.fixture
+def app(browser: object, server: str) -> Iterator[Page]:
+    page = Page(browser, server)
+    yield page
+    page.context.close()
+    assert not page.errors, page.errors

@@ -1,0 +1,77 @@
+"""What a person does on the page, as small helpers over Playwright's sync API."""
+
+from __future__ import annotations
+
+import time
+
+from playwright.sync_api import Page, expect
+
+
+def canvas(page: Page):
+    return page.get_by_test_id("canvas")
+
+
+def node(page: Page, node_id: str):
+    return canvas(page).locator(f'.node[data-id="{node_id}"]')
+
+
+def node_ids(page: Page) -> list[str]:
+    return canvas(page).locator(".node").evaluate_all("els => els.map(e => e.dataset.id)")
+
+
+def drag_to_canvas(page: Page, kind: str) -> None:
+    """Drops a palette item on an empty spot of the canvas: appends it after the output."""
+    box = canvas(page).bounding_box()
+    assert box is not None
+    page.locator(f'.pal-item[data-kind="{kind}"]').drag_to(
+        canvas(page), target_position={"x": 14, "y": box["height"] - 14}, steps=8)
+
+
+def drag_between(page: Page, kind: str, source: str, target: str) -> None:
+    slot = canvas(page).locator(f'.slot[data-source="{source}"][data-target="{target}"]')
+    page.locator(f'.pal-item[data-kind="{kind}"]').drag_to(slot, steps=8)
+
+
+def set_param(page: Page, node_id: str, key: str, value: str) -> None:
+    """Selects a layer and types a value into its inspector field."""
+    node(page, node_id).click()
+    field = page.locator(f'.inspector .field[data-key="{key}"] input')
+    field.fill(value)
+    field.press("Enter")
+
+
+def set_training(page: Page, key: str, value: str) -> None:
+    field = page.locator(f'.training-panel .field[data-key="{key}"] input')
+    field.fill(value)
+    field.press("Enter")
+
+
+def step_count(page: Page) -> int:
+    return int(page.get_by_test_id("step").inner_text())
+
+
+def wait_valid(page: Page) -> None:
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_enabled()
+
+
+def wait_until(predicate, timeout: float = 60.0, every: float = 0.2):  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s")
+        time.sleep(every)
+
+
+def metric(page: Page, name: str) -> float | None:
+    text = page.get_by_test_id(name).inner_text()
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def boundary_pixels(page: Page) -> str:
+    return page.get_by_test_id("boundary").evaluate("c => c.toDataURL()")

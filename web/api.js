@@ -1,0 +1,176 @@
+/**
+ * The only module that talks to the server: REST with fetch, one WebSocket per watched run,
+ * the binary frame layout of docs/protocol.md, and the safetensors header of checkpoints.
+ * Server events are re-dispatched as DOM events named by the event's `type`.
+ * May import: nothing (browser APIs only).
+ */
+
+/** A refusal from the server: `status`, the `detail` text and the located `errors`. */
+export class ApiError extends Error {
+  constructor(status, detail, errors = []) {
+    super(detail || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+/** Decodes one binary frame: uint32 header length, JSON header, 8-aligned typed buffers. */
+export function decodeFrame(buf) {
+  const view = new DataView(buf);
+  const n = view.getUint32(0, true);
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
+  const payload = Math.ceil((4 + n) / 8) * 8;
+  const event = { ...header };
+  delete event.buffers;
+  for (const b of header.buffers || []) {
+    if (b.dtype !== 'float32') throw new Error(`unsupported dtype ${b.dtype} in ${header.type}`);
+    event[b.name] = new Float32Array(buf, payload + b.offset, b.nbytes / 4);
+    event[`${b.name}Shape`] = b.shape;
+  }
+  return event;
+}
+
+/** Parses a safetensors file: an 8-byte little-endian header size, a JSON header, raw data. */
+export function parseSafetensors(buf) {
+  const view = new DataView(buf);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
+  const base = 8 + n;
+  const tensors = {};
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    if (t.dtype !== 'F32') continue;
+    const [a, b] = t.data_offsets;
+    // copy: the data section need not be 4-byte aligned
+    tensors[name] = { shape: t.shape, data: new Float32Array(buf.slice(base + a, base + b)) };
+  }
+  return { metadata: header.__metadata__ || {}, tensors };
+}
+
+/**
+ * A live subscription to one run's events. Dispatches each event as a DOM event of its
+ * `type` (detail: the event) plus `connection` ({state: 'open'|'lost'|'closed'}).
+ * Reconnects with backoff and `?since=<last seq>` so that nothing is missed.
+ */
+class RunStream extends EventTarget {
+  constructor(url, since = -1) {
+    super();
+    this.url = url;
+    this.lastSeq = since;
+    this.closed = false;
+    this.retries = 0;
+    this.ws = null;
+    this.#open();
+  }
+
+  #open() {
+    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}`);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    ws.onopen = () => { this.retries = 0; this.#emit('connection', { state: 'open' }); };
+    ws.onmessage = (m) => this.#receive(m.data);
+    ws.onclose = (e) => {
+      if (this.closed || e.code === 4404 || e.code === 4401) {
+        this.#emit('connection', { state: 'closed', code: e.code });
+        return;
+      }
+      this.#emit('connection', { state: 'lost', code: e.code });
+      const delay = Math.min(5000, 250 * 2 ** this.retries++);
+      this.timer = setTimeout(() => this.#open(), delay);
+    };
+  }
+
+  #receive(data) {
+    const event = typeof data === 'string' ? JSON.parse(data) : decodeFrame(data);
+    if (typeof event.seq === 'number') {
+      if (event.seq <= this.lastSeq && event.type !== 'grid_computed') return;
+      this.lastSeq = Math.max(this.lastSeq, event.seq);
+    }
+    this.#emit(event.type, event);
+    if (/^run_(completed|stopped|failed)$/.test(event.type)) this.close();
+  }
+
+  #emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
+
+  /** Sends a control message ({action, lr?, n?}) over the socket. */
+  send(message) {
+    if (this.ws?.readyState !== WebSocket.OPEN) throw new Error('the run is not connected');
+    this.ws.send(JSON.stringify({ type: 'control', ...message }));
+  }
+
+  close() {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.ws?.close();
+  }
+}
+
+/** The REST client. Every method returns parsed JSON or throws an ApiError / Error. */
+export function createApi({ base = '/api/v1', onConnection = () => {} } = {}) {
+  const root = new URL(base, location.href);
+
+  async function request(method, path, body, { raw = false } = {}) {
+    let res;
+    try {
+      res = await fetch(`${root.pathname}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      onConnection({ state: 'lost', error: err });
+      throw new Error(`the server cannot be reached (${err.message})`);
+    }
+    onConnection({ state: 'open' });
+    if (!res.ok) {
+      let problem = {};
+      try { problem = await res.json(); } catch { /* not JSON */ }
+      const detail = typeof problem.detail === 'string' ? problem.detail : res.statusText;
+      throw new ApiError(res.status, detail, problem.errors || []);
+    }
+    if (res.status === 204) return null;
+    return raw ? res.arrayBuffer() : res.json();
+  }
+
+  const wsBase = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${root.pathname}`;
+
+  return {
+    catalog: () => request('GET', '/catalog'),
+    presets: () => request('GET', '/catalog/presets'),
+    /** The exported JSON Schemas (components of the OpenAPI document). */
+    schemas: async () => {
+      const res = await fetch(new URL('/openapi.json', location.href));
+      if (!res.ok) throw new ApiError(res.status, 'the OpenAPI document is unavailable');
+      return (await res.json()).components.schemas;
+    },
+    health: () => request('GET', '/health'),
+    validate: (network, data) => request('POST', '/graphs/validate', { network, data }),
+    createRun: (spec) => request('POST', '/runs', spec),
+    listRuns: (limit = 50) => request('GET', `/runs?limit=${limit}`),
+    getRun: (id) => request('GET', `/runs/${id}`),
+    control: (id, action, body) => request('POST', `/runs/${id}/${action}`, body),
+    setLr: (id, lr) => request('PATCH', `/runs/${id}`, { lr }),
+    deleteRun: (id) => request('DELETE', `/runs/${id}`),
+    metrics: (id, maxPoints = 2000) => request('GET', `/runs/${id}/metrics?max_points=${maxPoints}`),
+    /** The run's weights as {metadata, tensors}; null when the run has none (yet). */
+    checkpoint: async (id) => {
+      try {
+        return parseSafetensors(await request('GET', `/runs/${id}/checkpoint`, undefined, { raw: true }));
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 404 || err.status === 409)) return null;
+        throw err;
+      }
+    },
+    /** A data set's points {x: [[x1, x2]], y: [], split: []}; null when the server has no such route. */
+    datasetPoints: async (choice) => {
+      try {
+        return await request('POST', '/datasets/points', choice);
+      } catch (err) {
+        if (err instanceof ApiError && (err.status === 404 || err.status === 405)) return null;
+        throw err;
+      }
+    },
+    events: (id, since = -1) => new RunStream(`${wsBase}/runs/${id}/events`, since),
+  };
+}

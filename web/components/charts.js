@@ -1,0 +1,136 @@
+/**
+ * Live loss and accuracy curves (uPlot): the per-step training value, smoothed by a debiased
+ * exponential moving average (slider), and the train and test evaluations; log scale toggle.
+ * Data is bucketed to about one point per pixel and redrawn at most once per animation frame.
+ * Emits on the bus: 'drawn' ({step}) after a redraw (the latency benchmark listens).
+ * Listens to: live.onFrame, store 'run'.
+ * May import: uplot, form.js (el).
+ */
+import uPlot from 'uplot';
+import { el } from '../form.js';
+
+const COLORS = { batch: '#9aa5b1', train: '#0877bd', test: '#f59322' };
+
+function smoothInto(out, y, n, from, alpha, state) {
+  for (let i = from; i < n; i++) {
+    const v = y[i];
+    if (Number.isFinite(v)) {
+      state.ema = alpha * state.ema + (1 - alpha) * v;
+      state.k++;
+    }
+    out[i] = state.k ? state.ema / (1 - alpha ** state.k) : NaN;
+  }
+}
+
+function makeChart(host, title, log, yRange) {
+  const opts = {
+    title, width: host.clientWidth || 380, height: 170,
+    cursor: { drag: { x: true, y: false } },
+    legend: { live: false },
+    scales: { x: { time: false }, y: log ? { distr: 3 } : { range: yRange } },
+    axes: [{ grid: { stroke: '#eef1f4' }, size: 32 },
+      { grid: { stroke: '#eef1f4' }, size: 46 }],
+    series: [{ label: 'step' },
+      { label: 'batch (smoothed)', stroke: COLORS.batch, width: 1.2, spanGaps: true },
+      { label: 'train', stroke: COLORS.train, width: 2, spanGaps: true },
+      { label: 'test', stroke: COLORS.test, width: 2, spanGaps: true }],
+  };
+  return new uPlot(opts, [[], [], [], []], host);
+}
+
+export function createCharts({ store, live }) {
+  const smoothing = el('input', { type: 'range', min: 0, max: 0.99, step: 0.01, value: 0.9,
+    id: 'smoothing', 'aria-label': 'Smoothing' });
+  const log = el('input', { type: 'checkbox', id: 'logscale' });
+  const lossHost = el('div', { class: 'chart', 'data-testid': 'loss-chart' });
+  const accHost = el('div', { class: 'chart', 'data-testid': 'accuracy-chart' });
+  const root = el('div', { class: 'charts' },
+    el('div', { class: 'chart-tools' },
+      el('label', { for: 'smoothing' }, 'Smoothing'), smoothing,
+      el('label', { class: 'check' }, log, ' log scale')),
+    lossHost, accHost);
+  let loss = null;
+  let acc = null;
+  let drawn = -1;
+  const sm = { loss: null, acc: null };
+
+  function build() {
+    loss?.destroy(); acc?.destroy();
+    loss = makeChart(lossHost, 'Loss', log.checked, null);
+    acc = makeChart(accHost, 'Accuracy', false, [0, 1]);
+    drawn = -1;
+  }
+
+  function smoothed(name, buf) {
+    const alpha = Number(smoothing.value);
+    let s = sm[name];
+    if (!s || s.alpha !== alpha || s.n > buf.n || s.buf !== buf.x) {
+      s = sm[name] = { alpha, n: 0, out: new Float32Array(buf.x.length), state: { ema: 0, k: 0 }, buf: buf.x };
+    }
+    if (s.out.length < buf.x.length) { const o = new Float32Array(buf.x.length); o.set(s.out); s.out = o; }
+    smoothInto(s.out, buf.y, buf.n, s.n, alpha, s.state);
+    s.n = buf.n;
+    return s.out;
+  }
+
+  /** Buckets: x = last step of each bucket; evals land in the bucket that holds their step. */
+  function series(buf, smooth, evTrain, evTest, width) {
+    const n = buf.n;
+    const xs = n ? buf.x : evTest.x;
+    const count = n || evTest.n;
+    const buckets = Math.max(1, Math.min(count, Math.floor(width)));
+    const x = new Array(buckets);
+    const yb = new Array(buckets);
+    for (let b = 0; b < buckets; b++) {
+      const i = Math.min(count - 1, Math.floor(((b + 1) * count) / buckets) - 1);
+      x[b] = xs[i];
+      yb[b] = n && Number.isFinite(smooth[i]) ? smooth[i] : null;
+    }
+    const place = (ev) => {
+      const y = new Array(buckets).fill(null);
+      let b = 0;
+      for (let j = 0; j < ev.n; j++) {
+        while (b < buckets - 1 && x[b] < ev.x[j]) b++;
+        if (Number.isFinite(ev.y[j])) y[b] = ev.y[j];
+      }
+      return y;
+    };
+    return [x, yb, place(evTrain), place(evTest)];
+  }
+
+  function draw() {
+    const width = lossHost.clientWidth || 380;
+    const ev = live.evals;
+    if (!live.loss.n && !ev.test_loss.n) {
+      loss.setData([[], [], [], []]);
+      acc.setData([[], [], [], []]);
+      return;
+    }
+    loss.setData(series(live.loss, smoothed('loss', live.loss), ev.train_loss, ev.test_loss, width));
+    const hasAcc = ev.test_accuracy.n && Number.isFinite(ev.test_accuracy.y[ev.test_accuracy.n - 1]);
+    accHost.hidden = !hasAcc;
+    if (hasAcc) {
+      acc.setData(series(live.accuracy, smoothed('acc', live.accuracy), ev.train_accuracy,
+        ev.test_accuracy, width));
+    }
+    store.emit('drawn', { step: live.loss.n ? live.loss.x[live.loss.n - 1] : 0 });
+  }
+
+  smoothing.addEventListener('input', () => { drawn = -1; });
+  log.addEventListener('change', build);
+  live.onFrame(() => {
+    if (drawn === live.version) return;
+    drawn = live.version;
+    draw();
+  });
+  let lastW = 0;
+  new ResizeObserver(() => {
+    const w = lossHost.clientWidth;
+    if (!loss || Math.abs(w - lastW) < 4) return;
+    lastW = w;
+    loss.setSize({ width: w, height: 170 });
+    acc.setSize({ width: w, height: 170 });
+  }).observe(root);
+  queueMicrotask(build);
+  return { el: root };
+}

@@ -1,0 +1,104 @@
+/**
+ * Controls: play/pause, single step, stop, reset; step and epoch counters; the run's status;
+ * why play is disabled (an invalid network, a check in progress); errors of the last command;
+ * undo/redo and "copy link". Counters redraw once per animation frame.
+ * Listens to: store 'report', 'run', 'run-error', 'history'; live.onFrame.
+ * May import: form.js (el).
+ */
+import { el } from '../form.js';
+
+export function createControls({ store, live }) {
+  const btn = (cls, label, text) => el('button', { type: 'button', class: cls, 'aria-label': label,
+    title: label }, text);
+  const play = btn('play', 'Play', '\u25b6');
+  const step = btn('round', 'Step once', '');
+  step.innerHTML = '<svg viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">' +
+    '<path d="M3 2l8 6-8 6z M12 2h2v12h-2z" fill="currentColor"/></svg>';
+  const stop = btn('round', 'Stop', '\u25a0');
+  const reset = btn('round', 'Reset', '\u21ba');
+  const undo = btn('ghost', 'Undo', '\u21b6 Undo');
+  const redo = btn('ghost', 'Redo', '\u21b7 Redo');
+  const copy = btn('ghost', 'Copy link', 'Copy link');
+  const stepOut = el('output', { 'data-testid': 'step', 'aria-label': 'Step' }, '0');
+  const epochOut = el('output', { 'data-testid': 'epoch', 'aria-label': 'Epoch' }, '0');
+  const status = el('span', { class: 'status', 'data-testid': 'status', role: 'status' }, 'idle');
+  const reason = el('p', { class: 'reason', 'data-testid': 'play-reason', role: 'status' });
+  const error = el('p', { class: 'error', role: 'alert', 'data-testid': 'run-error' });
+  const root = el('div', { class: 'controls', role: 'group', 'aria-label': 'Run controls' },
+    el('div', { class: 'buttons' }, reset, play, step, stop),
+    el('div', { class: 'counter' }, el('span', { class: 'label' }, 'Step'), stepOut),
+    el('div', { class: 'counter' }, el('span', { class: 'label' }, 'Epoch'), epochOut),
+    status,
+    el('div', { class: 'messages' }, reason, error),
+    el('div', { class: 'edit' }, undo, redo, copy));
+  let report = { pending: true };
+  let shown = -1;
+
+  function blocked() {
+    if (report.pending && !report.report) return 'Checking the network\u2026';
+    if (report.error) return report.error.message;
+    if (report.report && !report.report.ok) {
+      const e = report.report.errors[0];
+      return e ? `${e.node ? `${e.node}: ` : ''}${e.message}` : 'the network is invalid';
+    }
+    return '';
+  }
+
+  function render() {
+    const why = live.active ? '' : blocked();
+    const running = live.status === 'running' || live.status === 'queued';
+    play.disabled = !!why;
+    play.setAttribute('aria-label', running ? 'Pause' : live.status === 'paused' ? 'Resume' : 'Play');
+    play.title = play.getAttribute('aria-label');
+    play.textContent = running ? '\u275a\u275a' : '\u25b6';
+    play.classList.toggle('running', running);
+    reason.textContent = why ? `Play is disabled: ${why}` : '';
+    step.disabled = !live.active;
+    stop.disabled = !live.active;
+    reset.disabled = !live.run;
+    status.textContent = live.failure ? `failed: ${live.failure}` : live.status;
+    status.dataset.state = live.status;
+    undo.disabled = !store.canUndo;
+    redo.disabled = !store.canRedo;
+  }
+
+  play.addEventListener('click', () => {
+    if (live.status === 'running' || live.status === 'queued') live.pause();
+    else if (live.status === 'paused') live.resume();
+    else live.start();
+  });
+  step.addEventListener('click', () => live.stepOnce());
+  stop.addEventListener('click', () => live.stop());
+  reset.addEventListener('click', () => live.reset());
+  undo.addEventListener('click', () => store.undo());
+  redo.addEventListener('click', () => store.redo());
+  copy.addEventListener('click', async () => {
+    store.flushUrl();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      copy.textContent = '\u2713 Copied';
+    } catch {
+      copy.textContent = 'Copy the address bar';
+    }
+    setTimeout(() => { copy.textContent = 'Copy link'; }, 1500);
+  });
+
+  live.onFrame(() => {
+    if (shown === live.version) return;
+    shown = live.version;
+    stepOut.textContent = String(live.step);
+    epochOut.textContent = String(live.epoch);
+    render();
+  });
+  store.on('report', (r) => { report = r; render(); });
+  store.on('history', render);
+  // status and counters change together, once per frame: never a "paused" beside an old step
+  store.on('run-error', ({ error: e, where }) => {
+    if (!e) { error.textContent = ''; return; }
+    const located = (e.errors || []).map((x) => `${x.node ? `${x.node}: ` : ''}${x.message}`);
+    error.textContent = `${where === 'start' ? 'The run was refused' : 'Error'}: ${e.message}` +
+      (located.length ? ` (${located.join('; ')})` : '');
+  });
+  render();
+  return { el: root };
+}

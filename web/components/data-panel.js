@@ -1,0 +1,139 @@
+/**
+ * The Data panel: one thumbnail per data set of the catalog (its points when the server can
+ * give them), and the chosen set's parameters from its schema: points, noise, train/test
+ * ratio, input features, seed; "Regenerate" draws a new seed. Choosing a set of another task
+ * also switches the task, and the loss when the current one does not fit it.
+ * Listens to: store 'doc'. Emits on the bus: 'points' ({choice, points} or null).
+ * May import: commands.js, form.js.
+ */
+import { Batch, SetValue } from '../commands.js';
+import { createForm, el } from '../form.js';
+
+const COLORS = ['#f59322', '#0877bd', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+
+export function drawPoints(ctx, points, extent, size, { alpha = 1, test = true } = {}) {
+  const [x0, x1, y0, y1] = extent;
+  const values = points.y;
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  points.x.forEach(([a, b], i) => {
+    if (!test && points.split?.[i] === 'test') return;
+    const px = ((a - x0) / (x1 - x0)) * size;
+    const py = (1 - (b - y0) / (y1 - y0)) * size;
+    const v = values[i];
+    ctx.globalAlpha = alpha;
+    ctx.fillStyle = Number.isInteger(v) && hi < 8 ? COLORS[v % COLORS.length]
+      : `hsl(${210 - 180 * ((v - lo) / (hi - lo || 1))}, 70%, 50%)`;
+    ctx.beginPath();
+    ctx.arc(px, py, Math.max(1.5, size / 90), 0, 2 * Math.PI);
+    ctx.fill();
+    if (points.split?.[i] === 'test') { ctx.strokeStyle = '#222'; ctx.stroke(); }
+  });
+  ctx.globalAlpha = 1;
+}
+
+export function createDataPanel({ store, api, catalog }) {
+  const sets = catalog.datasets;
+  const byName = Object.fromEntries(sets.map((d) => [d.name, d]));
+  const thumbs = el('div', { class: 'thumbs', role: 'radiogroup', 'aria-label': 'Data set' });
+  const formSlot = el('div');
+  const regen = el('button', { type: 'button', class: 'secondary' }, '\u21bb Regenerate');
+  const root = el('section', { class: 'panel data-panel', 'aria-labelledby': 'data-h' },
+    el('h2', { id: 'data-h' }, 'Data'), thumbs, formSlot, regen);
+  let form = null;
+  let formFor = null;
+  let serverHasPoints = true;
+
+  function choose(name) {
+    const d = store.doc.data;
+    if (d.name === name) return;
+    const target = byName[name];
+    const keep = Object.fromEntries(Object.entries(d.params || {})
+      .filter(([k]) => k in (target.params.properties || {}) && k !== 'features'));
+    const cmds = [new SetValue(['data'], { name, params: keep }, `data set ${name}`)];
+    const t = store.doc.training || {};
+    if (target.task && t.task !== target.task) {
+      cmds.push(new SetValue(['training', 'task'], target.task));
+      const loss = catalog.losses.find((l) => l.name === t.loss?.name);
+      if (!loss?.tasks?.includes(target.task)) {
+        const fit = catalog.losses.find((l) => l.tasks?.includes(target.task));
+        if (fit) cmds.push(new SetValue(['training', 'loss'], { name: fit.name, params: {} }));
+      }
+    }
+    store.exec(new Batch(`data set ${name}`, cmds));
+  }
+
+  const cards = sets.map((d) => {
+    const c = el('canvas', { width: 64, height: 64, 'aria-hidden': 'true' });
+    const b = el('button', { type: 'button', class: 'thumb', role: 'radio', title: d.description,
+      'data-name': d.name, 'aria-label': `${d.name}: ${d.description}` }, c,
+    el('span', {}, d.name.replace(/_/g, ' ')));
+    b.addEventListener('click', () => choose(d.name));
+    b.addEventListener('keydown', (e) => {
+      const i = sets.indexOf(d);
+      const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+      if (!step) return;
+      e.preventDefault();
+      const next = sets[(i + step + sets.length) % sets.length];
+      choose(next.name);
+      thumbs.querySelector(`[data-name="${next.name}"]`)?.focus();
+    });
+    thumbs.append(b);
+    return { d, b, c };
+  });
+
+  async function paintThumbs() {
+    for (const { d, c } of cards) {
+      const ctx = c.getContext('2d');
+      ctx.fillStyle = '#f4f6f8';
+      ctx.fillRect(0, 0, 64, 64);
+      if (!serverHasPoints || !d.plane) { thumbs.classList.toggle('nopoints', !serverHasPoints); continue; }
+      const pts = await points({ name: d.name, params: { n_points: 200 } });
+      if (pts) drawPoints(ctx, pts, pts.extent, 64);
+    }
+  }
+
+  async function points(choice) {
+    if (!serverHasPoints) return null;
+    try {
+      const p = await api.datasetPoints(choice);
+      if (p === null) serverHasPoints = false;
+      return p;
+    } catch { return null; }
+  }
+
+  regen.addEventListener('click', () => {
+    const seed = (store.doc.data.params?.seed ?? 0) + 1;
+    store.exec(new SetValue(['data', 'params', 'seed'], seed, 'regenerate the data'));
+  });
+
+  async function render() {
+    const d = store.doc.data;
+    const entry = byName[d.name];
+    for (const { d: x, b } of cards) {
+      b.setAttribute('aria-checked', String(x.name === d.name));
+      b.tabIndex = x.name === d.name ? 0 : -1;
+    }
+    if (formFor !== d.name) {
+      form = createForm(entry?.params, { idPrefix: 'data',
+        onChange: (k, v) => store.exec(new SetValue(['data', 'params', k], v)) });
+      formFor = d.name;
+      formSlot.replaceChildren(form.el);
+    }
+    form.update(d.params || {});
+    regen.hidden = !entry?.params?.properties?.seed;
+    const p = entry?.plane ? await points(d) : null;
+    store.emit('points', p ? { choice: d, points: p } : null);
+  }
+
+  store.on('doc', render);
+  store.on('run-error', ({ error }) => {
+    for (const e of error?.errors || []) {
+      const m = /data\.params\.(\w+)/.exec(e.field || '');
+      if (m) form?.setError(m[1], e.message);
+    }
+  });
+  render();
+  paintThumbs();
+  return { el: root };
+}

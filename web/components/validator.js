@@ -1,0 +1,44 @@
+/**
+ * Asks the server to check the network whenever the document changes (debounced), and
+ * publishes the answer on the store's bus as 'report': {report, error, pending}.
+ * Listens to: store 'doc'.
+ * May import: nothing.
+ */
+
+export function createValidator({ store, api }) {
+  let timer = null;
+  let ticket = 0;
+  let last = { report: null, error: null, pending: true };
+
+  async function validate() {
+    const mine = ++ticket;
+    const { network, data } = store.doc;
+    let next;
+    try {
+      next = { report: await api.validate(network, data), error: null, pending: false };
+    } catch (error) {
+      // a 422 on the form of the body: located errors, as a report the builder can show
+      const located = (error.errors || []).map((e) => ({ ...e, node: e.node ?? nodeOf(e.field) }));
+      next = { report: null, error, errors: located, pending: false };
+    }
+    if (mine !== ticket) return; // a newer edit is on its way
+    last = next;
+    store.emit('report', last);
+  }
+
+  function nodeOf(field) {
+    const m = /nodes\.(\d+)/.exec(field || '');
+    return m ? store.doc.network.nodes[Number(m[1])]?.id ?? null : null;
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    last = { ...last, pending: true };
+    store.emit('report', last);
+    timer = setTimeout(validate, 120);
+  }
+
+  store.on('doc', schedule);
+  schedule();
+  return { get current() { return last; }, validate };
+}

@@ -1,0 +1,169 @@
+/**
+ * The run on the page: starts it from the store's spec, reopens past ones, sends control
+ * commands, and gathers its event stream into typed buffers (per-step loss and accuracy,
+ * evaluations, the latest boundary grid). It never draws: components read `live` once per
+ * animation frame through `onFrame`, and redraw only when `version` moved.
+ * Bus topics it emits on the store: 'run' (status, counters), 'run-error' ({error, where}).
+ * May import: nothing (gets the api and the store from main.js).
+ */
+
+const ACTIVE = new Set(['queued', 'running', 'paused']);
+
+class Buffer {
+  constructor() { this.clear(); }
+  clear() {
+    this.n = 0;
+    this.x = new Float64Array(1024);
+    this.y = new Float32Array(1024);
+  }
+  push(x, y) {
+    if (this.n === this.x.length) {
+      const nx = new Float64Array(this.n * 2); nx.set(this.x); this.x = nx;
+      const ny = new Float32Array(this.n * 2); ny.set(this.y); this.y = ny;
+    }
+    this.x[this.n] = x;
+    this.y[this.n++] = y ?? NaN;
+  }
+  get last() { return this.n ? this.x[this.n - 1] : -Infinity; }
+}
+
+const EVAL_KEYS = ['train_loss', 'test_loss', 'train_accuracy', 'test_accuracy'];
+
+export function createLive({ store, api }) {
+  const frameFns = [];
+  const live = {
+    run: null, status: 'idle', step: 0, epoch: 0, totalSteps: null, stepsPerEpoch: null,
+    started: null, grid: null, lr: null, failure: null, version: 0, gridVersion: 0,
+    loss: new Buffer(), accuracy: new Buffer(),
+    evals: Object.fromEntries(EVAL_KEYS.map((k) => [k, new Buffer()])),
+    get active() { return ACTIVE.has(this.status); },
+    onFrame(fn) { frameFns.push(fn); },
+  };
+  let stream = null;
+
+  const changed = () => { live.version++; store.emit('run', live); };
+
+  function clear() {
+    live.loss.clear(); live.accuracy.clear();
+    EVAL_KEYS.forEach((k) => live.evals[k].clear());
+    Object.assign(live, { step: 0, epoch: 0, grid: null, started: null, failure: null,
+      totalSteps: null });
+    live.gridVersion++;
+  }
+
+  function absorb(e) {
+    if (typeof e.step === 'number') live.step = Math.max(live.step, e.step);
+    if (typeof e.epoch === 'number') live.epoch = Math.max(live.epoch, e.epoch);
+  }
+
+  const handlers = {
+    hello: (e) => { live.status = e.status; },
+    run_started: (e) => {
+      live.started = e; live.status = 'running';
+      live.totalSteps = e.total_steps; live.stepsPerEpoch = e.steps_per_epoch;
+    },
+    steps_completed: (e) => {
+      live.lr = e.lr;
+      e.loss.forEach((v, i) => {
+        const s = e.first_step + i;
+        if (s <= live.loss.last) return;
+        live.loss.push(s, v);
+        live.accuracy.push(s, e.accuracy ? e.accuracy[i] : NaN);
+      });
+    },
+    eval_completed: (e) => {
+      if (e.step <= live.evals.test_loss.last) return;
+      EVAL_KEYS.forEach((k) => live.evals[k].push(e.step, e[k]));
+    },
+    grid_computed: (e) => { live.grid = e; live.gridVersion++; },
+    run_paused: () => { live.status = 'paused'; },
+    run_resumed: () => { live.status = 'running'; },
+    lr_changed: (e) => { live.lr = e.lr; },
+    run_completed: () => { live.status = 'completed'; },
+    run_stopped: () => { live.status = 'stopped'; },
+    run_failed: (e) => { live.status = 'failed'; live.failure = e.error || e.message || 'failed'; },
+  };
+
+  function listen(s) {
+    for (const [type, fn] of Object.entries(handlers)) {
+      s.addEventListener(type, (ev) => { fn(ev.detail); absorb(ev.detail); changed(); });
+    }
+    s.addEventListener('connection', (ev) => store.emit('connection', ev.detail));
+  }
+
+  async function seedFromMetrics(id) {
+    const m = await api.metrics(id, 4000);
+    const s = m.series;
+    const put = (buf, name) => s[name]?.steps.forEach((x, i) => buf.push(x, s[name].values[i]));
+    put(live.loss, 'loss');
+    s.accuracy ? put(live.accuracy, 'accuracy') : null;
+    EVAL_KEYS.forEach((k) => put(live.evals[k], k));
+  }
+
+  function attach(run) {
+    stream?.close();
+    live.run = run;
+    live.status = run.status;
+    store.setRun(run.id);
+    stream = api.events(run.id, -1);
+    listen(stream);
+    changed();
+  }
+
+  async function guard(fn, where = 'controls') {
+    try { return await fn(); } catch (error) {
+      store.emit('run-error', { error, where });
+      return null;
+    }
+  }
+
+  Object.assign(live, {
+    async start() {
+      return guard(async () => {
+        store.emit('run-error', { error: null });
+        const run = await api.createRun(store.spec());
+        clear();
+        attach(run);
+        return run;
+      }, 'start');
+    },
+    /** Shows a past (or running) run: its curves from /metrics, then its live stream. */
+    async open(id) {
+      return guard(async () => {
+        const run = await api.getRun(id);
+        clear();
+        await seedFromMetrics(id);
+        attach(run);
+        return run;
+      }, 'runs');
+    },
+    pause: () => guard(async () => { live.run && await api.control(live.run.id, 'pause'); }),
+    resume: () => guard(async () => { live.run && await api.control(live.run.id, 'resume'); }),
+    stepOnce: () => guard(async () => {
+      if (live.run) await api.control(live.run.id, 'step', { n: 1 });
+    }),
+    stop: () => guard(async () => { live.run && await api.control(live.run.id, 'stop'); }),
+    setLr: (lr) => guard(async () => {
+      if (live.run && live.active) await api.setLr(live.run.id, lr);
+    }, 'lr'),
+    /** Forgets the run on the page (stopping it first when it still trains). */
+    async reset() {
+      if (live.run && live.active) await guard(() => api.control(live.run.id, 'stop'));
+      stream?.close();
+      stream = null;
+      live.run = null;
+      live.status = 'idle';
+      store.setRun(null);
+      clear();
+      changed();
+    },
+  });
+
+  // One redraw per animation frame for every component; nothing while the tab is hidden.
+  const tick = (now) => {
+    if (!document.hidden) for (const fn of frameFns) fn(now);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  return live;
+}

@@ -1,0 +1,87 @@
+/**
+ * The composition root: fetches the catalog, presets and schemas, restores the document from
+ * the URL (else starts from the first preset's data and training with a bare input layer),
+ * creates the store, the live run and every component, and mounts them into index.html.
+ * No other module creates globals or wires components together.
+ * May import: every module of web/.
+ */
+import { createApi } from './api.js';
+import { createStore, readHash } from './store.js';
+import { createLive } from './live.js';
+import { freshId } from './graph.js';
+import { createValidator } from './components/validator.js';
+import { createPalette } from './components/palette.js';
+import { createBuilder } from './components/builder.js';
+import { createInspector } from './components/inspector.js';
+import { createDataPanel } from './components/data-panel.js';
+import { createTrainingPanel } from './components/training-panel.js';
+import { createControls } from './components/controls.js';
+import { createCharts } from './components/charts.js';
+import { createBoundary } from './components/boundary.js';
+import { createNetworkView } from './components/network-view.js';
+import { createRunsPanel } from './components/runs-panel.js';
+import { createPresetsPanel } from './components/presets-panel.js';
+import { createBanner } from './components/banner.js';
+
+/** A new page: the first preset's data and training settings, and only an input layer. */
+function freshDoc(catalog, presets) {
+  const spec = structuredClone(presets[0]?.spec || {});
+  const input = catalog.layers.find((l) => l.category === 'input');
+  const network = { nodes: [], edges: [], output: null };
+  network.nodes.push({ id: freshId(network, input.name), kind: input.name, params: {} });
+  return { name: null, data: spec.data, network, training: spec.training };
+}
+
+async function boot() {
+  let store = null;
+  const pending = [];
+  const api = createApi({ onConnection: (d) => (store ? store.emit('connection', d) : pending.push(d)) });
+  const [catalog, presets, schemas] = await Promise.all([api.catalog(), api.presets(),
+    api.schemas().catch(() => ({}))]);
+  const hash = readHash(location.hash);
+  store = createStore(hash.doc || freshDoc(catalog, presets));
+  const live = createLive({ store, api });
+  const deps = { store, api, live, catalog, presets, schemas };
+
+  const mount = (slot, component) => document.getElementById(slot).append(component.el);
+  mount('banner', createBanner(deps));
+  mount('controls', createControls(deps));
+  mount('data', createDataPanel(deps));
+  mount('training', createTrainingPanel(deps));
+  mount('palette', createPalette(deps));
+  mount('builder', createBuilder(deps));
+  mount('inspector', createInspector(deps));
+  mount('boundary', createBoundary(deps));
+  mount('charts', createCharts(deps));
+  mount('netview', createNetworkView(deps));
+  mount('runs', createRunsPanel(deps));
+  mount('presets', createPresetsPanel(deps));
+  createValidator(deps);
+  pending.forEach((d) => store.emit('connection', d));
+
+  document.addEventListener('keydown', (e) => {
+    if (!(e.ctrlKey || e.metaKey) || e.target.closest('input, select, textarea')) return;
+    if (e.key === 'z' && !e.shiftKey) { e.preventDefault(); store.undo(); }
+    if (e.key === 'y' || (e.key === 'z' && e.shiftKey)) { e.preventDefault(); store.redo(); }
+  });
+  window.addEventListener('hashchange', () => {
+    const next = readHash(location.hash);
+    if (next.doc && JSON.stringify(next.doc) !== JSON.stringify(store.doc)) location.reload();
+  });
+  if (hash.run) live.open(hash.run);
+
+  // Benchmarks (benchmarks/ui_fps.py) read when each step reached the chart: `?perf` only.
+  if (new URLSearchParams(location.search).has('perf')) {
+    const drawn = [];
+    store.on('drawn', ({ step }) => drawn.push([step, performance.timeOrigin + performance.now()]));
+    window.livegradPerf = { drawn, live, open: (id) => live.open(id) };
+  }
+  document.body.dataset.ready = 'true';
+}
+
+boot().catch((err) => {
+  const box = document.getElementById('fatal');
+  box.hidden = false;
+  box.textContent = `The playground could not start: ${err.message}. Is the server running?`;
+  throw err;
+});
