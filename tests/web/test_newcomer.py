@@ -26,9 +26,9 @@ def test_newcomer_builds_trains_pauses_and_steps(app) -> None:  # type: ignore[n
     page.get_by_role("radio", name="xor").click()
     ui.drag_to_canvas(page, "linear")
     ui.drag_to_canvas(page, "linear")
-    assert ui.node_ids(page) == ["input1", "linear1", "linear2"]
+    ui.expect_node_ids(page, ["input1", "linear1", "linear2"])
     ui.drag_between(page, "tanh", "linear1", "linear2")  # between two layers
-    assert ui.node_ids(page) == ["input1", "linear1", "linear2", "tanh1"]
+    ui.expect_node_ids(page, ["input1", "linear1", "linear2", "tanh1"])
     ui.set_param(page, "linear1", "out_features", "4")
     ui.set_param(page, "linear2", "out_features", "1")
     ui.set_training(page, "epochs", "100000")  # long enough to pause it mid-run

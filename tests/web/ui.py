@@ -19,6 +19,15 @@ def node_ids(page: Page) -> list[str]:
     return canvas(page).locator(".node").evaluate_all("els => els.map(e => e.dataset.id)")
 
 
+def expect_node_ids(page: Page, ids: list[str], timeout_s: float = 15.0) -> None:
+    """The canvas shows exactly these nodes, in order, within the timeout (the page redraws
+    after the server has validated the edit, so a loaded machine can take a while)."""
+    deadline = time.monotonic() + timeout_s
+    while (found := node_ids(page)) != ids and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert found == ids
+
+
 def drag_to_canvas(page: Page, kind: str) -> None:
     """Drops a palette item on an empty spot of the canvas: appends it after the output."""
     box = canvas(page).bounding_box()
