@@ -94,60 +94,62 @@ class AutogradStep:
     def train(self, batches: list[np.ndarray], lrs: list[float],
               record: Recording | None = None) -> StepOutcome:
         self.model.train()
-        losses: list[float] = []
-        accs: list[float] = []
+        # losses and correct counts stay on the device until the chunk ends: one transfer
+        # per chunk, and one synchronisation per step (the finiteness check)
+        losses: list[torch.Tensor] = []
+        correct: list[torch.Tensor] = []
         self.rows, self.sampled = [], []
         for i, (idx, lr) in enumerate(zip(batches, lrs, strict=True)):
             for group in self.optimizer.param_groups:
                 group["lr"] = lr
             sample = record is not None and record.sample[i]
-            loss, acc, bad = self.one_step(torch.from_numpy(idx).to(self.run.device), sample)
-            if sample and bad is None:
-                self.sampled.append(i)
+            loss, right, bad = self.one_step(torch.from_numpy(idx).to(self.run.device), sample)
             if bad is not None:
-                last = {"loss": losses[-1]} if losses else {}
-                return self.outcome(losses, accs, Divergence(i, bad, last))
+                done = self.outcome(losses, correct, batches, None)
+                last = {"loss": float(done.losses[-1])} if losses else {}
+                done.divergence = Divergence(i, bad, last)
+                return done
+            if sample:
+                self.sampled.append(i)
             losses.append(loss)
-            accs.append(acc)
-        return self.outcome(losses, accs, None)
+            if right is not None:
+                correct.append(right)
+        return self.outcome(losses, correct, batches, None)
 
     def captured_grads(self) -> list[torch.Tensor] | None:
         # the gradients stay in p.grad until the next step's zero_grad
         return [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
 
     def one_step(self, idx: torch.Tensor, sample: bool = False
-                 ) -> tuple[float, float, str | None]:
+                 ) -> tuple[torch.Tensor, torch.Tensor | None, str | None]:
         x, y = self.x["train"][idx], self.y["train"][idx]  # (B, F), targets
         self.optimizer.zero_grad(set_to_none=True)
         out = self.model(x)
         loss = self.loss_fn(out, y)
-        value = float(loss.detach())
-        if not np.isfinite(value):
-            return value, 0.0, "loss"
         extra = penalty(self.weights, self.run.choices.l1, self.run.choices.l2)
         (loss + extra if extra is not None else loss).backward()
-        bad = self.first_nonfinite_grad(sample)
+        norms = self.grad_norms()  # (P,) the probes' gradient norms too: no extra kernel
+        bad = self.nonfinite(loss.detach(), norms)
         if bad is not None:
-            return value, 0.0, bad
+            return loss.detach(), None, bad  # stop before the update
+        if sample:
+            self.rows.append(norms)
         c = self.run.choices
         c.clip.apply(c.clip_params, self.params)
         self.optimizer.step()
-        # an exact fraction, as the fused path reports it
-        acc = int((predict_classes(out) == self.labels[idx]).sum()) / len(idx) \
-            if self.classify else 0.0
-        return value, acc, None
+        right = (predict_classes(out) == self.labels[idx]).sum() if self.classify else None
+        return loss.detach(), right, None
 
-    def first_nonfinite_grad(self, sample: bool = False) -> str | None:
-        """The first layer with a non-finite gradient component, or None. The per-parameter
-        L2 norms it takes are the probes' gradient norms too (one kernel, no extra cost)."""
-        if not self.params:
-            return None
+    def grad_norms(self) -> torch.Tensor:
         grads = [p.grad if p.grad is not None else self.zero for p in self.params]
-        norms = torch.stack(torch._foreach_norm(grads))  # (P,)
-        if sample:
-            self.rows.append(norms)
-        if bool(torch.isfinite(norms).all()):
+        return torch.stack(torch._foreach_norm(grads)) if grads else self.zero
+
+    def nonfinite(self, loss: torch.Tensor, norms: torch.Tensor) -> str | None:
+        """'loss', the first layer with a non-finite gradient component, or None."""
+        if bool(torch.isfinite(torch.cat([loss.reshape(1), norms])).all()):
             return None
+        if not bool(torch.isfinite(loss)):
+            return "loss"
         # an L2 norm of large, finite gradients can overflow float32: blame only a layer
         # with a non-finite component
         for p in self.params:  # parameters are listed in the order nodes run
@@ -155,15 +157,19 @@ class AutogradStep:
                 return self.owners[id(p)]
         return None
 
-    def outcome(self, losses: list[float], accs: list[float], div: Divergence | None
-                ) -> StepOutcome:
+    def outcome(self, losses: list[torch.Tensor], correct: list[torch.Tensor],
+                batches: list[np.ndarray], div: Divergence | None) -> StepOutcome:
         norms = sampled = None
         if self.sampled:  # one device-to-host transfer per chunk
             norms = torch.stack(self.rows[:len(self.sampled)]).double().cpu().numpy()
             sampled = np.asarray(self.sampled, dtype=np.int64)
-        return StepOutcome(np.asarray(losses, dtype=np.float64),
-                           np.asarray(accs, dtype=np.float64) if self.classify else None, div,
-                           norms, sampled)
+        loss_values = torch.stack(losses).double().cpu().numpy() if losses else np.zeros(0)
+        accs = None
+        if self.classify:
+            counts = torch.stack(correct).cpu().numpy() if correct else np.zeros(0)
+            sizes = np.asarray([len(b) for b in batches[:len(counts)]], dtype=np.float64)
+            accs = counts / sizes  # exact fractions, as the fused path reports them
+        return StepOutcome(loss_values, accs, div, norms, sampled)
 
     @torch.no_grad()
     def evaluate(self, split: str) -> tuple[float, float | None]:
