@@ -1,5 +1,11 @@
 # livegrad's server, CPU only: docker compose up (see docker-compose.yml) or
 #   docker build -t livegrad . && docker run -p 127.0.0.1:8000:8000 -v livegrad-data:/data livegrad
+# The web UI's npm libraries (uPlot), exactly as web/package-lock.json pins them.
+FROM node:20-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+
 FROM python:3.11-slim
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -20,6 +26,7 @@ COPY pyproject.toml README.md ./
 COPY engine engine
 COPY server server
 COPY web web
+COPY --from=web /web/node_modules web/node_modules
 RUN pip install -c constraints.txt -e . \
     && python -c "import torch; assert torch.__version__.endswith('+cpu'), torch.__version__"
 

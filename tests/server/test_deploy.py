@@ -33,7 +33,8 @@ def test_dockerfile_installs_the_pinned_cpu_torch_and_the_constraints() -> None:
     assert "download.pytorch.org/whl/cpu" in DOCKERFILE
     assert "sed -n 's/^torch==//p' constraints.txt" in DOCKERFILE
     assert "pip install -c constraints.txt" in DOCKERFILE
-    for src in re.findall(r"^COPY (\S+) ", DOCKERFILE, flags=re.M):
+    assert "npm ci" in DOCKERFILE and "COPY --from=web /web/node_modules" in DOCKERFILE
+    for src in re.findall(r"^COPY (?!--from)(\S+) ", DOCKERFILE, flags=re.M):
         assert (ROOT / src).exists(), f"the Dockerfile copies {src}, which does not exist"
     cmd = json.loads(re.search(r"^CMD (\[.*\])", DOCKERFILE, flags=re.M).group(1))  # type: ignore[union-attr]
     assert parser().parse_args(cmd[1:]).data_dir == "/data"
