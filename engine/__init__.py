@@ -28,6 +28,7 @@ from engine.events import (
     Histogram,
     HistogramsSampled,
     LayerActivations,
+    LayerWeights,
     LrChanged,
     NeuronMapsComputed,
     NormsSampled,
@@ -40,6 +41,7 @@ from engine.events import (
     RunWarning,
     StepsCompleted,
     TelemetryShare,
+    WeightsSampled,
     parse_event,
 )
 from engine.graph import GraphModel, GraphReport, NodeReport, build_model, inspect_graph
@@ -77,8 +79,8 @@ __all__ = [
     "resolve_device", "train",
     # live internals: the probe registry and the events the probes emit
     "PROBES", "ActivationsSampled", "CurvatureEstimated", "Diagnosis", "Histogram",
-    "HistogramsSampled", "LayerActivations", "NeuronMapsComputed", "NormsSampled", "ProbeEntry",
-    "ProbeParams", "RunWarning", "TelemetryShare",
+    "HistogramsSampled", "LayerActivations", "LayerWeights", "NeuronMapsComputed", "NormsSampled",
+    "ProbeEntry", "ProbeParams", "RunWarning", "TelemetryShare", "WeightsSampled",
 ]
 
 from engine.checkpoint import load_weights, save_checkpoint  # noqa: E402

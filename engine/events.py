@@ -148,6 +148,26 @@ class NeuronMapsComputed(Event):
     values: list[list[float]]
 
 
+class LayerWeights(BaseModel):
+    """One linear layer's parameters, in torch's layout."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node: str
+    shape: tuple[int, int] = Field(description="(out_features, in_features).")
+    values: list[float] = Field(description="The weight matrix, row-major: values[o * in + i] "
+                                "is the weight from input i to output o.")
+    bias: list[float] | None = Field(default=None, description="(out_features,), if any.")
+
+
+class WeightsSampled(Event):
+    """Every linear layer's weights and biases after `step`, in forward order (small models
+    only: the probe's size cap keeps the frames small)."""
+
+    type: Literal["weights_sampled"] = "weights_sampled"
+    layers: list[LayerWeights]
+
+
 class CurvatureEstimated(Event):
     """The largest Hessian eigenvalue of the loss on the probe batch (power iteration on
     Hessian-vector products); plain gradient descent is stable for lr < 2/λ_max."""
@@ -247,7 +267,8 @@ class RunFailed(Event):
 AnyEvent = Annotated[
     RunStarted | StepsCompleted | EvalCompleted | GridComputed | RunPaused | RunResumed
     | LrChanged | RunCompleted | RunStopped | RunFailed | NormsSampled | HistogramsSampled
-    | ActivationsSampled | NeuronMapsComputed | CurvatureEstimated | TelemetryShare | RunWarning,
+    | ActivationsSampled | NeuronMapsComputed | CurvatureEstimated | TelemetryShare | RunWarning
+    | WeightsSampled,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
@@ -255,7 +276,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "run_started", "steps_completed", "eval_completed", "grid_computed", "run_paused",
     "run_resumed", "lr_changed", "run_completed", "run_stopped", "run_failed",
     "norms_sampled", "histograms_sampled", "activations_sampled", "neuron_maps_computed",
-    "curvature_estimated", "telemetry_share", "warning",
+    "curvature_estimated", "telemetry_share", "warning", "weights_sampled",
 )
 TERMINAL_TYPES = frozenset({"run_completed", "run_stopped", "run_failed"})
 

@@ -23,7 +23,7 @@ from server.deps import require_token
 from server.errors import install, problem
 from server.hub import Hub
 from server.manager import RunManager
-from server.routes import catalog, events, networks, runs
+from server.routes import catalog, datasets, events, networks, runs
 from server.settings import Settings
 
 VERSION = "0.1.0"
@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install(app)
     api = [Depends(require_token)]
-    for module in (catalog, networks, runs):
+    for module in (catalog, datasets, networks, runs):
         app.include_router(module.router, prefix="/api/v1", dependencies=api)
     app.include_router(events.router, prefix="/api/v1")
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)

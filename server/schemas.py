@@ -82,6 +82,21 @@ class GraphValidate(BaseModel):
     )
 
 
+class DatasetPoints(BaseModel):
+    """A 2-D data set's raw points (before the feature transform), for drawing: train first,
+    then test. Sets past `max_points` are thinned evenly within each split."""
+
+    name: str
+    task: str
+    x: list[tuple[float, float]] = Field(description="(x1, x2) of each point.")
+    y: list[int] | list[float] = Field(description="Class (classification) or target.")
+    split: list[Literal["train", "test"]]
+    extent: tuple[float, float, float, float] = Field(
+        description="The plane drawn: (x_min, x_max, y_min, y_max).")
+    total: int = Field(description="Points in the set before thinning.")
+    max_points: int = Field(description="Most points an answer carries.")
+
+
 class NetworkCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     network: NetworkSpec

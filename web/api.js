@@ -15,7 +15,22 @@ export class ApiError extends Error {
   }
 }
 
-/** Decodes one binary frame: uint32 header length, JSON header, 8-aligned typed buffers. */
+/** Puts `value` at a dotted path (`values`, `values.3`, `layers.0.bias`) of `root`. */
+function place(root, path, value) {
+  const parts = path.split('.');
+  let node = root;
+  parts.forEach((part, i) => {
+    if (i === parts.length - 1) { node[part] = value; return; }
+    node[part] ??= /^\d+$/.test(parts[i + 1]) ? [] : {};
+    node = node[part];
+  });
+}
+
+/**
+ * Decodes one binary frame: uint32 header length, JSON header, 8-aligned typed buffers.
+ * Each buffer becomes a Float32Array view (no copy) at its path in the event, with its
+ * `shape` as a property; a top-level one also as `<name>Shape`.
+ */
 export function decodeFrame(buf) {
   const view = new DataView(buf);
   const n = view.getUint32(0, true);
@@ -25,8 +40,10 @@ export function decodeFrame(buf) {
   delete event.buffers;
   for (const b of header.buffers || []) {
     if (b.dtype !== 'float32') throw new Error(`unsupported dtype ${b.dtype} in ${header.type}`);
-    event[b.name] = new Float32Array(buf, payload + b.offset, b.nbytes / 4);
-    event[`${b.name}Shape`] = b.shape;
+    const values = new Float32Array(buf, payload + b.offset, b.nbytes / 4);
+    values.shape = b.shape;
+    place(event, b.name, values);
+    if (!b.name.includes('.')) event[`${b.name}Shape`] = b.shape;
   }
   return event;
 }
@@ -50,8 +67,11 @@ export function parseSafetensors(buf) {
 
 /**
  * A live subscription to one run's events. Dispatches each event as a DOM event of its
- * `type` (detail: the event) plus `connection` ({state: 'open'|'lost'|'closed'}).
- * Reconnects with backoff and `?since=<last seq>` so that nothing is missed.
+ * `type` (detail: the event) plus `connection` ({state: 'open'|'lost'|'closed'}) and `gap`
+ * ({since, first}) when the server no longer holds events the client missed.
+ * Reconnects with backoff and `?since=<last seq>`. Asks for `batch=true`: light events come
+ * as JSON arrays (far fewer frames for the page to handle), and catch-up merges consecutive
+ * steps_completed events, skipping seq numbers: only `hello.first_seq` signals a real loss.
  */
 class RunStream extends EventTarget {
   constructor(url, since = -1) {
@@ -65,7 +85,7 @@ class RunStream extends EventTarget {
   }
 
   #open() {
-    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}`);
+    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}&batch=true`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => { this.retries = 0; this.#emit('connection', { state: 'open' }); };
@@ -82,9 +102,23 @@ class RunStream extends EventTarget {
   }
 
   #receive(data) {
-    const event = typeof data === 'string' ? JSON.parse(data) : decodeFrame(data);
-    if (typeof event.seq === 'number') {
-      if (event.seq <= this.lastSeq && event.type !== 'grid_computed') return;
+    if (typeof data !== 'string') { this.#dispatch(decodeFrame(data), true); return; }
+    const parsed = JSON.parse(data);
+    if (!Array.isArray(parsed)) { this.#dispatch(parsed, false); return; }
+    for (const event of parsed) {
+      this.#dispatch(event, false);
+      if (this.closed) return;
+    }
+  }
+
+  #dispatch(event, heavy) {
+    if (event.type === 'hello') {
+      // seqs start at 1; anything the server dropped before first_seq is gone for good
+      const since = Math.max(this.lastSeq, 0);
+      if (event.first_seq > since + 1) this.#emit('gap', { since, first: event.first_seq });
+    } else if (typeof event.seq === 'number') {
+      // a heavy frame is the latest of its kind (newest wins), never a duplicate to drop
+      if (event.seq <= this.lastSeq && !heavy) return;
       this.lastSeq = Math.max(this.lastSeq, event.seq);
     }
     this.#emit(event.type, event);

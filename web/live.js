@@ -1,8 +1,9 @@
 /**
  * The run on the page: starts it from the store's spec, reopens past ones, sends control
  * commands, and gathers its event stream into typed buffers (per-step loss and accuracy,
- * evaluations, the latest boundary grid). It never draws: components read `live` once per
- * animation frame through `onFrame`, and redraw only when `version` moved.
+ * evaluations, the latest boundary grid, weights and neuron maps). It never draws:
+ * components read `live` once per animation frame through `onFrame`, and redraw only when
+ * `version` (or `gridVersion`, `weightsVersion`) moved.
  * Bus topics it emits on the store: 'run' (status, counters), 'run-error' ({error, where}).
  * May import: nothing (gets the api and the store from main.js).
  */
@@ -34,6 +35,7 @@ export function createLive({ store, api }) {
   const live = {
     run: null, status: 'idle', step: 0, epoch: 0, totalSteps: null, stepsPerEpoch: null,
     started: null, grid: null, lr: null, failure: null, version: 0, gridVersion: 0,
+    weights: null, maps: null, weightsVersion: 0, // the latest weights_sampled, neuron maps
     loss: new Buffer(), accuracy: new Buffer(),
     evals: Object.fromEntries(EVAL_KEYS.map((k) => [k, new Buffer()])),
     get active() { return ACTIVE.has(this.status); },
@@ -47,8 +49,9 @@ export function createLive({ store, api }) {
     live.loss.clear(); live.accuracy.clear();
     EVAL_KEYS.forEach((k) => live.evals[k].clear());
     Object.assign(live, { step: 0, epoch: 0, grid: null, started: null, failure: null,
-      totalSteps: null });
+      totalSteps: null, weights: null, maps: null });
     live.gridVersion++;
+    live.weightsVersion++;
   }
 
   function absorb(e) {
@@ -76,6 +79,8 @@ export function createLive({ store, api }) {
       EVAL_KEYS.forEach((k) => live.evals[k].push(e.step, e[k]));
     },
     grid_computed: (e) => { live.grid = e; live.gridVersion++; },
+    weights_sampled: (e) => { live.weights = e; live.weightsVersion++; },
+    neuron_maps_computed: (e) => { live.maps = e; live.weightsVersion++; },
     run_paused: () => { live.status = 'paused'; },
     run_resumed: () => { live.status = 'running'; },
     lr_changed: (e) => { live.lr = e.lr; },
@@ -89,15 +94,30 @@ export function createLive({ store, api }) {
       s.addEventListener(type, (ev) => { fn(ev.detail); absorb(ev.detail); changed(); });
     }
     s.addEventListener('connection', (ev) => store.emit('connection', ev.detail));
+    s.addEventListener('gap', () => guard(async () => {
+      const id = live.run?.id;
+      if (id) { await seedFromMetrics(id, () => live.run?.id === id); changed(); }
+    }, 'stream'));
   }
 
-  async function seedFromMetrics(id) {
-    const m = await api.metrics(id, 4000);
-    const s = m.series;
-    const put = (buf, name) => s[name]?.steps.forEach((x, i) => buf.push(x, s[name].values[i]));
-    put(live.loss, 'loss');
-    s.accuracy ? put(live.accuracy, 'accuracy') : null;
-    EVAL_KEYS.forEach((k) => put(live.evals[k], k));
+  /** The scalar history from /metrics, then the points the stream already added past it:
+   * for a reopened run, and after a gap (events the server no longer held). */
+  async function seedFromMetrics(id, wanted = () => true) {
+    const s = (await api.metrics(id, 4000)).series;
+    if (!wanted()) return; // the page moved on to another run meanwhile
+    const merge = (buf, name) => {
+      const xs = s[name] ? [...s[name].steps] : [];
+      const ys = s[name] ? [...s[name].values] : [];
+      const last = xs.length ? xs[xs.length - 1] : -Infinity;
+      for (let i = 0; i < buf.n; i++) {
+        if (buf.x[i] > last) { xs.push(buf.x[i]); ys.push(buf.y[i]); }
+      }
+      buf.clear();
+      xs.forEach((x, i) => buf.push(x, ys[i]));
+    };
+    merge(live.loss, 'loss');
+    if (s.accuracy) merge(live.accuracy, 'accuracy');
+    EVAL_KEYS.forEach((k) => merge(live.evals[k], k));
   }
 
   function attach(run) {

@@ -2,7 +2,8 @@
 
 Gradient and weight norms every step (computed inside the step strategies), histograms,
 activations and per-neuron maps from a separate eval-mode pass, Hessian curvature on request,
-the exploding/vanishing warnings and the divergence diagnosis. `PROBES` is the registry (one
+small models' weight matrices for drawing the network, the exploding/vanishing warnings and
+the divergence diagnosis. `PROBES` is the registry (one
 entry per probe); `Telemetry` is the hub the trainer drives. Probes are the only engine code
 that touches torch hooks, and only for the length of a probe pass.
 May import: stdlib, numpy, torch, pydantic, engine modules below the trainer, its own modules.

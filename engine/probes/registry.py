@@ -86,6 +86,14 @@ class CurvatureParams(ProbeParams):
                        "iteration early.")
 
 
+class WeightsParams(ProbeParams):
+    every: int = Field(25, ge=0, le=1_000_000, description="Steps between samples (0: off).")
+    max_hz: float | None = Field(4.0, gt=0, le=1000, description="Ceiling on samples per "
+                                 "second.")
+    max_params: int = Field(20_000, ge=1, le=10_000_000, description="Models with more "
+                            "parameters are not sampled (the frames would be too big to draw).")
+
+
 @dataclass(frozen=True)
 class ProbeEntry:
     name: str
@@ -114,6 +122,10 @@ PROBES.register(ProbeEntry(
     "neuron_maps", "Every hidden unit's output over the input plane, as TensorFlow "
     "Playground draws it on each neuron.", NeuronMapsParams, ("neuron_maps_computed",),
     plane_only=True))
+PROBES.register(ProbeEntry(
+    "weights", "Every linear layer's weight matrix and bias, for small models: the network "
+    "drawing's links, coloured and sized by weight, as training moves them.", WeightsParams,
+    ("weights_sampled",)))
 PROBES.register(ProbeEntry(
     "curvature", "The largest eigenvalue λ_max of the loss's Hessian by power iteration on "
     "Hessian-vector products; plain gradient descent diverges for lr > 2/λ_max.",

@@ -26,12 +26,13 @@ from engine.probes.norms import NormsProbe
 from engine.probes.passes import ActivationsProbe, NeuronMapsProbe
 from engine.probes.registry import probe_settings
 from engine.probes.stats import Sampler, histograms, param_table
+from engine.probes.weights import WeightsProbe
 from engine.steps import Recording, StepOutcome, StepStrategy
 
 EventFields = tuple[type[Event], dict[str, Any]]
 WINDOW_SECONDS = 1.0  # the throttle's measuring window, and the share event's period
 WINDOW_STEPS = 100  # ... and at least this many steps, so that tiny runs send no share
-PASSES = ("activations", "neuron_maps", "curvature")
+BETWEEN_CHUNKS = ("activations", "neuron_maps", "curvature", "weights")  # on the weights now
 
 
 class Telemetry:
@@ -42,8 +43,11 @@ class Telemetry:
         self.enabled = tel.probes_enabled
         self.budget, self.auto = tel.budget, tel.auto_throttle
         self.asked = {name: p.every for name, p in self.settings.items()}
+        self.weights = WeightsProbe(run, self.settings["weights"])
         if run.data.extent is None:
             self.asked["neuron_maps"] = 0
+        if not self.weights.active:  # too big to draw: no chunk boundaries for nothing
+            self.asked["weights"] = 0
         self.every = dict(self.asked) if self.enabled else dict.fromkeys(self.asked, 0)
         self.table = param_table(run.model)
         self.norms = NormsProbe(self.settings["norms"], self.table)
@@ -123,7 +127,7 @@ class Telemetry:
 
     def after_chunk(self, step: int, lr: float, emit: Callable[[EventFields], object]) -> None:
         """Emit the events of probes due now: norms (warnings first), histograms, the
-        passes, the share. Each probe's cost includes emitting its events."""
+        passes, the weights, the share. Each probe's cost includes emitting its events."""
         if not self.enabled:
             return
         t0 = now = time.perf_counter()
@@ -135,7 +139,7 @@ class Telemetry:
         if self.plan.get("hist"):
             self.timed("histograms", self.histograms, emit)
         self.plan = {}
-        for name in PASSES:
+        for name in BETWEEN_CHUNKS:
             if self.due(name, step, now):
                 self.timed(name, partial(self.pass_event, name, lr), emit)
         t1 = time.perf_counter()
@@ -184,6 +188,8 @@ class Telemetry:
             return self.activations.sample()
         if name == "neuron_maps":
             return self.maps.sample()
+        if name == "weights":
+            return self.weights.sample()
         return self.curvature.sample(lr)
 
     def unstable_lr(self, lr: float) -> bool:

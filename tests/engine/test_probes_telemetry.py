@@ -14,7 +14,8 @@ from engine import PROBES, Event, SpecError, TelemetrySpec, Trainer, parse_event
 from tests.engine.helpers import mlp, opt, run_spec
 
 PROBE_TYPES = {"norms_sampled", "histograms_sampled", "activations_sampled",
-               "neuron_maps_computed", "curvature_estimated", "telemetry_share", "warning"}
+               "neuron_maps_computed", "curvature_estimated", "telemetry_share", "warning",
+               "weights_sampled"}
 
 
 def collect(spec) -> tuple[Trainer, list[Event]]:
@@ -27,7 +28,8 @@ def collect(spec) -> tuple[Trainer, list[Event]]:
 
 def test_catalog_lists_every_probe_with_described_params() -> None:
     items = {item["name"]: item for item in PROBES.catalog()}
-    assert set(items) == {"norms", "histograms", "activations", "neuron_maps", "curvature"}
+    assert set(items) == {"norms", "histograms", "activations", "neuron_maps", "weights",
+                          "curvature"}
     for item in items.values():
         props = item["params"]["properties"]
         assert {"every", "max_hz"} <= set(props) and item["events"]
@@ -137,13 +139,13 @@ def test_probe_events_are_plain_finite_and_valid(fast_path: bool) -> None:
     every = {"every": 5, "max_hz": None}
     tel = TelemetrySpec(grid_every=0, probes={
         "norms": {"flush_every": 5, "max_hz": None}, "histograms": every, "activations": every,
-        "neuron_maps": every, "curvature": every})
+        "neuron_maps": every, "curvature": every, "weights": every})
     spec = run_spec(mlp([8, 8]), "spiral", loss=opt("mse"), optimizer=opt("sgd", lr=3.0),
                     steps=400, telemetry=tel, fast_path=fast_path)
     _, events = collect(spec)
     kinds = {e.type for e in events}
     assert {"norms_sampled", "histograms_sampled", "activations_sampled",
-            "neuron_maps_computed", "curvature_estimated"} <= kinds
+            "neuron_maps_computed", "curvature_estimated", "weights_sampled"} <= kinds
     for event in events:
         dumped = event.model_dump()
         plain_numbers(dumped)

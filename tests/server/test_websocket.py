@@ -6,10 +6,13 @@ May import: stdlib, pytest, fastapi.testclient, server, tests.
 from __future__ import annotations
 
 import json
+import time
 
 from fastapi.testclient import TestClient
 
+from server.frames import decode
 from tests.server.conftest import (
+    DEADLINE_S,
     frame,
     long_spec,
     post_run,
@@ -84,3 +87,35 @@ def test_unknown_run_is_refused(client: TestClient) -> None:
         with client.websocket_connect("/api/v1/runs/nope/events") as ws:
             ws.receive()
     assert info.value.code == 4404
+
+
+def test_weights_and_neuron_maps_stream_as_binary_frames(client: TestClient) -> None:
+    spec = long_spec()
+    spec["training"]["telemetry"]["probes"] = {
+        "weights": {"every": 5, "max_hz": 20}, "neuron_maps": {"every": 5, "max_hz": 20}}
+    run = post_run(client, spec)
+    binary: dict[str, dict] = {}  # type: ignore[type-arg]
+    arrays = 0
+    with client.websocket_connect(f"/api/v1/runs/{run.id}/events?batch=true") as ws:
+        assert frame(ws.receive())["type"] == "hello"
+        deadline = time.monotonic() + DEADLINE_S  # frames keep coming while the run trains
+        while (len(binary) < 2 or arrays < 2) and time.monotonic() < deadline:
+            message = ws.receive()
+            if message.get("bytes") is not None:
+                header, _ = decode(message["bytes"])
+                binary[header["type"]] = frame(message)  # validated against its model
+                binary[header["type"]]["shapes"] = [b["shape"] for b in header["buffers"]]
+            else:
+                batch = json.loads(message["text"])
+                assert isinstance(batch, list)  # batched light events: JSON arrays
+                arrays += 1
+        client.post(f"/api/v1/runs/{run.id}/stop")
+    wait_status(client, run.id, {"stopped"})
+    assert set(binary) == {"weights_sampled", "neuron_maps_computed"}
+    weights = binary["weights_sampled"]
+    assert [w["node"] for w in weights["layers"]] == ["dense1", "out"]
+    assert [len(w["values"]) for w in weights["layers"]] == [2 * 4, 4 * 1]
+    assert sorted(weights["shapes"]) == [[1], [1, 4], [4], [4, 2]]
+    maps = binary["neuron_maps_computed"]
+    assert maps["nodes"] == ["dense1"] * 4 + ["tanh1"] * 4
+    assert maps["shapes"] == [[16, 16]] * 8  # the probe's default resolution

@@ -55,8 +55,14 @@ def test_newcomer_builds_trains_pauses_and_steps(app) -> None:  # type: ignore[n
     ui.wait_until(lambda: (ui.metric(page, "test-loss") or 1.0) < 0.1, timeout=180)
     # ... and the server's record says when: within the budget
     run = re.search(r"run=(\w+)", page.url).group(1)  # type: ignore[union-attr]
-    series = httpx.get(f"{app.url}/api/v1/runs/{run}/metrics",
-                       params={"max_points": 100_000, "names": "test_loss"}).json()["series"]
+
+    def stored() -> dict | None:  # type: ignore[type-arg]
+        # the server writes metrics to its database in batches: poll until it has the crossing
+        s = httpx.get(f"{app.url}/api/v1/runs/{run}/metrics",
+                      params={"max_points": 100_000, "names": "test_loss"}).json()["series"]
+        return s if any(v < 0.1 for v in s.get("test_loss", {}).get("values", [])) else None
+
+    series = ui.wait_until(stored, timeout=30)
     crossed = next(s for s, v in zip(series["test_loss"]["steps"], series["test_loss"]["values"],
                                      strict=True) if v < 0.1)
     assert crossed <= BUDGET_STEPS, f"test loss first below 0.1 at step {crossed}"

@@ -19,7 +19,7 @@ def node_ids(page: Page) -> list[str]:
     return canvas(page).locator(".node").evaluate_all("els => els.map(e => e.dataset.id)")
 
 
-def expect_node_ids(page: Page, ids: list[str], timeout_s: float = 15.0) -> None:
+def expect_node_ids(page: Page, ids: list[str], timeout_s: float = 30.0) -> None:
     """The canvas shows exactly these nodes, in order, within the timeout (the page redraws
     after the server has validated the edit, so a loaded machine can take a while)."""
     deadline = time.monotonic() + timeout_s

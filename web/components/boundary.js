@@ -73,7 +73,8 @@ export function createBoundary({ store, live }) {
       canvas.setAttribute('aria-label', 'Model output: none yet; press play');
     }
     const extent = g?.extent || points?.points.extent;
-    if (points && extent) drawPoints(ctx, points.points, extent, SIZE, { test: showTest.checked });
+    canvas.dataset.points = points && extent
+      ? drawPoints(ctx, points.points, extent, SIZE, { test: showTest.checked }) : 0;
     note.textContent = live.started && live.started.data?.input_shape?.length === 1 &&
       live.started.data.input_shape[0] > 2 && !g ? 'This data set has no 2-D input plane.' : '';
   }

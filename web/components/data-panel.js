@@ -11,13 +11,17 @@ import { createForm, el } from '../form.js';
 
 const COLORS = ['#f59322', '#0877bd', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
+/** Draws the points on a canvas of `size` px showing `extent`; returns how many it drew. */
 export function drawPoints(ctx, points, extent, size, { alpha = 1, test = true } = {}) {
   const [x0, x1, y0, y1] = extent;
   const values = points.y;
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  let drawn = 0;
   points.x.forEach(([a, b], i) => {
     if (!test && points.split?.[i] === 'test') return;
+    drawn++;
     const px = ((a - x0) / (x1 - x0)) * size;
     const py = (1 - (b - y0) / (y1 - y0)) * size;
     const v = values[i];
@@ -27,9 +31,14 @@ export function drawPoints(ctx, points, extent, size, { alpha = 1, test = true }
     ctx.beginPath();
     ctx.arc(px, py, Math.max(1.5, size / 90), 0, 2 * Math.PI);
     ctx.fill();
-    if (points.split?.[i] === 'test') { ctx.strokeStyle = '#222'; ctx.stroke(); }
+    // outlines, as TensorFlow Playground's: white for train, dark for test, so that a point
+    // stays visible on a heatmap region of its own colour
+    ctx.strokeStyle = points.split?.[i] === 'test' ? '#222' : '#fff';
+    ctx.lineWidth = 1;
+    ctx.stroke();
   });
   ctx.globalAlpha = 1;
+  return drawn;
 }
 
 export function createDataPanel({ store, api, catalog }) {
@@ -43,6 +52,7 @@ export function createDataPanel({ store, api, catalog }) {
   let form = null;
   let formFor = null;
   let serverHasPoints = true;
+  let shownKey = null;
 
   function choose(name) {
     const d = store.doc.data;
@@ -89,7 +99,7 @@ export function createDataPanel({ store, api, catalog }) {
       ctx.fillRect(0, 0, 64, 64);
       if (!serverHasPoints || !d.plane) { thumbs.classList.toggle('nopoints', !serverHasPoints); continue; }
       const pts = await points({ name: d.name, params: { n_points: 200 } });
-      if (pts) drawPoints(ctx, pts, pts.extent, 64);
+      if (pts) c.dataset.points = drawPoints(ctx, pts, pts.extent, 64);
     }
   }
 
@@ -122,8 +132,12 @@ export function createDataPanel({ store, api, catalog }) {
     }
     form.update(d.params || {});
     regen.hidden = !entry?.params?.properties?.seed;
+    // every edit of the document lands here: ask the server only when the data changed
+    const key = JSON.stringify(d);
+    if (key === shownKey) return;
+    shownKey = key;
     const p = entry?.plane ? await points(d) : null;
-    store.emit('points', p ? { choice: d, points: p } : null);
+    if (key === shownKey) store.emit('points', p ? { choice: d, points: p } : null);
   }
 
   store.on('doc', render);

@@ -1,0 +1,50 @@
+"""The weights probe: every linear layer's weight matrix and bias as plain floats, so that a
+front end can draw the network's links coloured and sized by weight while it trains
+(TensorFlow Playground's picture). Small models only: past `max_params` parameters the
+picture is unreadable and the frames heavy, so the probe stays silent.
+May import: stdlib, numpy, torch, engine.events, engine.prepare and the probes' own modules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.events import LayerWeights, WeightsSampled
+from engine.prepare import PreparedRun
+from engine.probes.registry import WeightsParams
+from engine.probes.stats import finite
+
+
+class WeightsProbe:
+    def __init__(self, run: PreparedRun, params: WeightsParams) -> None:
+        self.run = run
+        self.p = params
+        model = run.model
+        layers: Any = getattr(model, "layers", {})
+        self.linears: list[tuple[str, nn.Linear]] = [
+            (node, layers[node]) for node in getattr(model, "order", [])
+            if isinstance(layers[node], nn.Linear)]
+        size = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        self.active = bool(self.linears) and size <= params.max_params
+
+    @torch.no_grad()
+    def sample(self) -> tuple[type[WeightsSampled], dict[str, Any]] | None:
+        if not self.active:
+            return None
+        tensors = [t for _, m in self.linears for t in (m.weight, m.bias) if t is not None]
+        # one device-to-host transfer for all of them; float64 keeps float32 values exact
+        flat = torch.cat([t.detach().reshape(-1) for t in tensors]).double().cpu().numpy()
+        layers, at = [], 0
+        for node, m in self.linears:
+            out_f, in_f = m.weight.shape  # (out_features, in_features), torch's layout
+            values = finite(flat[at:at + out_f * in_f])
+            at += out_f * in_f
+            bias = None
+            if m.bias is not None:
+                bias = finite(flat[at:at + out_f])
+                at += out_f
+            layers.append(LayerWeights(node=node, shape=(out_f, in_f), values=values, bias=bias))
+        return WeightsSampled, {"type": "weights_sampled", "layers": layers}
