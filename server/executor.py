@@ -94,7 +94,8 @@ class LocalProcessExecutor:
         cmd_recv, cmd_send = self.ctx.Pipe(duplex=False)
         out_recv, out_send = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(target=worker_main, name="livegrad-worker", daemon=True,
-                                args=(cmd_recv, out_send, self.settings.worker_threads))
+                                args=(cmd_recv, out_send, self.settings.worker_threads,
+                                      self.settings.worker_nice))
         proc.start()
         cmd_recv.close()
         out_send.close()

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     max_concurrent_runs: int = Field(default=2, ge=1, le=256)
     warm_workers: int = Field(default=1, ge=0, le=64, description="Idle workers kept ready.")
     worker_threads: int = Field(default=1, ge=1, le=256, description="torch threads per worker.")
+    worker_nice: int = Field(
+        default=10, ge=0, le=19,
+        description="Scheduling niceness added to workers: training yields the CPU to the server "
+        "and the browser, so pages stay smooth while runs train flat out.")
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     access_token: str | None = Field(default=None, description="If set, required by every call.")
     allowed_origins: list[str] = Field(

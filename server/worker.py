@@ -21,7 +21,9 @@ from typing import Any
 from server.frames import HEAVY_FIELDS, encode
 
 
-def worker_main(cmd: Connection, out: Connection, threads: int) -> None:
+def worker_main(cmd: Connection, out: Connection, threads: int, nice: int = 0) -> None:
+    if nice:
+        os.nice(nice)  # training is the batch job here; the server and the page come first
     os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch loads, for its thread pools
     os.environ["MKL_NUM_THREADS"] = str(threads)
     from engine import set_threads, warm_up  # the slow import, paid while idle
