@@ -10,10 +10,13 @@ How it is measured (the client's view, one clock: this process's perf_counter):
 
 Cases:
   warm         default settings (warm_workers=1); one run first, then the pool's replacement
-               worker is left to finish importing torch (its server's CPU quiet) before
+               worker is left to finish importing torch (/health: every worker idle and
+               ready, `workers_ready == workers`; then the server's CPU quiet) before
                timing; runs alternate between the course's xor MLP and the digits_mlp preset.
   just started default settings, posted the moment /health answers with a worker process
                (spawned, still importing torch): what a script that starts the server sees.
+  first ready  default settings, posted the moment /health says `workers_ready >= 1`: what
+               a script that waits for readiness sees.
   no pool      LIVEGRAD_WARM_WORKERS=0, server started and quiet: the run pays a fresh
                worker process (spawn, import torch, engine warm-up). After its first run the
                server keeps that worker idle (it keeps max_concurrent_runs idle ones), so each
@@ -94,6 +97,22 @@ async def one_run(url: str, spec: dict[str, Any]) -> dict[str, Any]:
     raise RuntimeError(f"run {run_id}: the stream ended without a terminal event")
 
 
+def wait_health(url: str, ok: Any, timeout_s: float = 120) -> float:
+    """Poll /health until `ok(health)`; returns the seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        health = httpx.get(f"{url}/api/v1/health", timeout=5, trust_env=False).json()
+        if ok(health):
+            return time.monotonic() - t0
+        time.sleep(0.05)
+    raise RuntimeError(f"/health never reached the awaited state: {health}")
+
+
+def pool_settled(health: dict[str, Any]) -> bool:
+    """No run active, and every worker idle with the engine imported."""
+    return bool(health["runs_active"] == 0 and health["workers_ready"] == health["workers"])
+
+
 def pct(values: list[float], q: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -127,7 +146,8 @@ async def warm_case(folder: Path, runs: int) -> None:
             digits = await digits_spec(api, 2)
         specs = [("xor", xor_spec(5)), ("digits_mlp", digits)]
         await one_run(url, specs[0][1])  # a worker that is up; the routes warm
-        waited = wait_quiet({proc.pid})
+        waited = wait_health(url, pool_settled)
+        waited += wait_quiet({proc.pid})
         by: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in specs}
         with CpuMeter({proc.pid}) as meter:
             for i in range(runs):
@@ -144,19 +164,30 @@ async def warm_case(folder: Path, runs: int) -> None:
         stop_server(proc)
 
 
+async def default_server_run(folder: Path, wait_ready: bool) -> tuple[dict[str, Any], float]:
+    """Default settings, posted as soon as /health shows a (spawned) worker or, with
+    `wait_ready`, a ready one; returns the run's times and the CPUs busy outside."""
+    proc, url = start_server(folder, min_workers=1)
+    try:
+        if wait_ready:
+            wait_health(url, lambda h: h["workers_ready"] >= 1)
+        with CpuMeter({proc.pid}) as meter:
+            row = await one_run(url, xor_spec(5))
+        return row, meter.others
+    finally:
+        stop_server(proc)
+
+
 async def cold_cases(folder: Path, repeats: int) -> None:
     just: list[dict[str, Any]] = []
+    ready: list[dict[str, Any]] = []
     nopool: list[dict[str, Any]] = []
     others: list[float] = []
     for i in range(repeats):
-        # default settings, posted as soon as /health shows a (spawned) worker
-        proc, url = start_server(folder / f"just{i}", min_workers=1)
-        try:
-            with CpuMeter({proc.pid}) as meter:
-                just.append(await one_run(url, xor_spec(5)))
-            others.append(meter.others)
-        finally:
-            stop_server(proc)
+        for rows, name, wait in ((just, "just", False), (ready, "ready", True)):
+            row, busy = await default_server_run(folder / f"{name}{i}", wait)
+            rows.append(row)
+            others.append(busy)
         # no warm workers, server quiet: the run spawns its worker
         proc, url = start_server(folder / f"nopool{i}", env={"LIVEGRAD_WARM_WORKERS": "0"},
                                  min_workers=0)
@@ -171,6 +202,8 @@ async def cold_cases(folder: Path, repeats: int) -> None:
              f"median {statistics.median(others):.2f}")
     report("just started (default settings, POST as soon as /health shows a worker)", just,
            extra)
+    report("first ready (default settings, POST once /health says workers_ready >= 1)",
+           ready, extra)
     report("no pool (LIVEGRAD_WARM_WORKERS=0): each run spawns its worker", nopool, extra)
 
 

@@ -47,7 +47,11 @@ class Health(BaseModel):
     status: Literal["ok"] = "ok"
     version: str
     runs_active: int
-    workers: int
+    workers: int = Field(description="Worker processes started or starting: busy, idle, or "
+                         "still importing the engine.")
+    workers_ready: int = Field(description="Idle workers that have imported the engine and "
+                               "warmed up: a run posted now starts at once. Wait for it to "
+                               "be >= 1 before timing a run.")
 
 
 class Catalog(BaseModel):

@@ -22,7 +22,17 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default: SQLite file in data_dir."
     )
     max_concurrent_runs: int = Field(default=2, ge=1, le=256)
-    warm_workers: int = Field(default=1, ge=0, le=64, description="Idle workers kept ready.")
+    warm_workers: int = Field(
+        default=1, ge=0, le=64,
+        description="Idle workers the pool keeps ready (engine imported, warmed up). "
+        "Replacements start in the background, one at a time, after the run that took a "
+        "worker has started, and only while at most top_up_max_active runs are active; "
+        "after a run ends its worker stays idle (up to max(warm_workers, "
+        "max_concurrent_runs) idle ones are kept).")
+    top_up_max_active: int | None = Field(
+        default=None, ge=0, le=256,
+        description="Replacement workers import torch only while at most this many runs "
+        "are active; default: CPU cores // worker_threads - 1 (a core is left over).")
     worker_threads: int = Field(default=1, ge=1, le=256, description="torch threads per worker.")
     worker_nice: int = Field(
         default=10, ge=0, le=19,

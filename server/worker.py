@@ -39,12 +39,18 @@ def worker_main(cmd: Connection, out: Connection, threads: int, nice: int = 0) -
         job = jobs.get()
         if job[0] == "exit":
             return
-        _run(job[1], job[2], job[3], out, current)
+        _run(job[1], job[2], job[3], out, job[4])
+        if current.get("control") is job[4]:
+            del current["control"]
         out.send(("idle", job[1]))
 
 
 def _read_commands(cmd: Connection, jobs: queue.Queue[tuple[Any, ...]],
                    current: dict[str, Any]) -> None:
+    """Commands as they come; a run's Control exists from the moment the run is received,
+    so that a command sent right behind it (stop before the first step) is not lost."""
+    from engine import Control
+
     while True:
         try:
             msg = cmd.recv()
@@ -55,6 +61,9 @@ def _read_commands(cmd: Connection, jobs: queue.Queue[tuple[Any, ...]],
             control = current.get("control")
             if control is not None:
                 _apply(control, msg[1], msg[2])
+        elif msg[0] == "run":
+            current["control"] = Control()
+            jobs.put((*msg, current["control"]))
         else:
             jobs.put(msg)
 
@@ -79,11 +88,9 @@ def _forward(out: Connection, event: Any) -> None:
     out.send(("event", event.run, event.type, event.seq, event.step, payload))
 
 
-def _run(run_id: str, spec_json: str, ckpt: str, out: Connection, current: dict[str, Any]) -> None:
-    from engine import TERMINAL_TYPES, Control, RunSpec, Trainer, save_checkpoint
+def _run(run_id: str, spec_json: str, ckpt: str, out: Connection, control: Any) -> None:
+    from engine import TERMINAL_TYPES, RunSpec, Trainer, save_checkpoint
 
-    control = Control()
-    current["control"] = control
     try:
         trainer = Trainer(RunSpec.model_validate_json(spec_json), run_id=run_id, control=control)
     except Exception as exc:  # a spec the engine refuses at build time
@@ -92,7 +99,6 @@ def _run(run_id: str, spec_json: str, ckpt: str, out: Connection, current: dict[
     trainer.subscribe(lambda ev: _forward(out, ev),
                       types=[t for t in _event_types() if t not in TERMINAL_TYPES])
     end = trainer.run()
-    current.pop("control", None)
     if end.type != "run_failed":
         try:
             save_checkpoint(trainer.model, trainer.spec, ckpt, step=end.step)

@@ -33,9 +33,9 @@ router = APIRouter(tags=["catalog"])
 
 @router.get("/health", response_model=Health)
 async def health(runs: RunsDep, request: Request) -> Health:
-    """Whether the server is up, with its active runs and worker processes."""
+    """Whether the server is up, with its active runs and worker processes (ready ones)."""
     return Health(version=request.app.version, runs_active=runs.active_count(),
-                  workers=runs.executor.workers())
+                  workers=runs.executor.workers(), workers_ready=runs.executor.workers_ready())
 
 
 @router.get("/catalog", response_model=Catalog)
