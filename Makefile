@@ -62,7 +62,7 @@ imports: setup
 
 bench: setup
 	@set -e; found=; for f in benchmarks/*.py; do \
-	  [ -e "$$f" ] || continue; found=1; \
+	  grep -q '__main__' "$$f" || continue; found=1; \
 	  echo "== $$f"; $(PY) "$$f"; \
 	done; [ -n "$$found" ] || echo "no benchmarks/*.py yet"
 

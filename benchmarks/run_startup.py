@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from live_server import ROOT, TERMINAL, CpuMeter, start_server, stop_server, wait_quiet
 from websockets.asyncio.client import connect
-from ws_stream import ROOT, TERMINAL, CpuMeter, start_server, stop_server, wait_quiet
 
 
 def xor_spec(epochs: int) -> dict[str, Any]:

@@ -34,15 +34,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime
@@ -50,123 +46,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from live_server import (  # noqa: E402  (a script's sibling module)
+    ROOT,
+    TERMINAL,
+    rss_mb,
+    start_server,
+    stop_server,
+    view,
+)
 from websockets.asyncio.client import connect
-
-ROOT = Path(__file__).resolve().parents[1]
-TERMINAL = {"run_completed", "run_stopped", "run_failed"}
-
-
-# --- the server ----------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(folder: Path, threads: int | None = None, env: dict[str, str] | None = None,
-                 min_workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    """`livegrad serve` on a free loopback port in its own session (so that `stop_server`
-    can end its workers too); returns once /health answers with at least `min_workers`
-    worker processes (spawned: /health does not say whether they have finished importing)."""
-    port = free_port()
-    script = Path(sys.executable).with_name("livegrad")
-    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
-    env = {**os.environ, **(env or {})}
-    if threads is not None:
-        env["LIVEGRAD_WORKER_THREADS"] = str(threads)
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "server.log").open("ab") as log:
-        proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--data-dir",
-                                 str(folder / "data")], cwd=ROOT, stdout=log, stderr=log,
-                                env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            health = httpx.get(f"{url}/api/v1/health", timeout=2, trust_env=False).json()
-            if health["workers"] >= min_workers:
-                return proc, url
-        except (httpx.TransportError, KeyError, ValueError):
-            pass
-        time.sleep(0.05)
-    stop_server(proc)
-    raise RuntimeError(f"the server did not come up; see {folder / 'server.log'}")
-
-
-def stop_server(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
-    """Ctrl-C (graceful shutdown), then SIGKILL to whatever is left of its session."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            pass
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)  # its session's group: the server and its workers
-    proc.wait(timeout=10)
-
-
-def tree_cpu_s(sessions: set[int]) -> float:
-    """CPU seconds (user + system) used so far by live processes of these sessions."""
-    total = 0
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) in sessions:  # field 6 of stat: the session id
-            total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
-
-
-def wait_quiet(sessions: set[int], cores: float = 0.05, window_s: float = 0.5,
-               timeout_s: float = 60) -> float:
-    """Wait until these sessions use under `cores` CPUs over `window_s` (e.g. a worker
-    importing torch has finished); returns the seconds waited."""
-    t0 = time.monotonic()
-    before = tree_cpu_s(sessions)
-    while time.monotonic() - t0 < timeout_s:
-        time.sleep(window_s)
-        now = tree_cpu_s(sessions)
-        if now - before < cores * window_s:
-            break
-        before = now
-    return time.monotonic() - t0
-
-
-class CpuMeter:
-    """Over a window: CPUs busy on the whole machine, and those of it not ours (the
-    benchmark, its servers and their workers): the noise of a shared machine."""
-
-    def __init__(self, sessions: set[int]) -> None:
-        self.sessions = sessions | {os.getsid(0)}
-
-    @staticmethod
-    def _busy_s() -> float:
-        f = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
-        idle = f[3] + f[4]  # idle + iowait
-        return (sum(f[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-    def __enter__(self) -> CpuMeter:
-        self.t0, self.busy0, self.ours0 = time.monotonic(), self._busy_s(), \
-            tree_cpu_s(self.sessions)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        wall = max(time.monotonic() - self.t0, 1e-9)
-        self.busy = (self._busy_s() - self.busy0) / wall
-        self.ours = (tree_cpu_s(self.sessions) - self.ours0) / wall
-        self.others = max(0.0, self.busy - self.ours)
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+from worker_threads import thread_counts  # noqa: E402
 
 
 def spec(epochs: int) -> dict[str, Any]:
@@ -183,28 +72,6 @@ async def post_run(api: httpx.AsyncClient, epochs: int) -> str:
 
 
 # --- viewers -------------------------------------------------------------------------------
-
-async def view(ws_url: str, record: list[tuple[float, dict[str, Any]]] | None,
-               counts: list[int]) -> None:
-    """Read a run's events to its end; with `record`, keep (received, event) of text frames."""
-    async with connect(ws_url, compression=None, proxy=None, max_size=2**24) as ws:
-        live_after = -2  # until the hello
-        async for message in ws:
-            now = time.time()
-            counts[0] += 1
-            if isinstance(message, bytes):
-                continue
-            if record is None and '"type":"run_' not in message and live_after >= -1:
-                continue  # most frames: counted, not parsed (a browser would parse them)
-            parsed = json.loads(message)
-            for event in parsed if isinstance(parsed, list) else [parsed]:
-                if event["type"] == "hello":
-                    live_after = event["last_seq"]
-                elif record is not None and event["seq"] > live_after:
-                    record.append((now, event))
-                if event.get("type") in TERMINAL:
-                    return
-
 
 async def end_event(base_ws: str, run_id: str) -> dict[str, Any]:
     async with connect(f"{base_ws}/runs/{run_id}/events", compression=None, proxy=None,
@@ -326,165 +193,6 @@ def _read_to_end(sock: socket.socket) -> tuple[int, bool]:
     except TimeoutError:
         return total, False
     return total, True
-
-
-# --- the worker's torch thread count ------------------------------------------------------
-
-def mlp_spec(name: str, data: dict[str, Any], hidden: list[int], out: int, batch: int,
-             steps: int, fast_path: bool) -> dict[str, Any]:
-    nodes: list[dict[str, Any]] = [{"id": "x", "kind": "input"}]
-    for i, width in enumerate(hidden, start=1):
-        nodes += [{"id": f"dense{i}", "kind": "linear", "params": {"out_features": width}},
-                  {"id": f"relu{i}", "kind": "relu"}]
-    nodes.append({"id": "out", "kind": "linear", "params": {"out_features": out}})
-    edges = [{"source": a["id"], "target": b["id"]} for a, b in zip(nodes, nodes[1:], strict=False)]
-    return {"name": name, "network": {"nodes": nodes, "edges": edges}, "data": data,
-            "training": {"loss": {"name": "cross_entropy"},
-                         "optimizer": {"name": "adam", "params": {"lr": 0.001}},
-                         "batch_size": batch, "steps": steps, "seed": 0, "device": "cpu",
-                         "fast_path": fast_path}}
-
-
-async def history(base_ws: str, run_id: str) -> list[dict[str, Any]]:
-    """A finished run's light events, from the websocket's catch-up."""
-    events: list[dict[str, Any]] = []
-    async with connect(f"{base_ws}/runs/{run_id}/events", compression=None, proxy=None,
-                       max_size=2**24) as ws:
-        async for message in ws:
-            if isinstance(message, bytes):
-                continue
-            parsed = json.loads(message)
-            for ev in parsed if isinstance(parsed, list) else [parsed]:
-                events.append(ev)
-                if ev.get("type") in TERMINAL:
-                    return events
-    raise RuntimeError("the stream ended without a terminal event")
-
-
-def run_rates(events: list[dict[str, Any]]) -> tuple[float, float, str]:
-    """(steady steps/s: first to last steps_completed by the engine's `t`; the engine's
-    step/t of the terminal event, set-up included; the step strategy)."""
-    marks = [(e["step"], e["t"]) for e in events if e["type"] == "steps_completed"]
-    end = events[-1]
-    if end["type"] != "run_completed":
-        raise RuntimeError(f"run ended {end['type']}: {end}")
-    strategy = next((e["strategy"] for e in events if e["type"] == "run_started"), "?")
-    steady = (marks[-1][0] - marks[0][0]) / (marks[-1][1] - marks[0][1])
-    return steady, end["step"] / end["t"], strategy
-
-
-async def throughput(url: str, spec_: dict[str, Any], runs: int,
-                     viewers: int) -> tuple[list[float], list[float], str, float]:
-    """Post `runs` runs at once with `viewers` viewers on the first; per run: steady and
-    engine steps/s; the strategy; frames/s that one viewer received."""
-    base_ws = url.replace("http", "ws", 1) + "/api/v1"
-    async with httpx.AsyncClient(base_url=url + "/api/v1", trust_env=False) as api:
-        ids = []
-        for _ in range(runs):
-            r = await api.post("/runs", json=spec_)
-            r.raise_for_status()
-            ids.append(r.json()["id"])
-        counts = [[0] for _ in range(viewers)]
-        t0 = time.monotonic()
-        await asyncio.gather(*(view(f"{base_ws}/runs/{ids[0]}/events", None, c)
-                               for c in counts))
-        for run_id in ids:
-            while (await api.get(f"/runs/{run_id}")).json()["status"] in ("queued", "running"):
-                await asyncio.sleep(0.05)
-        wall = time.monotonic() - t0
-    steady, engine, strategy = [], [], "?"
-    for run_id in ids:
-        s, e, strategy = run_rates(await history(base_ws, run_id))
-        steady.append(s)
-        engine.append(e)
-    return steady, engine, strategy, (counts[0][0] / wall if viewers else 0.0)
-
-
-def worker_threads(session: int) -> list[int]:
-    """OS threads of each worker process of a server (its session's spawned children)."""
-    counts = []
-    for d in Path("/proc").iterdir():
-        try:
-            if (not d.name.isdigit() or os.getsid(int(d.name)) != session
-                    or b"multiprocessing" not in (d / "cmdline").read_bytes()
-                    or b"resource_tracker" in (d / "cmdline").read_bytes()):
-                continue
-            counts.append(len(list((d / "task").iterdir())))
-        except OSError:
-            continue
-    return sorted(counts)
-
-
-async def thread_counts(folder: Path, repeats: int, steps: int, digits_epochs: int) -> None:
-    """Steps/s through the server with LIVEGRAD_WORKER_THREADS=1 and 2, one server each."""
-    from server.settings import Settings  # only to print the default
-
-    default = Settings.model_fields["worker_threads"].default
-    counts = (1, 2)
-    servers: dict[int, tuple[subprocess.Popen[bytes], str]] = {}
-    try:
-        for n in counts:  # warm_workers=0: see the docstring at the top
-            servers[n] = start_server(folder / f"threads{n}", n,
-                                      env={"LIVEGRAD_WARM_WORKERS": "0"}, min_workers=0)
-        sessions = {proc.pid for proc, _ in servers.values()}
-        async with httpx.AsyncClient(base_url=servers[1][1] + "/api/v1",
-                                     trust_env=False) as api:
-            digits = next(p["spec"] for p in (await api.get("/catalog/presets")).json()
-                          if p["name"] == "digits_mlp")
-        digits["training"]["epochs"] = digits_epochs
-        images = {"name": "synthetic_images", "params": {"n_points": 2000}}
-        loads = [
-            ("784-256-256-10 autograd", mlp_spec("mlp784", images, [256, 256], 10, 64,
-                                                 steps, fast_path=False)),
-            ("784-256-256-10 fused", mlp_spec("mlp784", images, [256, 256], 10, 64, steps,
-                                              fast_path=True)),
-            ("digits_mlp preset", digits),
-        ]
-        for _, url in servers.values():  # two workers each, imported and warmed, kept idle
-            await throughput(url, loads[0][1] | {"training": loads[0][1]["training"]
-                                                 | {"steps": 100}}, 2, 0)
-        waited = wait_quiet(sessions)
-        print(f"\nworker torch threads (LIVEGRAD_WORKER_THREADS; the default is {default}): "
-              f"steps/s through `livegrad serve`, {os.cpu_count()} CPUs; median of {repeats}")
-        print("  worker OS threads (torch pool, OpenBLAS, Python's own): "
-              + ", ".join(f"{n} torch thread(s): {worker_threads(servers[n][0].pid)}"
-                          for n in counts) + f"; servers quiet after {waited:.1f} s")
-        conditions = [("alone", 1, 0), ("1 viewer", 1, 1), ("20 viewers", 1, 20),
-                      ("2 runs at once", 2, 0)]
-        res: dict[tuple[str, str, int], list[tuple[float, float, float, float]]] = {}
-        strategies: dict[str, str] = {}
-        for rep in range(repeats):
-            order = counts if rep % 2 == 0 else counts[::-1]  # alternate against drift
-            for name, spec_ in loads:
-                for cond, runs, viewers in conditions:
-                    for n in order:
-                        with CpuMeter(sessions) as meter:
-                            steady, engine, strategy, fps = await throughput(
-                                servers[n][1], spec_, runs, viewers)
-                        strategies[name] = strategy
-                        res.setdefault((name, cond, n), []).append(
-                            (statistics.mean(steady), statistics.mean(engine), fps,
-                             meter.others))
-        print("  steady = first to last steps_completed by the engine's clock (per run; "
-              "mean of the two when 2 at once);")
-        print("  engine = step/t of run_completed (set-up and first evaluation included); "
-              "others = CPUs busy outside this benchmark")
-        print(f"  {'workload':<24} {'condition':<15} {'1 thread':>17} {'2 threads':>17} "
-              f"{'2 vs 1':>7}  {'viewer frames/s':>15}  others 1t/2t")
-        for name, _ in loads:
-            for cond, _, viewers in conditions:
-                med = {n: [statistics.median(v[i] for v in res[name, cond, n])
-                           for i in range(4)] for n in counts}
-                cells = [f"{med[n][0]:7,.0f} ({med[n][1]:6,.0f})" for n in counts]
-                fps = f"{med[1][2]:,.0f}" if viewers else "-"
-                print(f"  {name:<24} {cond:<15} {cells[0]:>17} {cells[1]:>17} "
-                      f"{(med[2][0] / med[1][0] - 1) * 100:+6.0f}%  {fps:>15}  "
-                      f"{med[1][3]:.2f}/{med[2][3]:.2f}")
-        print("  (cells: steady (engine) steps/s; strategies: "
-              + ", ".join(f"{k}: {v}" for k, v in strategies.items()) + ")")
-    finally:
-        for proc, _ in servers.values():
-            stop_server(proc)
 
 
 async def main_async(args: argparse.Namespace) -> None:
