@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 WINDOW = 5.0
-STEP = re.compile(r'"step":(\d+)')
+WARMUP = 5.0  # a run start spawns a spare warm worker: `import torch` takes ~3 s of CPU
+STEP = re.compile(r'"step":\s*(\d+)')
 
 
 def start_server() -> tuple[subprocess.Popen[bytes], str]:
@@ -99,7 +100,7 @@ class Stamps(threading.Thread):
                     now = time.time() * 1000
                     # ~800 unbatched events/s: a regex, not json.loads, so that the stamping
                     # client takes little of the CPU the page is measured on
-                    if isinstance(msg, str) and '"steps_completed"' in msg[:40]:
+                    if isinstance(msg, str) and '"steps_completed"' in msg:
                         self.arrivals.append((int(STEP.search(msg)[1]), now))
         asyncio.run(main())
 
@@ -139,7 +140,7 @@ def measure(browser, url: str, pages: int) -> None:  # type: ignore[no-untyped-d
         tabs.append((ctx, page, start_run(page)))
     stamps = Stamps(url, tabs[0][2])
     stamps.start()
-    time.sleep(2.0)  # warm up: workers started, charts filled
+    time.sleep(WARMUP)  # steady state: workers started (and spare ones warmed), charts filled
     running = sum(httpx.get(f"{url}/api/v1/runs/{run}").json()["status"] == "running"
                   for _, _, run in tabs)
     since = time.time() * 1000

@@ -15,6 +15,8 @@ export class ApiError extends Error {
   }
 }
 
+const UTF8 = new TextDecoder();
+
 /** Puts `value` at a dotted path (`values`, `values.3`, `layers.0.bias`) of `root`. */
 function place(root, path, value) {
   const parts = path.split('.');
@@ -34,7 +36,7 @@ function place(root, path, value) {
 export function decodeFrame(buf) {
   const view = new DataView(buf);
   const n = view.getUint32(0, true);
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, n)));
+  const header = JSON.parse(UTF8.decode(new Uint8Array(buf, 4, n)));
   const payload = Math.ceil((4 + n) / 8) * 8;
   const event = { ...header };
   delete event.buffers;
@@ -52,7 +54,7 @@ export function decodeFrame(buf) {
 export function parseSafetensors(buf) {
   const view = new DataView(buf);
   const n = Number(view.getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
+  const header = JSON.parse(UTF8.decode(new Uint8Array(buf, 8, n)));
   const base = 8 + n;
   const tensors = {};
   for (const [name, t] of Object.entries(header)) {

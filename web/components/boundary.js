@@ -2,7 +2,9 @@
  * The output over the input plane: the latest grid_computed frame as a heatmap (decision
  * boundary for classes, surface for regression), with the train and test points when the
  * server can give them, axes at the extent, and the latest losses above it.
- * Listens to: live.onFrame (grid), store 'points', 'run'.
+ * The heatmap and the readout redraw at most every GRID_MS; the points are drawn once into an
+ * offscreen canvas per data set and extent, then copied.
+ * Listens to: live.onFrame (grid, readout), store 'points'.
  * May import: form.js (el), data-panel.js (drawPoints).
  */
 import { el } from '../form.js';
@@ -14,18 +16,36 @@ const POS = [8, 119, 189];
 const CLASS = [[245, 147, 34], [8, 119, 189], [44, 160, 44], [214, 39, 40], [148, 103, 189],
   [140, 86, 75], [227, 119, 194], [127, 127, 127]];
 
-const mix = (a, b, t) => a.map((v, i) => v + (b[i] - v) * t);
-
-function colour(grid, i, lo, hi) {
-  const v = grid.values[i];
-  if (grid.mode === 'classes') {
-    const c = CLASS[v % CLASS.length];
-    const conf = grid.confidence ? grid.confidence[i] : 1;
-    return mix(MID, c, Math.max(0, Math.min(1, conf)));
-  }
-  const t = grid.mode === 'binary' ? v : (2 * (v - lo)) / (hi - lo || 1) - 1;
-  return t < 0 ? mix(MID, NEG, Math.min(1, -t)) : mix(MID, POS, Math.min(1, t));
+/** Writes the colour of `mix(a, b, t)` at `data[o..o+3]` (no arrays made per pixel). */
+function put(data, o, a, b, t) {
+  data[o] = a[0] + (b[0] - a[0]) * t;
+  data[o + 1] = a[1] + (b[1] - a[1]) * t;
+  data[o + 2] = a[2] + (b[2] - a[2]) * t;
+  data[o + 3] = 255;
 }
+
+/** Colours a grid_computed frame into `data` (RGBA, r x r). */
+function colourGrid(grid, data) {
+  const { values, confidence, mode } = grid;
+  const n = values.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  if (mode === 'value') for (let i = 0; i < n; i++) { lo = Math.min(lo, values[i]); hi = Math.max(hi, values[i]); }
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (mode === 'classes') {
+      const conf = confidence ? confidence[i] : 1;
+      put(data, i * 4, MID, CLASS[v % CLASS.length], Math.max(0, Math.min(1, conf)));
+      continue;
+    }
+    const t = mode === 'binary' ? v : (2 * (v - lo)) / (hi - lo || 1) - 1;
+    if (t < 0) put(data, i * 4, MID, NEG, Math.min(1, -t));
+    else put(data, i * 4, MID, POS, Math.min(1, t));
+  }
+}
+
+/** Grid frames arrive at up to ~20 Hz; repainting faster than this shows nothing more. */
+const GRID_MS = 125;
 
 export function createBoundary({ store, live }) {
   const SIZE = 300;
@@ -38,10 +58,27 @@ export function createBoundary({ store, live }) {
   const root = el('div', { class: 'boundary-box' }, readout,
     el('div', { class: 'plane' }, canvas, axes), note,
     el('label', { class: 'check' }, showTest, ' show test points'));
-  const off = document.createElement('canvas');
+  const off = document.createElement('canvas'); // the grid at its own resolution
+  const dots = document.createElement('canvas'); // the points, drawn once per data/extent
+  dots.width = SIZE;
+  dots.height = SIZE;
+  let image = null;
+  let dotsKey = null;
+  let dotsCount = 0;
   let points = null;
   let drawnGrid = -1;
   let drawnVersion = -1;
+  let paintedAt = -Infinity;
+  let readAt = -Infinity;
+
+  function paintDots(extent) {
+    const key = points && extent ? [points.points, ...extent, showTest.checked] : null;
+    if (dotsKey && key && key.every((v, i) => v === dotsKey[i])) return;
+    dotsKey = key;
+    const ctx = dots.getContext('2d');
+    ctx.clearRect(0, 0, SIZE, SIZE);
+    dotsCount = key ? drawPoints(ctx, points.points, extent, SIZE, { test: showTest.checked }) : 0;
+  }
 
   function paint() {
     const ctx = canvas.getContext('2d');
@@ -50,18 +87,14 @@ export function createBoundary({ store, live }) {
     const g = live.grid;
     if (g) {
       const r = g.resolution;
-      off.width = r;
-      off.height = r;
       const octx = off.getContext('2d');
-      const img = octx.createImageData(r, r);
-      let lo = Infinity;
-      let hi = -Infinity;
-      if (g.mode === 'value') for (const v of g.values) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
-      for (let i = 0; i < r * r; i++) {
-        const [R, G, B] = colour(g, i, lo, hi);
-        img.data.set([R, G, B, 255], i * 4);
+      if (off.width !== r || off.height !== r || !image) {
+        off.width = r;
+        off.height = r;
+        image = octx.createImageData(r, r);
       }
-      octx.putImageData(img, 0, 0);
+      colourGrid(g, image.data);
+      octx.putImageData(image, 0, 0);
       ctx.imageSmoothingEnabled = true;
       ctx.drawImage(off, 0, 0, SIZE, SIZE);
       const [x0, x1, y0, y1] = g.extent;
@@ -72,11 +105,12 @@ export function createBoundary({ store, live }) {
       axes.textContent = '';
       canvas.setAttribute('aria-label', 'Model output: none yet; press play');
     }
-    const extent = g?.extent || points?.points.extent;
-    canvas.dataset.points = points && extent
-      ? drawPoints(ctx, points.points, extent, SIZE, { test: showTest.checked }) : 0;
-    note.textContent = live.started && live.started.data?.input_shape?.length === 1 &&
+    paintDots(g?.extent || points?.points.extent);
+    if (dotsCount) ctx.drawImage(dots, 0, 0);
+    canvas.dataset.points = dotsCount;
+    const note2d = live.started && live.started.data?.input_shape?.length === 1 &&
       live.started.data.input_shape[0] > 2 && !g ? 'This data set has no 2-D input plane.' : '';
+    if (note.textContent !== note2d) note.textContent = note2d;
   }
 
   function fmt(buf) {
@@ -101,9 +135,17 @@ export function createBoundary({ store, live }) {
     });
   }
 
-  live.onFrame(() => {
-    if (drawnGrid !== live.gridVersion) { drawnGrid = live.gridVersion; paint(); }
-    if (drawnVersion !== live.version) { drawnVersion = live.version; writeReadout(); }
+  live.onFrame((now) => {
+    if (drawnGrid !== live.gridVersion && now - paintedAt >= GRID_MS) {
+      drawnGrid = live.gridVersion;
+      paintedAt = now;
+      paint();
+    }
+    if (drawnVersion !== live.version && now - readAt >= GRID_MS) { // text: ~8 Hz is readable
+      drawnVersion = live.version;
+      readAt = now;
+      writeReadout();
+    }
   });
   store.on('points', (p) => { points = p; paint(); });
   showTest.addEventListener('change', paint);

@@ -1,15 +1,20 @@
 /**
  * Live loss and accuracy curves (uPlot): the per-step training value, smoothed by a debiased
  * exponential moving average (slider), and the train and test evaluations; log scale toggle.
- * Data is bucketed to about one point per pixel and redrawn at most once per animation frame.
- * Emits on the bus: 'drawn' ({step}) after a redraw (the latency benchmark listens).
- * Listens to: live.onFrame, store 'run'.
+ * Data is bucketed to about one point per pixel into arrays reused from draw to draw. Each
+ * uPlot redraw rasterises its whole canvas (axes, grid, every path), the page's dearest work
+ * while a run streams, so the loss chart redraws at most every LOSS_MS (the latency budget is
+ * 100 ms from the server) and the accuracy chart every ACC_MS.
+ * Emits on the bus: 'drawn' ({step}) after a loss redraw (the latency benchmark listens).
+ * Listens to: live.onFrame.
  * May import: uplot, form.js (el).
  */
 import uPlot from 'uplot';
 import { el } from '../form.js';
 
 const COLORS = { batch: '#9aa5b1', train: '#0877bd', test: '#f59322' };
+const LOSS_MS = 25; // live.js calls frame functions at most every 28 ms: every call
+const ACC_MS = 100;
 
 function smoothInto(out, y, n, from, alpha, state) {
   for (let i = from; i < n; i++) {
@@ -51,14 +56,13 @@ export function createCharts({ store, live }) {
     lossHost, accHost);
   let loss = null;
   let acc = null;
-  let drawn = -1;
   const sm = { loss: null, acc: null };
 
   function build() {
     loss?.destroy(); acc?.destroy();
     loss = makeChart(lossHost, 'Loss', log.checked, null);
     acc = makeChart(accHost, 'Accuracy', false, [0, 1]);
-    drawn = -1;
+    at.loss = at.acc = -1;
   }
 
   function smoothed(name, buf) {
@@ -73,55 +77,71 @@ export function createCharts({ store, live }) {
     return s.out;
   }
 
-  /** Buckets: x = last step of each bucket; evals land in the bucket that holds their step. */
-  function series(buf, smooth, evTrain, evTest, width) {
+  /** Buckets: x = last step of each bucket; evals land in the bucket that holds their step.
+   * Writes into `out` (four arrays, resized only when the bucket count changes). */
+  function series(out, buf, smooth, evTrain, evTest, width) {
     const n = buf.n;
     const xs = n ? buf.x : evTest.x;
     const count = n || evTest.n;
     const buckets = Math.max(1, Math.min(count, Math.floor(width)));
-    const x = new Array(buckets);
-    const yb = new Array(buckets);
+    if (out[0].length !== buckets) for (let k = 0; k < 4; k++) out[k] = new Array(buckets);
+    const [x, yb] = out;
     for (let b = 0; b < buckets; b++) {
       const i = Math.min(count - 1, Math.floor(((b + 1) * count) / buckets) - 1);
       x[b] = xs[i];
       yb[b] = n && Number.isFinite(smooth[i]) ? smooth[i] : null;
     }
-    const place = (ev) => {
-      const y = new Array(buckets).fill(null);
+    const place = (ev, y) => {
+      y.fill(null);
       let b = 0;
       for (let j = 0; j < ev.n; j++) {
         while (b < buckets - 1 && x[b] < ev.x[j]) b++;
         if (Number.isFinite(ev.y[j])) y[b] = ev.y[j];
       }
-      return y;
     };
-    return [x, yb, place(evTrain), place(evTest)];
+    place(evTrain, out[2]);
+    place(evTest, out[3]);
+    return out;
   }
 
-  function draw() {
-    const width = lossHost.clientWidth || 380;
+  const lossData = [[], [], [], []];
+  const accData = [[], [], [], []];
+  const empty = () => !live.loss.n && !live.evals.test_loss.n;
+
+  function drawLoss() {
     const ev = live.evals;
-    if (!live.loss.n && !ev.test_loss.n) {
-      loss.setData([[], [], [], []]);
-      acc.setData([[], [], [], []]);
-      return;
-    }
-    loss.setData(series(live.loss, smoothed('loss', live.loss), ev.train_loss, ev.test_loss, width));
-    const hasAcc = ev.test_accuracy.n && Number.isFinite(ev.test_accuracy.y[ev.test_accuracy.n - 1]);
-    accHost.hidden = !hasAcc;
-    if (hasAcc) {
-      acc.setData(series(live.accuracy, smoothed('acc', live.accuracy), ev.train_accuracy,
-        ev.test_accuracy, width));
-    }
+    if (empty()) { loss.setData([[], [], [], []]); return; }
+    const width = lossHost.clientWidth || 380;
+    loss.setData(series(lossData, live.loss, smoothed('loss', live.loss), ev.train_loss,
+      ev.test_loss, width));
     store.emit('drawn', { step: live.loss.n ? live.loss.x[live.loss.n - 1] : 0 });
   }
 
-  smoothing.addEventListener('input', () => { drawn = -1; });
+  function drawAcc() {
+    const ev = live.evals;
+    const hasAcc = !empty() && ev.test_accuracy.n
+      && Number.isFinite(ev.test_accuracy.y[ev.test_accuracy.n - 1]);
+    if (accHost.hidden !== !hasAcc) accHost.hidden = !hasAcc;
+    if (!hasAcc) { acc.setData([[], [], [], []]); return; }
+    acc.setData(series(accData, live.accuracy, smoothed('acc', live.accuracy), ev.train_accuracy,
+      ev.test_accuracy, lossHost.clientWidth || 380));
+  }
+
+  // Versions drawn, and when: -1 forces a redraw on the next frame (new chart, smoothing).
+  const at = { loss: -1, acc: -1, lossT: -Infinity, accT: -Infinity };
+  smoothing.addEventListener('input', () => { at.loss = at.acc = -1; });
   log.addEventListener('change', build);
-  live.onFrame(() => {
-    if (drawn === live.version) return;
-    drawn = live.version;
-    draw();
+  live.onFrame((now) => {
+    if (!loss) return;
+    const forced = at.loss === -1 || at.acc === -1; // a new chart or smoothing: now
+    if (at.loss !== live.version && (forced || now - at.lossT >= LOSS_MS)) {
+      at.loss = live.version; at.lossT = now;
+      drawLoss();
+    }
+    if (at.acc !== live.version && (forced || now - at.accT >= ACC_MS)) {
+      at.acc = live.version; at.accT = now;
+      drawAcc();
+    }
   });
   let lastW = 0;
   new ResizeObserver(() => {

@@ -44,22 +44,26 @@ export function createControls({ store, live }) {
     return '';
   }
 
+  /** Writes a property only when it differs: an unchanged write still costs a style pass. */
+  const put = (node, key, value) => { if (node[key] !== value) node[key] = value; };
+
   function render() {
     const why = live.active ? '' : blocked();
     const running = live.status === 'running' || live.status === 'queued';
-    play.disabled = !!why;
-    play.setAttribute('aria-label', running ? 'Pause' : live.status === 'paused' ? 'Resume' : 'Play');
-    play.title = play.getAttribute('aria-label');
-    play.textContent = running ? '\u275a\u275a' : '\u25b6';
-    play.classList.toggle('running', running);
-    reason.textContent = why ? `Play is disabled: ${why}` : '';
-    step.disabled = !live.active;
-    stop.disabled = !live.active;
-    reset.disabled = !live.run;
-    status.textContent = live.failure ? `failed: ${live.failure}` : live.status;
-    status.dataset.state = live.status;
-    undo.disabled = !store.canUndo;
-    redo.disabled = !store.canRedo;
+    const label = running ? 'Pause' : live.status === 'paused' ? 'Resume' : 'Play';
+    put(play, 'disabled', !!why);
+    if (play.getAttribute('aria-label') !== label) play.setAttribute('aria-label', label);
+    put(play, 'title', label);
+    put(play, 'textContent', running ? '\u275a\u275a' : '\u25b6');
+    if (play.classList.contains('running') !== running) play.classList.toggle('running', running);
+    put(reason, 'textContent', why ? `Play is disabled: ${why}` : '');
+    put(step, 'disabled', !live.active);
+    put(stop, 'disabled', !live.active);
+    put(reset, 'disabled', !live.run);
+    put(status, 'textContent', live.failure ? `failed: ${live.failure}` : live.status);
+    if (status.dataset.state !== live.status) status.dataset.state = live.status;
+    put(undo, 'disabled', !store.canUndo);
+    put(redo, 'disabled', !store.canRedo);
   }
 
   play.addEventListener('click', () => {
@@ -86,8 +90,8 @@ export function createControls({ store, live }) {
   live.onFrame(() => {
     if (shown === live.version) return;
     shown = live.version;
-    stepOut.textContent = String(live.step);
-    epochOut.textContent = String(live.epoch);
+    put(stepOut, 'textContent', String(live.step));
+    put(epochOut, 'textContent', String(live.epoch));
     render();
   });
   store.on('report', (r) => { report = r; render(); });

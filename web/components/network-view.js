@@ -4,7 +4,8 @@
  * sign (blue positive, orange negative) and sized by its magnitude, and each hidden unit
  * showing its output over the input plane. While a run trains, weights and maps come from its
  * stream (weights_sampled, neuron_maps_computed); once it has ended, from its checkpoint
- * (safetensors), when it has one. Without either, links are grey.
+ * (safetensors), when it has one. Without either, links are grey. The SVG is built once per
+ * network shape; new weights and maps only update its attributes, at most every REDRAW_MS.
  * Listens to: store 'report', 'doc'; live.onFrame (stream versions, run status).
  * May import: graph.js, form.js (el), neuron-maps.js.
  */
@@ -14,6 +15,7 @@ import { mapImages, mapsByNode } from './neuron-maps.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_UNITS = 16;
+const REDRAW_MS = 200;
 
 function svg(tag, attrs) {
   const e = document.createElementNS(SVG, tag);
@@ -56,6 +58,9 @@ export function createNetworkView({ store, api, live, catalog }) {
   let inflight = false;
   let status = null;
   let fetchedAt = null; // the run and status the checkpoint was last asked for
+  let renderedAt = -Infinity;
+  // what is drawn: layout key, link and image elements, the maps event and its PNG URLs
+  const shape = { key: undefined, links: [], images: [], mapsEvent: undefined, urls: [] };
 
   function source() {
     if (live.run && live.started) {
@@ -82,80 +87,122 @@ export function createNetworkView({ store, api, live, catalog }) {
     return { mats: cols.slice(1).map(() => null), from: null, step: null };
   }
 
-  function drawLinks(cols, mats, x, y) {
-    let maxW = 1e-9;
-    mats.forEach((m) => m?.data.forEach((v) => { maxW = Math.max(maxW, Math.abs(v)); }));
-    mats.forEach((m, k) => {
+  /** Sets an attribute only when it changed: the drawing is updated in place, not rebuilt. */
+  const attr = (node, k, v) => { const t = String(v); if (node.getAttribute(k) !== t) node.setAttribute(k, t); };
+
+  /** Builds the links of `cols` once (grey); `paintLinks` colours them. */
+  function drawLinks(cols, x, y) {
+    shape.links = cols.slice(1).map((b, k) => {
       const a = cols[k];
-      const b = cols[k + 1];
-      for (let o = 0; o < b.units; o++) {
-        for (let i = 0; i < a.units; i++) {
-          const w = m && m.shape[1] === a.units ? m.data[o * a.units + i] : null;
-          const line = svg('line', { x1: x(k), y1: y(a, i), x2: x(k + 1), y2: y(b, o),
-            class: 'link', stroke: w === null ? '#cfd6dd' : w >= 0 ? '#0877bd' : '#f59322',
-            'stroke-width': w === null ? 1 : 0.4 + (4.5 * Math.abs(w)) / maxW,
-            'stroke-opacity': w === null ? 0.8 : 0.35 + (0.6 * Math.abs(w)) / maxW });
-          if (w !== null) {
-            const tip = svg('title', {});
-            tip.textContent = `${a.id}[${i}] \u2192 ${b.id}[${o}]: ${w.toFixed(3)}`;
-            line.append(tip);
-          }
-          box.append(line);
-        }
-      }
+      return Array.from({ length: b.units * a.units }, (_, j) => {
+        const o = Math.floor(j / a.units);
+        const i = j % a.units;
+        const line = svg('line', { x1: x(k), y1: y(a, i), x2: x(k + 1), y2: y(b, o), class: 'link' });
+        const tip = svg('title', {});
+        line.append(tip);
+        box.append(line);
+        return { line, tip, name: `${a.id}[${i}] \u2192 ${b.id}[${o}]` };
+      });
     });
   }
 
-  /** The units, with each hidden unit's map over the plane while the stream has them. */
+  function paintLinks(cols, mats) {
+    let maxW = 1e-9;
+    for (const m of mats) if (m) for (const v of m.data) maxW = Math.max(maxW, Math.abs(v));
+    mats.forEach((m, k) => {
+      const fits = m && m.shape[1] === cols[k].units;
+      shape.links[k].forEach(({ line, tip, name }, j) => {
+        const w = fits ? m.data[j] : null; // [out, in] row-major, as the links
+        attr(line, 'stroke', w === null ? '#cfd6dd' : w >= 0 ? '#0877bd' : '#f59322');
+        attr(line, 'stroke-width', w === null ? 1 : (0.4 + (4.5 * Math.abs(w)) / maxW).toFixed(2));
+        attr(line, 'stroke-opacity', w === null ? 0.8 : (0.35 + (0.6 * Math.abs(w)) / maxW).toFixed(2));
+        const text = w === null ? '' : `${name}: ${w.toFixed(3)}`;
+        if (tip.textContent !== text) tip.textContent = text;
+      });
+    });
+  }
+
+  /** The units: an <image> slot on each hidden unit for its map, then its frame. */
   function drawUnits(cols, features, x, y) {
-    const maps = live.run ? mapsByNode(live.maps) : {};
-    let drawn = 0;
-    cols.forEach((c, k) => {
-      const own = k > 0 && k < cols.length - 1 ? maps[c.actId || c.id] : null;
-      const images = own?.length === c.units ? mapImages(own, live.maps.resolution) : null;
+    shape.images = cols.map((c, k) => {
+      const hidden = k > 0 && k < cols.length - 1;
+      const images = [];
       for (let u = 0; u < c.units; u++) {
-        if (images) {
-          box.append(svg('image', { href: images[u], x: x(k) - 9, y: y(c, u) - 9, width: 18,
-            height: 18, class: 'unit-map', preserveAspectRatio: 'none' }));
-          drawn++;
+        const at = { x: x(k) - 9, y: y(c, u) - 9, width: 18, height: 18 };
+        if (hidden) {
+          const image = svg('image', { ...at, class: 'unit-map', preserveAspectRatio: 'none' });
+          image.style.display = 'none';
+          images.push(image);
+          box.append(image);
         }
-        box.append(svg('rect', { x: x(k) - 9, y: y(c, u) - 9, width: 18, height: 18, rx: 3,
-          class: images ? 'unit mapped' : 'unit' }));
+        box.append(svg('rect', { ...at, rx: 3, class: 'unit' }));
       }
       const t = svg('text', { x: x(k), y: 14, 'text-anchor': 'middle', class: 'col-label' });
       t.textContent = k === 0 ? (features?.join(', ') || 'input') : `${c.units}${c.act ? ` ${c.act}` : ''}`;
       box.append(t);
+      return images;
     });
+  }
+
+  /** Each hidden unit's map, while the stream has them; PNGs made once per maps event. */
+  function paintMaps(cols) {
+    const event = live.run ? live.maps : null;
+    if (event !== shape.mapsEvent) {
+      shape.mapsEvent = event;
+      const maps = mapsByNode(event);
+      shape.urls = cols.map((c, k) => {
+        const own = k > 0 && k < cols.length - 1 ? maps[c.actId || c.id] : null;
+        return own?.length === c.units ? mapImages(own, event.resolution) : null;
+      });
+    }
+    let drawn = 0;
+    shape.images.forEach((images, k) => images.forEach((image, u) => {
+      const url = shape.urls[k]?.[u];
+      if (url && image.getAttribute('href') !== url) image.setAttribute('href', url);
+      if (image.style.display !== (url ? '' : 'none')) image.style.display = url ? '' : 'none';
+      image.nextSibling.classList.toggle('mapped', !!url);
+      drawn += url ? 1 : 0;
+    }));
     root.dataset.maps = drawn;
   }
 
   function render() {
     const { net, shapes, features } = source();
     const cols = mlpColumns(net, shapes, catalog);
-    box.replaceChildren();
+    const key = cols ? JSON.stringify([cols, features]) : null;
+    if (key !== shape.key) {
+      shape.key = key;
+      shape.mapsEvent = undefined;
+      box.replaceChildren();
+      if (cols) {
+        const W = 380;
+        const H = Math.max(...cols.map((c) => c.units)) * 22 + 40;
+        box.setAttribute('viewBox', `0 0 ${W} ${H}`);
+        box.setAttribute('width', '100%');
+        box.setAttribute('height', H);
+        const x = (k) => 30 + (k * (W - 60)) / (cols.length - 1);
+        const y = (c, u) => H / 2 + (u - (c.units - 1) / 2) * 22;
+        drawLinks(cols, x, y);
+        drawUnits(cols, features, x, y);
+      }
+    }
     if (!cols) {
       box.setAttribute('height', 0);
       caption.textContent = 'The network view draws small MLPs (a chain of linear layers, \u2264 16 units).';
       delete root.dataset.weightsStep;
       return;
     }
-    const W = 380;
-    const H = Math.max(...cols.map((c) => c.units)) * 22 + 40;
-    box.setAttribute('viewBox', `0 0 ${W} ${H}`);
-    box.setAttribute('width', '100%');
-    box.setAttribute('height', H);
-    const x = (k) => 30 + (k * (W - 60)) / (cols.length - 1);
-    const y = (c, u) => H / 2 + (u - (c.units - 1) / 2) * 22;
     const { mats, from, step } = matrices(cols);
-    drawLinks(cols, mats, x, y);
-    drawUnits(cols, features, x, y);
+    paintLinks(cols, mats);
+    paintMaps(cols);
     root.dataset.source = from || 'none';
     if (from) root.dataset.weightsStep = step; else delete root.dataset.weightsStep;
-    caption.textContent = from
+    const text = from
       ? `Weights at step ${step}${from === 'stream' ? ' (live)' : ''}: blue positive, orange `
         + 'negative; thickness \u221d |w|. Each hidden unit shows its output over the plane.'
       : live.run ? 'Weights appear as the run streams them (small networks) or from its checkpoint.'
         : 'Links show weights once a run trains.';
+    if (caption.textContent !== text) caption.textContent = text;
   }
 
   async function fetchCheckpoint() {
@@ -168,14 +215,17 @@ export function createNetworkView({ store, api, live, catalog }) {
     } catch { /* the streamed weights stay */ } finally { inflight = false; }
   }
 
-  live.onFrame(() => {
+  live.onFrame((now) => {
     if (!live.run) {
       if (status !== null) { status = fetchedAt = checkpoint = checkpointFor = null; render(); }
       return;
     }
-    const key = `${live.run.id}:${live.status}:${!!live.started}:${live.weightsVersion}`;
-    if (status === key) return;
+    const ended = `${live.run.id}:${live.status}:${!!live.started}`;
+    const key = `${ended}:${live.weightsVersion}`;
+    // weights and maps arrive at a few Hz: redraw at most every REDRAW_MS while they stream
+    if (status === key || (status?.startsWith(`${ended}:`) && now - renderedAt < REDRAW_MS)) return;
     status = key;
+    renderedAt = now;
     render();
     const end = `${live.run.id}:${live.status}`;
     if (!live.active && fetchedAt !== end) { fetchedAt = end; fetchCheckpoint(); } // once

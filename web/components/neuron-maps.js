@@ -9,8 +9,6 @@ const NEG = [245, 147, 34];
 const MID = [232, 234, 235];
 const POS = [8, 119, 189];
 
-const mix = (a, b, t) => a.map((v, i) => v + (b[i] - v) * t);
-
 /** {node: [{unit, values}]} of a neuron_maps_computed event (values: Float32Array views). */
 export function mapsByNode(event) {
   const out = {};
@@ -32,12 +30,17 @@ export function mapImages(maps, resolution) {
   canvas.width = resolution;
   canvas.height = resolution;
   const ctx = canvas.getContext('2d');
+  const img = ctx.createImageData(resolution, resolution);
+  const d = img.data;
   return maps.map((m) => {
-    const img = ctx.createImageData(resolution, resolution);
-    for (let i = 0; i < resolution * resolution; i++) {
+    for (let i = 0, o = 0; i < resolution * resolution; i++, o += 4) {
       const t = m.values[i] / scale;
-      const [r, g, b] = t < 0 ? mix(MID, NEG, Math.min(1, -t)) : mix(MID, POS, Math.min(1, t));
-      img.data.set([r, g, b, 255], i * 4);
+      const end = t < 0 ? NEG : POS;
+      const f = Math.min(1, Math.abs(t));
+      d[o] = MID[0] + (end[0] - MID[0]) * f;
+      d[o + 1] = MID[1] + (end[1] - MID[1]) * f;
+      d[o + 2] = MID[2] + (end[2] - MID[2]) * f;
+      d[o + 3] = 255;
     }
     ctx.putImageData(img, 0, 0);
     return canvas.toDataURL();
