@@ -74,6 +74,12 @@ def stop_server(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
     proc.wait(timeout=10)
 
 
+def proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) one process has used so far (its threads, not children)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def tree_cpu_s(sessions: set[int]) -> float:
     """CPU seconds (user + system) used so far by live processes of these sessions."""
     total = 0

@@ -49,6 +49,7 @@ import httpx
 from live_server import (  # noqa: E402  (a script's sibling module)
     ROOT,
     TERMINAL,
+    proc_cpu_s,
     rss_mb,
     start_server,
     stop_server,
@@ -131,13 +132,19 @@ async def latency(url: str, epochs: int) -> None:
           "fastest delivery)")
 
 
-async def viewers_cost(url: str, epochs: int, repeats: int) -> None:
+async def viewers_cost(url: str, epochs: int, repeats: int, server_pid: int) -> None:
+    """Steps/s against viewer count; also the server process's own CPU (its share of a core
+    while the run streams), since on loopback the viewers' clients compete for the same
+    cores as training, which a class's browsers on other machines would not."""
     settings = [(0, False), (1, False), (20, False), (1, True), (20, True)]
     results: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
     frames: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
+    server: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
     for _ in range(repeats):
         for n, batch in settings:  # alternate, so that drift hits every setting alike
+            cpu0, t0 = proc_cpu_s(server_pid), time.monotonic()
             sps, fps = await steps_per_s(url, n, epochs, batch)
+            server[n, batch].append((proc_cpu_s(server_pid) - cpu0) / (time.monotonic() - t0))
             results[n, batch].append(sps)
             frames[n, batch].append(fps)
     base = statistics.median(results[0, False])
@@ -146,7 +153,8 @@ async def viewers_cost(url: str, epochs: int, repeats: int) -> None:
         extra = f", {statistics.median(frames[n, batch]):,.0f} frames/s to each" if n else ""
         how = "batched" if batch else "one event per frame" if n else ""
         print(f"  {n:2d} viewers {how:>19}: {med:,.0f} steps/s (median of {len(values)}; "
-              f"{(med / base - 1) * 100:+.1f}% vs none{extra})")
+              f"{(med / base - 1) * 100:+.1f}% vs none{extra}); server process "
+              f"{statistics.median(server[n, batch]) * 100:.0f}% of a core")
 
 
 def stalled_client(host: str, port: int, run_id: str) -> socket.socket:
@@ -206,7 +214,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 await steps_per_s(url, 1, 50)  # warm the worker and the routes
                 await latency(url, args.epochs)
                 print(f"training throughput, {args.epochs} epochs per run:")
-                await viewers_cost(url, args.epochs, args.repeats)
+                await viewers_cost(url, args.epochs, args.repeats, proc.pid)
                 await memory(url, proc.pid, args.stall_s)
             finally:
                 stop_server(proc)
