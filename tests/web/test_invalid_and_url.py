@@ -45,8 +45,9 @@ def test_link_restores_the_page_and_runs_reopen(app, browser) -> None:  # type: 
     ui.wait_valid(page)
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_test_id("status")).to_have_text("completed", timeout=120_000)
-    finished = ui.metric(page, "test-loss")
-    assert finished is not None
+    # the readout redraws at most ~8 times a second, so it may trail the status: read it once
+    # it has settled on the final evaluation
+    finished = ui.settled_metric(page, "test-loss")
     page.wait_for_function("() => location.hash.includes('run=')")
     link = page.url
     nodes = ui.node_ids(page)

@@ -74,6 +74,15 @@ def wait_until(predicate, timeout: float = 60.0, every: float = 0.2):  # type: i
         time.sleep(every)
 
 
+def settled_metric(page: Page, name: str, timeout: float = 30.0) -> float:
+    """A readout's value once two reads 0.4 s apart agree (it redraws at most ~8 Hz)."""
+    def settled() -> float | None:
+        first = metric(page, name)
+        page.wait_for_timeout(400)
+        return first if first is not None and metric(page, name) == first else None
+    return float(wait_until(settled, timeout=timeout))
+
+
 def metric(page: Page, name: str) -> float | None:
     text = page.get_by_test_id(name).inner_text()
     try:
