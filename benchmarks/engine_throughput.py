@@ -46,14 +46,6 @@ TITLES = {"a": "(a) TFP default: circle, 2-4-2-1 tanh",
           "b": "(b) spiral, 6 hidden layers of 8 tanh"}
 
 
-def network(hidden: list[int]) -> NetworkSpec:
-    nodes: list[tuple[str, str, dict[str, Any]]] = [("x", "input", {})]
-    for i, width in enumerate(hidden, start=1):
-        nodes += [(f"dense{i}", "linear", {"out_features": width}), (f"act{i}", "tanh", {})]
-    nodes.append(("out", "linear", {"out_features": 1}))
-    return NetworkSpec.stack(*nodes)
-
-
 def data_choice(task: str) -> Choice:
     return Choice(name=TASKS[task][0], params={"n_points": 500, "train_fraction": 0.5,
                                                "features": ["x1", "x2"]})
@@ -65,7 +57,8 @@ def spec(task: str, *, fast_path: bool = True, grid: bool = False) -> RunSpec:
                             optimizer=Choice(name="sgd", params={"lr": 0.03}),
                             batch_size=BATCH, epochs=1_000_000, device="cpu",
                             fast_path=fast_path, telemetry=telemetry)
-    return RunSpec(network=network(TASKS[task][1]), data=data_choice(task), training=training)
+    return RunSpec(network=NetworkSpec.mlp(TASKS[task][1], "tanh", 1), data=data_choice(task),
+                   training=training)
 
 
 def run_trainer(s: RunSpec, seconds: float, collect: bool) -> dict[str, Any]:

@@ -49,21 +49,14 @@ TASKS: dict[str, dict[str, Any]] = {
 GOAL = 0.95
 
 
-def network(t: dict[str, Any]) -> NetworkSpec:
-    nodes: list[tuple[str, str, dict[str, Any]]] = [("x", "input", {})]
-    for i, width in enumerate(t["hidden"], start=1):
-        nodes += [(f"dense{i}", "linear", {"out_features": width}), (f"act{i}", t["act"], {})]
-    nodes.append(("out", "linear", {"out_features": t["out"]}))
-    return NetworkSpec.stack(*nodes)
-
-
 def spec(task: str, telemetry: TelemetrySpec, fast_path: bool) -> RunSpec:
     t = TASKS[task]
     training = TrainingSpec(loss=Choice(name=t["loss"]),
                             optimizer=Choice(name="sgd", params={"lr": 0.03}),
                             batch_size=t["batch"], steps=100_000_000, device="cpu",
                             fast_path=fast_path, telemetry=telemetry)
-    return RunSpec(network=network(t), data=Choice(name=t["data"], params=t["params"]),
+    return RunSpec(network=NetworkSpec.mlp(t["hidden"], t["act"], t["out"]),
+                   data=Choice(name=t["data"], params=t["params"]),
                    training=training)
 
 

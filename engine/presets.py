@@ -10,15 +10,8 @@ from typing import Any
 from engine.specs import Choice, NetworkSpec, RunSpec, TrainingSpec
 
 
-def mlp(inputs: str, hidden: list[int], activation: str, out: int,
-        out_activation: str | None = None) -> NetworkSpec:
-    nodes: list[tuple[str, str, dict[str, Any]]] = [(inputs, "input", {})]
-    for i, width in enumerate(hidden, start=1):
-        nodes += [(f"dense{i}", "linear", {"out_features": width}), (f"act{i}", activation, {})]
-    nodes.append(("out", "linear", {"out_features": out}))
-    if out_activation:
-        nodes.append(("prob", out_activation, {}))
-    return NetworkSpec.stack(*nodes)
+def mlp(inputs: str, hidden: list[int], activation: str, out: int) -> NetworkSpec:
+    return NetworkSpec.mlp(hidden, activation, out, inputs=inputs)
 
 
 def preset(name: str, title: str, description: str, network: NetworkSpec, data: Choice,

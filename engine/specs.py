@@ -60,6 +60,19 @@ class NetworkSpec(Spec):
         edges = [EdgeSpec(source=a.id, target=b.id) for a, b in zip(specs, specs[1:], strict=False)]
         return cls(nodes=specs, edges=edges)
 
+    @classmethod
+    def mlp(cls, hidden: list[int], activation: str = "tanh", out: int = 1, *,
+            inputs: str = "x", out_activation: str | None = None) -> NetworkSpec:
+        """input -> (dense{i} -> act{i})* -> out [-> prob]: a plain multi-layer perceptron."""
+        nodes: list[tuple[str, str, dict[str, Any]]] = [(inputs, "input", {})]
+        for i, width in enumerate(hidden, start=1):
+            nodes += [(f"dense{i}", "linear", {"out_features": width}),
+                      (f"act{i}", activation, {})]
+        nodes.append(("out", "linear", {"out_features": out}))
+        if out_activation:
+            nodes.append(("prob", out_activation, {}))
+        return cls.stack(*nodes)
+
 
 class TelemetrySpec(Spec):
     """How often the trainer reports. Periods count optimizer steps; ceilings are per second."""

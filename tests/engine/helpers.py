@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import Choice, NetworkSpec, RunSpec, TelemetrySpec, TrainingSpec
+from engine import Choice, Event, NetworkSpec, RunSpec, TelemetrySpec, Trainer, TrainingSpec
 
 
 def mlp(hidden: list[int], activation: str = "tanh", out: int = 1) -> NetworkSpec:
-    nodes: list[tuple[str, str, dict[str, Any]]] = [("x", "input", {})]
-    for i, width in enumerate(hidden, start=1):
-        nodes += [(f"dense{i}", "linear", {"out_features": width}), (f"act{i}", activation, {})]
-    nodes.append(("out", "linear", {"out_features": out}))
-    return NetworkSpec.stack(*nodes)
+    return NetworkSpec.mlp(hidden, activation, out)
+
+
+def collect(spec: RunSpec, **subscribe: Any) -> tuple[Trainer, list[Event]]:
+    """Train the spec to its end; the trainer and every event it emitted (as filtered)."""
+    trainer = Trainer(spec)
+    events: list[Event] = []
+    trainer.subscribe(events.append, **subscribe)
+    trainer.run()
+    return trainer, events
 
 
 def run_spec(network: NetworkSpec, data: str = "xor", data_params: dict[str, Any] | None = None,

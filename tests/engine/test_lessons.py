@@ -7,18 +7,10 @@ from __future__ import annotations
 import numpy as np
 
 from engine import Event, TelemetrySpec, Trainer
-from tests.engine.helpers import mlp, opt, run_spec
+from tests.engine.helpers import collect, mlp, opt, run_spec
 
 OFTEN = {"norms": {"flush_every": 10, "max_hz": None},
          "activations": {"every": 10, "max_hz": None}}
-
-
-def run(spec) -> tuple[Trainer, list[Event]]:
-    trainer = Trainer(spec)
-    events: list[Event] = []
-    trainer.subscribe(events.append)
-    trainer.run()
-    return trainer, events
 
 
 def deep(activation: str, init, steps: int = 50):
@@ -36,7 +28,7 @@ def first_over_last(events: list[Event]) -> np.ndarray:
 
 
 def test_ten_sigmoid_layers_vanish() -> None:
-    _, events = run(deep("sigmoid", opt("default")))
+    _, events = collect(deep("sigmoid", opt("default")))
     ratio = first_over_last(events)
     assert len(ratio) == 50 and (ratio <= 1e-3).all()
     warning = next(e for e in events if e.type == "warning")
@@ -44,19 +36,19 @@ def test_ten_sigmoid_layers_vanish() -> None:
 
 
 def test_ten_relu_layers_with_he_init_do_not_vanish() -> None:
-    _, events = run(deep("relu", opt("he")))
+    _, events = collect(deep("relu", opt("he")))
     ratio = first_over_last(events)
     assert np.median(ratio) > 1e-3
     assert not [e for e in events if e.type == "warning" and e.kind == "vanishing"]
 
 
 def test_a_large_negative_bias_kills_most_relus() -> None:
-    _, events = run(deep("relu", opt("he", bias=-3.0), steps=20))
+    _, events = collect(deep("relu", opt("he", bias=-3.0), steps=20))
     acts = [e for e in events if e.type == "activations_sampled"]
     relus = [lay for lay in acts[-1].layers if lay.kind == "relu"]
     dead = sum(lay.dead_fraction * lay.units for lay in relus) / sum(lay.units for lay in relus)
     assert dead > 0.5
-    healthy = run(deep("relu", opt("he"), steps=20))[1]
+    healthy = collect(deep("relu", opt("he"), steps=20))[1]
     last = [e for e in healthy if e.type == "activations_sampled"][-1]
     assert max(lay.dead_fraction for lay in last.layers if lay.kind == "relu") < 0.5
 
@@ -79,7 +71,7 @@ def exact_lambda() -> float:
 
 def test_learning_rate_above_two_over_lambda_diverges_with_a_diagnosis() -> None:
     lam = exact_lambda()
-    _, events = run(linear_regression(1.2 * 2 / lam))
+    _, events = collect(linear_regression(1.2 * 2 / lam))
     end = events[-1]
     assert end.type == "run_failed" and end.error == "divergence"
     d = end.diagnosis
@@ -95,7 +87,7 @@ def test_learning_rate_above_two_over_lambda_diverges_with_a_diagnosis() -> None
 
 def test_learning_rate_below_two_over_lambda_converges() -> None:
     lam = exact_lambda()
-    trainer, events = run(linear_regression(0.8 * 2 / lam))
+    trainer, events = collect(linear_regression(0.8 * 2 / lam))
     assert events[-1].type == "run_completed"
     x = trainer.prepared.data.x_train.astype(np.float64)
     y = trainer.prepared.data.y_train.astype(np.float64)

@@ -10,20 +10,12 @@ import pytest
 import torch
 
 import engine.probes.telemetry as hub
-from engine import PROBES, Event, SpecError, TelemetrySpec, Trainer, parse_event
-from tests.engine.helpers import mlp, opt, run_spec
+from engine import PROBES, SpecError, TelemetrySpec, Trainer, parse_event
+from tests.engine.helpers import collect, mlp, opt, run_spec
 
 PROBE_TYPES = {"norms_sampled", "histograms_sampled", "activations_sampled",
                "neuron_maps_computed", "curvature_estimated", "telemetry_share", "warning",
                "weights_sampled"}
-
-
-def collect(spec) -> tuple[Trainer, list[Event]]:
-    trainer = Trainer(spec)
-    events: list[Event] = []
-    trainer.subscribe(events.append)
-    trainer.run()
-    return trainer, events
 
 
 def test_catalog_lists_every_probe_with_described_params() -> None:

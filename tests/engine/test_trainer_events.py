@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 from engine import EVENT_ADAPTER, Event, TelemetrySpec, Trainer, parse_event, resolve_device
-from tests.engine.helpers import mlp, opt, run_spec
-
-
-def collect(spec, **subscribe) -> tuple[Trainer, list[Event]]:
-    trainer = Trainer(spec)
-    events: list[Event] = []
-    trainer.subscribe(events.append, **subscribe)
-    trainer.run()
-    return trainer, events
+from tests.engine.helpers import collect, mlp, opt, run_spec
 
 
 def two_epochs(**telemetry):
