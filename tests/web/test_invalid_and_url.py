@@ -16,8 +16,10 @@ def test_merge_of_unequal_shapes_is_marked_and_blocks_play(app) -> None:  # type
     ui.drag_to_canvas(page, "linear")                       # input1 -> linear1
     ui.drag_to_canvas(page, "add")                          # linear1 -> add1
     palette_linear = page.locator('.pal-item[data-kind="linear"]')
+    ui.wait_checked(page)
     palette_linear.drag_to(ui.node(page, "input1"), steps=8)  # dropped on a layer: a branch
     ui.expect_node_ids(page, ["input1", "linear1", "add1", "linear2"])
+    ui.wait_checked(page)
     ui.node(page, "linear2").locator(".port").drag_to(ui.node(page, "add1"), steps=8)  # the merge
     ui.wait_valid(page)  # 4 and 4 units: fine so far
     ui.set_param(page, "linear2", "out_features", "3")

@@ -72,7 +72,9 @@ def test_newcomer_builds_trains_pauses_and_steps(app) -> None:  # type: ignore[n
 
     page.get_by_role("button", name="Pause", exact=True).click()
     expect(page.get_by_test_id("status")).to_have_text("paused")
-    held = ui.step_count(page)
+    # steps already under way when the pause arrived still report: read the counter once
+    # it has settled, then check that it stands still
+    held = ui.wait_until(lambda: ui.settled_step(page), timeout=30)
     page.wait_for_timeout(1500)
     assert ui.step_count(page) == held  # paused: the counter stands still
 

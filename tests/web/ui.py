@@ -28,8 +28,16 @@ def expect_node_ids(page: Page, ids: list[str], timeout_s: float = 30.0) -> None
     assert found == ids
 
 
+def wait_checked(page: Page) -> None:
+    """Waits until the server's check of the last edit has landed and the canvas has redrawn
+    (a pending check shows '…' as a node's shape), as a person sees the result of one
+    edit before making the next: a drag begun during the redraw has no target to land on."""
+    expect(canvas(page).locator(".shape", has_text="…")).to_have_count(0)
+
+
 def drag_to_canvas(page: Page, kind: str) -> None:
     """Drops a palette item on an empty spot of the canvas: appends it after the output."""
+    wait_checked(page)
     box = canvas(page).bounding_box()
     assert box is not None
     page.locator(f'.pal-item[data-kind="{kind}"]').drag_to(
@@ -37,6 +45,7 @@ def drag_to_canvas(page: Page, kind: str) -> None:
 
 
 def drag_between(page: Page, kind: str, source: str, target: str) -> None:
+    wait_checked(page)
     slot = canvas(page).locator(f'.slot[data-source="{source}"][data-target="{target}"]')
     page.locator(f'.pal-item[data-kind="{kind}"]').drag_to(slot, steps=8)
 
@@ -53,6 +62,13 @@ def set_training(page: Page, key: str, value: str) -> None:
     field = page.locator(f'.training-panel .field[data-key="{key}"] input')
     field.fill(value)
     field.press("Enter")
+
+
+def settled_step(page: Page) -> int | None:
+    """The step counter if two reads 0.4 s apart agree (else None): it redraws per frame."""
+    first = step_count(page)
+    page.wait_for_timeout(400)
+    return first if step_count(page) == first else None
 
 
 def step_count(page: Page) -> int:
