@@ -81,6 +81,16 @@ class TelemetrySpec(Spec):
         default=25, ge=1, le=100_000,
         description="Steps per steps_completed event (each carries every step's loss).",
     )
+    scalars_max_hz: float | None = Field(
+        default=20.0, gt=0, le=100_000,
+        description="Wall-clock ceiling on steps_completed events: steps in between travel in "
+        "the next one, so no step's loss is lost; none: strictly every scalars_every steps.",
+    )
+    eval_max_hz: float | None = Field(
+        default=20.0, gt=0, le=100_000,
+        description="Wall-clock ceiling on evaluations (eval_completed): a tiny net finishes "
+        "an epoch in under a millisecond; none: strictly every eval_every steps.",
+    )
     grid_every: int = Field(
         default=1, ge=0, le=1_000_000,
         description="Steps between prediction grids over the input plane (0: never).",

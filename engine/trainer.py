@@ -63,6 +63,8 @@ class Trainer:
         self._seq = 0
         self._t0 = time.perf_counter()
         self._last_grid = -1e9
+        self._last_scalars = -1e9
+        self._last_eval = -1e9
         self._last_eval_step = -1
         self._rng = np.random.default_rng(spec.training.seed)
         self._perm = np.zeros(0, dtype=np.int64)
@@ -135,9 +137,10 @@ class Trainer:
 
     def after_chunk(self, scalars_every: int, single: bool) -> None:
         step = self.step
-        if single or step % scalars_every == 0 or step == self.prepared.total_steps:
+        last = step == self.prepared.total_steps
+        if single or last or (step % scalars_every == 0 and self.scalars_due()):
             self.flush_scalars()
-        if step % self.eval_every() == 0 and step != self.prepared.total_steps:
+        if step % self.eval_every() == 0 and not last and self.eval_due():
             self.flush_scalars()
             self.emit_eval()
         if self.grid_due(single) and step != self.prepared.total_steps:
@@ -166,6 +169,14 @@ class Trainer:
 
     def eval_every(self) -> int:
         return self.spec.training.eval_every or self.prepared.steps_per_epoch
+
+    def scalars_due(self) -> bool:
+        hz = self.spec.training.telemetry.scalars_max_hz
+        return hz is None or self.elapsed() - self._last_scalars >= 1 / hz
+
+    def eval_due(self) -> bool:
+        hz = self.spec.training.telemetry.eval_max_hz
+        return hz is None or self.elapsed() - self._last_eval >= 1 / hz
 
     def grid_due(self, single: bool) -> bool:
         tel = self.spec.training.telemetry
@@ -205,11 +216,13 @@ class Trainer:
         acc = np.concatenate(accs).tolist() if accs[0] is not None else None  # type: ignore[arg-type]
         lr = self._pending[-1][2]
         self._pending = []
+        self._last_scalars = self.elapsed()
         self.emit(StepsCompleted, type="steps_completed", first_step=self.step - len(losses) + 1,
                   loss=losses.tolist(), accuracy=acc, lr=lr)
 
     def emit_eval(self) -> dict[str, float]:
         self._last_eval_step = self.step
+        self._last_eval = self.elapsed()
         train_loss, train_acc = self.strategy.evaluate("train")
         test_loss, test_acc = self.strategy.evaluate("test")
         if not (np.isfinite(train_loss) and np.isfinite(test_loss)):

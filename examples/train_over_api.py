@@ -44,6 +44,9 @@ def choose_spec(api: httpx.Client, preset: str, epochs: int) -> dict[str, Any]:
         sys.exit(f"no preset {preset!r}; the server has: {', '.join(presets)}")
     spec: dict[str, Any] = presets[preset]["spec"]
     spec["training"]["epochs"] = epochs
+    # Evaluate after every epoch however fast they go (by default the server's runs evaluate
+    # at most 20 times a second, plenty for a chart): this script prints every few epochs.
+    spec["training"].setdefault("telemetry", {})["eval_max_hz"] = None
     return spec
 
 

@@ -7,7 +7,8 @@ from tests.engine.helpers import collect, mlp, opt, run_spec
 
 
 def two_epochs(**telemetry):
-    tel = TelemetrySpec(scalars_every=10, grid_every=25, grid_max_hz=None, **telemetry)
+    tel = TelemetrySpec(scalars_every=10, grid_every=25, grid_max_hz=None, scalars_max_hz=None,
+                        eval_max_hz=None, **telemetry)
     return run_spec(mlp([4]), "circle", {"n_points": 100}, loss=opt("mse"), batch_size=10,
                     epochs=2, telemetry=tel)  # 50 train points: 5 steps per epoch
 
@@ -60,6 +61,22 @@ def test_subscription_filters_thin_and_remove() -> None:
     trainer.run()
     assert len(evals) == 2 and not removed
     assert [e.first_step for e in every_other] == [1]
+
+
+def test_wall_clock_ceilings_thin_reports_but_lose_no_step() -> None:
+    # circle 2-4-1, 50 train points, batch 10: 5 steps per epoch, 4,000 steps in well under
+    # a second on the fused path; uncapped that is 800 evaluations and 800 scalar events.
+    tel = TelemetrySpec(scalars_every=5, grid_every=0, scalars_max_hz=10, eval_max_hz=10)
+    spec = run_spec(mlp([4]), "circle", {"n_points": 100}, loss=opt("mse"), batch_size=10,
+                    epochs=800, telemetry=tel)
+    _, events = collect(spec)
+    seconds = events[-1].t
+    steps = [e for e in events if e.type == "steps_completed"]
+    evals = [e for e in events if e.type == "eval_completed"]
+    assert len(steps) <= 10 * seconds + 3 and len(evals) <= 10 * seconds + 3
+    covered = [s for e in steps for s in range(e.first_step, e.step + 1)]
+    assert covered == list(range(1, 4001))  # every step's loss, in order, once
+    assert all(len(e.loss) == e.step - e.first_step + 1 for e in steps)
 
 
 def test_grid_covers_the_plane_without_nan() -> None:
