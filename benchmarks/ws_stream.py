@@ -2,7 +2,8 @@
 
 Starts the server as a user does (a subprocess on a free port, a temporary data folder), and
 trains the course's xor MLP (fused NumPy path, default telemetry rates: steps_completed every
-25 steps, eval_completed every epoch, the boundary grid at most 20 Hz). Prints, no asserts:
+25 steps and eval_completed every epoch, each at most 20 Hz, the boundary grid at most
+20 Hz). Prints, no asserts:
 
 1. step-to-client latency p50/p95. The event's `t` is seconds since the trainer's start,
    on the worker's clock. The run's `started_at` (server wall clock, stamped just before
@@ -11,8 +12,11 @@ trains the course's xor MLP (fused NumPy path, default telemetry rates: steps_co
    an honest upper bound. Also printed: the spread above the fastest event
    (`received - t - min(received - t)`, exact up to that constant), and the constant itself.
    Only live events count (seq above the hello's last_seq), not the catch-up.
-2. training steps/s (the engine's own `step / t` of run_completed) with 0, 1 and 20 viewers.
-3. the server's RSS while one client connects and never reads a byte.
+2. training steps/s (the engine's own `step / t` of run_completed) with 0, 1 and 20 viewers,
+   who watch from a process of their own at nice 19 (benchmarks/viewers.py): the server's
+   and the viewers' CPU are printed apart.
+3. the server's RSS while a long run trains alone, then while one client connects to such a
+   run and never reads a byte (the difference is the stalled client's cost).
 4. (section `threads`) the worker's torch thread count: steps/s through two servers, one
    with LIVEGRAD_WORKER_THREADS=1 and one with 2, runs alternating between them, for the
    784-256-256-10 MLP on synthetic_images (batch 64, autograd and the fused path) and the
@@ -36,9 +40,11 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -84,21 +90,26 @@ async def end_event(base_ws: str, run_id: str) -> dict[str, Any]:
 
 
 async def steps_per_s(url: str, viewers: int, epochs: int,
-                      batch: bool = False) -> tuple[float, float]:
-    """(steps/s by the engine's clock, frames/s one viewer received) with `viewers` watching."""
-    base_ws = url.replace("http", "ws", 1) + "/api/v1"
-    async with httpx.AsyncClient(base_url=url + "/api/v1", trust_env=False) as api:
-        run_id = await post_run(api, epochs)
-        counts = [[0] for _ in range(viewers)]
-        t0 = time.monotonic()
-        query = "?batch=true" if batch else ""
-        await asyncio.gather(*(view(f"{base_ws}/runs/{run_id}/events{query}", None, c)
-                               for c in counts))
-        while (await api.get(f"/runs/{run_id}")).json()["status"] in ("queued", "running"):
-            await asyncio.sleep(0.05)
-        wall = time.monotonic() - t0
-    end = await end_event(base_ws, run_id)
-    return end["step"] / end["t"], (counts[0][0] / wall if viewers else 0.0)
+                      batch: bool = False) -> tuple[float, float, float]:
+    """(steps/s by the engine's clock, frames/s one viewer received, the viewers' process's
+    CPU as a share of a core) with `viewers` watching from their own process at nice 19
+    (benchmarks/viewers.py posts the run and watches it)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec(epochs), f)
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "viewers.py"), url, f.name, str(viewers)]
+    cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child = await asyncio.create_subprocess_exec(*cmd, *(["--batch"] if batch else []),
+                                                 stdout=asyncio.subprocess.PIPE,
+                                                 preexec_fn=lambda: os.nice(19))
+    out, _ = await child.communicate()
+    cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.unlink(f.name)
+    if child.returncode:
+        raise RuntimeError(f"viewers.py failed with {child.returncode}")
+    watched = json.loads(out)
+    cpu = (cpu1.ru_utime + cpu1.ru_stime - cpu0.ru_utime - cpu0.ru_stime) / watched["seconds"]
+    end = await end_event(url.replace("http", "ws", 1) + "/api/v1", watched["run"])
+    return end["step"] / end["t"], watched["frames"] / watched["seconds"], cpu
 
 
 # --- the measurements ----------------------------------------------------------------------
@@ -140,13 +151,15 @@ async def viewers_cost(url: str, epochs: int, repeats: int, server_pid: int) -> 
     results: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
     frames: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
     server: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
+    clients: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
     for _ in range(repeats):
         for n, batch in settings:  # alternate, so that drift hits every setting alike
             cpu0, t0 = proc_cpu_s(server_pid), time.monotonic()
-            sps, fps = await steps_per_s(url, n, epochs, batch)
+            sps, fps, client_cpu = await steps_per_s(url, n, epochs, batch)
             server[n, batch].append((proc_cpu_s(server_pid) - cpu0) / (time.monotonic() - t0))
             results[n, batch].append(sps)
             frames[n, batch].append(fps)
+            clients[n, batch].append(client_cpu)
     base = statistics.median(results[0, False])
     for (n, batch), values in results.items():
         med = statistics.median(values)
@@ -154,7 +167,8 @@ async def viewers_cost(url: str, epochs: int, repeats: int, server_pid: int) -> 
         how = "batched" if batch else "one event per frame" if n else ""
         print(f"  {n:2d} viewers {how:>19}: {med:,.0f} steps/s (median of {len(values)}; "
               f"{(med / base - 1) * 100:+.1f}% vs none{extra}); server process "
-              f"{statistics.median(server[n, batch]) * 100:.0f}% of a core")
+              f"{statistics.median(server[n, batch]) * 100:.0f}% of a core, viewers' process "
+              f"{statistics.median(clients[n, batch]) * 100:.0f}%")
 
 
 def stalled_client(host: str, port: int, run_id: str) -> socket.socket:
@@ -169,26 +183,31 @@ def stalled_client(host: str, port: int, run_id: str) -> socket.socket:
     return s
 
 
-async def memory(url: str, pid: int, seconds: float) -> None:
+async def memory(url: str, pid: int, seconds: float, stalled: bool) -> None:
+    """Server RSS while a long run trains for `seconds`, with or without one client that
+    never reads: the run's own held history grows either way; the difference is the
+    stalled client's cost."""
     async with httpx.AsyncClient(base_url=url + "/api/v1", trust_env=False) as api:
         before = rss_mb(pid)
         run_id = await post_run(api, 1_000_000)
         host, port = url.removeprefix("http://").split(":")
-        sock = stalled_client(host, int(port), run_id)
+        sock = stalled_client(host, int(port), run_id) if stalled else None
         samples, t0 = [], time.monotonic()
         while time.monotonic() - t0 < seconds:
             await asyncio.sleep(0.5)
             samples.append(rss_mb(pid))
         await api.post(f"/runs/{run_id}/stop")
         step = (await api.get(f"/runs/{run_id}")).json()["step"]
-        held, eof = await asyncio.to_thread(_read_to_end, sock)
-        sock.close()
+        if sock is not None:
+            held, eof = await asyncio.to_thread(_read_to_end, sock)
+            sock.close()
     third = max(1, len(samples) // 3)
-    print(f"server RSS with one client that never reads, {seconds:.0f} s, {step:,} steps: "
-          f"{before:.0f} MB before; {statistics.mean(samples[:third]):.0f} MB in the first "
-          f"third, {statistics.mean(samples[-third:]):.0f} MB in the last, peak "
-          f"{max(samples):.0f} MB; {held:,} bytes were in flight to it, then "
-          + ("the server had closed the connection" if eof else "the connection was open"))
+    who = "one client that never reads" if stalled else "no client (the run alone)"
+    print(f"server RSS with {who}, {seconds:.0f} s, {step:,} steps: {before:.0f} MB before; "
+          f"{statistics.mean(samples[:third]):.0f} MB in the first third, "
+          f"{statistics.mean(samples[-third:]):.0f} MB in the last, peak {max(samples):.0f} MB"
+          + ("" if sock is None else f"; {held:,} bytes were in flight to it, then " + (
+              "the server had closed the connection" if eof else "the connection was open")))
 
 
 def _read_to_end(sock: socket.socket) -> tuple[int, bool]:
@@ -215,7 +234,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 await latency(url, args.epochs)
                 print(f"training throughput, {args.epochs} epochs per run:")
                 await viewers_cost(url, args.epochs, args.repeats, proc.pid)
-                await memory(url, proc.pid, args.stall_s)
+                await memory(url, proc.pid, args.stall_s, stalled=False)
+                await memory(url, proc.pid, args.stall_s, stalled=True)
             finally:
                 stop_server(proc)
         if args.section in ("all", "threads"):

@@ -77,8 +77,8 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
         engine = make_engine(settings.db_url())
         migrate(engine)
         sessions = sessionmaker(engine, expire_on_commit=False)
-        manager = RunManager(settings, sessions, Hub(settings.data_dir / "runs",
-                                                     settings.history_events))
+        hub = Hub(settings.data_dir / "runs", settings.history_events, settings.history_bytes)
+        manager = RunManager(settings, sessions, hub)
         app.state.sessions, app.state.manager = sessions, manager
         await manager.start()
         try:

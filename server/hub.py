@@ -9,6 +9,7 @@ May import: stdlib, server.outbox, server.frames.
 from __future__ import annotations
 
 import json
+import struct
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from server.frames import HEAVY_FIELDS
 from server.outbox import Frame, Outbox
 
 EVENTS_FILE = "events.jsonl"
+HEAVY_FILE = "latest-{key}.frame"  # a finished run's last heavy frame per key: seq + frame
 STEPS_PREFIX = '{"type":"steps_completed",'
 MERGE_LOSSES = 4096  # losses per merged steps_completed at most (about 80 KB of JSON)
 
@@ -25,15 +27,21 @@ MERGE_LOSSES = 4096  # losses per merged steps_completed at most (about 80 KB of
 @dataclass
 class Channel:
     history: deque[tuple[int, str]]
+    history_bytes: int = 0  # characters of the texts held (about their bytes)
     heavy: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     clients: set[Outbox] = field(default_factory=set)
     finished: bool = False
 
 
 class Hub:
-    def __init__(self, runs_dir: Path, history_events: int) -> None:
+    def __init__(self, runs_dir: Path, history_events: int,
+                 history_bytes: int = 64 << 20) -> None:
         self.runs_dir = runs_dir
         self.history_events = history_events
+        # Count alone does not bound memory: one steps_completed of a fast run carries every
+        # step's loss since the last (thousands); past either bound the oldest events go
+        # (a client that needs them sees a gap and reads /metrics).
+        self.history_bytes = history_bytes
         self.channels: dict[str, Channel] = {}
 
     def _channel(self, run_id: str) -> Channel:
@@ -44,7 +52,8 @@ class Hub:
             if path.exists():
                 ch.finished = True
                 for line in path.read_text(encoding="utf-8").splitlines():
-                    ch.history.append((json.loads(line)["seq"], line))
+                    self._remember(ch, json.loads(line)["seq"], line)
+                ch.heavy = read_heavy(path.parent)
             self.channels[run_id] = ch
         return ch
 
@@ -54,9 +63,17 @@ class Hub:
         if key is not None and isinstance(payload, bytes):
             ch.heavy[key] = (seq, payload)
         else:
-            ch.history.append((seq, str(payload)))
+            self._remember(ch, seq, str(payload))
         for box in ch.clients:
             box.put_event(seq, payload, key)
+
+    def _remember(self, ch: Channel, seq: int, text: str) -> None:
+        if len(ch.history) == ch.history.maxlen:
+            ch.history_bytes -= len(ch.history[0][1])
+        ch.history.append((seq, text))
+        ch.history_bytes += len(text)
+        while ch.history_bytes > self.history_bytes and len(ch.history) > 1:
+            ch.history_bytes -= len(ch.history.popleft()[1])
 
     def subscribe(self, run_id: str, box: Outbox, since: int) -> tuple[int, int]:
         """Queue the catch-up after `since` and attach the client; returns the (first, last)
@@ -88,6 +105,7 @@ class Hub:
         path = self.runs_dir / run_id / EVENTS_FILE
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(text + "\n" for _, text in ch.history), encoding="utf-8")
+        write_heavy(path.parent, ch.heavy)
         self._evict(run_id, ch)
 
     def forget(self, run_id: str) -> None:
@@ -96,6 +114,23 @@ class Hub:
     def _evict(self, run_id: str, ch: Channel) -> None:
         if ch.finished and not ch.clients:
             self.channels.pop(run_id, None)
+
+
+def write_heavy(folder: Path, heavy: dict[str, tuple[int, bytes]]) -> None:
+    """The last grid, weights and neuron maps of a finished run, so that a run reopened after
+    a restart shows its boundary and network as it ended."""
+    for key, (seq, frame) in heavy.items():
+        (folder / HEAVY_FILE.format(key=key)).write_bytes(struct.pack("<q", seq) + frame)
+
+
+def read_heavy(folder: Path) -> dict[str, tuple[int, bytes]]:
+    heavy: dict[str, tuple[int, bytes]] = {}
+    for key in HEAVY_FIELDS:
+        path = folder / HEAVY_FILE.format(key=key)
+        if path.exists():
+            data = path.read_bytes()
+            heavy[key] = (struct.unpack_from("<q", data)[0], data[8:])
+    return heavy
 
 
 def compact(events: list[tuple[int, str]]) -> list[tuple[int, str]]:

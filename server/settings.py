@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     ws_stall_s: float = Field(default=10.0, gt=0, description="A websocket client that takes "
                               "no frame for this long while frames wait is dropped.")
     history_events: int = Field(default=20_000, ge=100, description="Light events kept per run.")
+    history_bytes: int = Field(default=64 << 20, ge=1 << 16, description="Bytes of light "
+                               "events kept per run (the oldest go first; /metrics has all).")
     shutdown_grace_s: float = Field(default=3.0, ge=0)
 
     def db_url(self) -> str:

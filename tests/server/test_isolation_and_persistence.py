@@ -55,10 +55,13 @@ def test_sigkill_fails_one_run_and_spares_the_rest(client: TestClient) -> None:
 def test_history_survives_a_new_app(tmp_path: Path, database_url: str | None) -> None:
     settings = make_settings(tmp_path, warm_workers=0, database_url=database_url)
     with TestClient(create_app(settings)) as c:
-        run = post_run(c, xor_spec(epochs=3))
+        run = post_run(c, xor_spec(epochs=3, grid_every=1))
         done = wait_status(c, run.id, {"completed"})
         metrics = c.get(f"{API}/runs/{run.id}/metrics").json()
         weights = c.get(f"{API}/runs/{run.id}/checkpoint").content
+        with c.websocket_connect(f"{API}/runs/{run.id}/events") as ws:
+            frame(ws.receive())
+            grid = last_grid(ws)
     with TestClient(create_app(settings)) as c:
         again = RunPublic.model_validate(c.get(f"{API}/runs/{run.id}").json())
         assert again.status == "completed" and again.metrics == done.metrics
@@ -67,7 +70,19 @@ def test_history_survives_a_new_app(tmp_path: Path, database_url: str | None) ->
         assert c.get(f"{API}/runs/{run.id}/checkpoint").content == weights
         with c.websocket_connect(f"{API}/runs/{run.id}/events") as ws:
             assert frame(ws.receive())["status"] == "completed"
-            assert read_until_end(ws)[-1]["type"] == "run_completed"
+            assert last_grid(ws) == grid  # heavy frames too: the boundary as the run ended
+
+
+def last_grid(ws: object) -> dict:
+    """The grid_computed frame of a finished run's catch-up (heavy frames follow the light
+    ones, up to run_completed)."""
+    frames = read_until_end(ws)
+    assert frames[-1]["type"] == "run_completed"
+    while not any(f["type"] == "grid_computed" for f in frames):
+        frames.append(frame(ws.receive()))  # type: ignore[attr-defined]
+    grid = next(f for f in frames if f["type"] == "grid_computed")
+    return {k: (list(v) if hasattr(v, "__len__") and not isinstance(v, str) else v)
+            for k, v in grid.items()}
 
 
 def test_runs_left_running_are_marked_interrupted(tmp_path: Path,

@@ -144,3 +144,18 @@ def test_a_catch_up_longer_than_the_outbox_bound_is_delivered(tmp_path: Any) -> 
     for seq in range(300, 317):  # now 17 live events behind: past the bound of 16
         hub.publish("r", "eval_completed", seq, f'{{"type":"eval_completed","seq":{seq}}}')
     assert box.overflowed
+
+
+def test_history_is_bounded_in_bytes_as_well_as_in_events(tmp_path: Any) -> None:
+    hub = Hub(tmp_path, history_events=1000, history_bytes=1 << 16)
+    losses = ",".join(["0.5"] * 2000)  # one fast run's steps_completed: ~8 KB
+    for seq in range(100):
+        hub.publish("r", "steps_completed", seq,
+                    f'{{"type":"steps_completed","seq":{seq},"first_step":{seq * 2000 + 1},'
+                    f'"loss":[{losses}],"accuracy":null}}')
+    history = hub.channels["r"].history
+    held = sum(len(text) for _, text in history)
+    assert held <= 1 << 16 and held == hub.channels["r"].history_bytes
+    assert [seq for seq, _ in history] == list(range(100 - len(history), 100))  # the newest
+    first, last = hub.subscribe("r", Outbox(max_light=16), since=-1)
+    assert first == 100 - len(history) and last == 99  # the client sees where its gap is
