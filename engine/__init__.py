@@ -32,6 +32,7 @@ from engine.events import (
     LrChanged,
     NeuronMapsComputed,
     NormsSampled,
+    ProbesChanged,
     RunCompleted,
     RunFailed,
     RunPaused,
@@ -50,7 +51,7 @@ from engine.layers import LAYERS, LayerEntry, ShapeError
 from engine.losses import LOSSES
 from engine.optimizers import OPTIMIZERS
 from engine.prepare import check_spec, resolve_device
-from engine.probes import PROBES, ProbeEntry, ProbeParams
+from engine.probes import PROBES, ProbeEntry, ProbeParams, check_probe_changes
 from engine.registry import Params, Registry
 from engine.regularizers import CLIPPERS, REGULARIZERS
 from engine.schedules import SCHEDULES
@@ -81,6 +82,8 @@ __all__ = [
     "PROBES", "ActivationsSampled", "CurvatureEstimated", "Diagnosis", "Histogram",
     "HistogramsSampled", "LayerActivations", "LayerWeights", "NeuronMapsComputed", "NormsSampled",
     "ProbeEntry", "ProbeParams", "RunWarning", "TelemetryShare", "WeightsSampled",
+    # ... and changing their settings mid-run (Control.set_probes)
+    "ProbesChanged", "check_probe_changes",
 ]
 
 from engine.checkpoint import load_weights, save_checkpoint  # noqa: E402

@@ -1,14 +1,19 @@
-"""One thread-safe control object for a run: pause, resume, single step, stop, learning rate.
+"""One thread-safe control object for a run: pause, resume, single step, stop, learning rate,
+probe settings.
 
 The trainer asks `allowance()` before each chunk of steps: it blocks while paused (until
 resumed, stepped or stopped) and says how many steps may run now. Commands from any thread
 take effect at the next chunk boundary.
-May import: stdlib.
+May import: stdlib, engine.probes.registry (to refuse a bad probe change in the caller's
+thread, not the trainer's).
 """
 
 from __future__ import annotations
 
 import threading
+from typing import Any
+
+from engine.probes.registry import check_probe_changes
 
 
 class Control:
@@ -18,6 +23,7 @@ class Control:
         self._stopped = False
         self._credit = 0
         self._lr: float | None = None
+        self._probes: dict[str, dict[str, Any]] = {}
 
     # --- commands (any thread) -------------------------------------------------------------
 
@@ -51,6 +57,15 @@ class Control:
         with self._cond:
             self._lr = lr
 
+    def set_probes(self, changes: dict[str, dict[str, Any]]) -> None:
+        """Change probes' settings, e.g. {"histograms": {"every": 10}}: per probe, the fields to
+        change (the others keep their current values). Raises a located SpecError at once for
+        an unknown probe or a bad value; changes not yet picked up merge, the later winning."""
+        check_probe_changes(changes)
+        with self._cond:
+            for name, fields in changes.items():
+                self._probes.setdefault(name, {}).update(fields)
+
     # --- the trainer's side ----------------------------------------------------------------
 
     @property
@@ -65,6 +80,11 @@ class Control:
         with self._cond:
             lr, self._lr = self._lr, None
             return lr
+
+    def take_probes(self) -> dict[str, dict[str, Any]]:
+        with self._cond:
+            changes, self._probes = self._probes, {}
+            return changes
 
     def allowance(self) -> int | None:
         """Steps that may run now: None for no limit, 0 when stopped. Blocks while paused."""

@@ -9,7 +9,7 @@ May import: stdlib, pydantic, engine.graph, engine.specs.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -238,6 +238,16 @@ class LrChanged(Event):
     lr: float = Field(description="The new base learning rate (the schedule multiplies it).")
 
 
+class ProbesChanged(Event):
+    """Probe settings changed mid-run (`Control.set_probes`), applied from `step` on: every
+    probe's full parameters as the run now asks for them (the auto-throttle may still widen a
+    period; `telemetry_share.periods` says by how much)."""
+
+    type: Literal["probes_changed"] = "probes_changed"
+    probes: dict[str, dict[str, Any]] = Field(
+        description="Per probe name, its parameters (every, max_hz and the probe's own).")
+
+
 class RunCompleted(Event):
     type: Literal["run_completed"] = "run_completed"
     metrics: dict[str, float]
@@ -268,16 +278,13 @@ AnyEvent = Annotated[
     RunStarted | StepsCompleted | EvalCompleted | GridComputed | RunPaused | RunResumed
     | LrChanged | RunCompleted | RunStopped | RunFailed | NormsSampled | HistogramsSampled
     | ActivationsSampled | NeuronMapsComputed | CurvatureEstimated | TelemetryShare | RunWarning
-    | WeightsSampled,
+    | WeightsSampled | ProbesChanged,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
-EVENT_TYPES: tuple[str, ...] = (
-    "run_started", "steps_completed", "eval_completed", "grid_computed", "run_paused",
-    "run_resumed", "lr_changed", "run_completed", "run_stopped", "run_failed",
-    "norms_sampled", "histograms_sampled", "activations_sampled", "neuron_maps_computed",
-    "curvature_estimated", "telemetry_share", "warning", "weights_sampled",
-)
+# read off the union, so that a new event model is one entry in one place
+EVENT_TYPES: tuple[str, ...] = tuple(
+    model.model_fields["type"].default for model in get_args(get_args(AnyEvent)[0]))
 TERMINAL_TYPES = frozenset({"run_completed", "run_stopped", "run_failed"})
 
 

@@ -22,6 +22,7 @@ from engine.events import (
     EvalCompleted,
     Event,
     LrChanged,
+    ProbesChanged,
     RunCompleted,
     RunFailed,
     RunPaused,
@@ -106,6 +107,7 @@ class Trainer:
                 self.emit(RunResumed)
                 pause_shown = False
             self.apply_lr_change()
+            self.apply_probe_change()
             n = self.chunk_length(allowed)
             failed = self.train_chunk(n, single=allowed is not None)
             if failed is not None:
@@ -166,6 +168,12 @@ class Trainer:
         if lr is not None:
             self.base_lr = lr
             self.emit(LrChanged, lr=lr)
+
+    def apply_probe_change(self) -> None:
+        changes = self.control.take_probes()
+        if changes:
+            probes = self.telemetry.reconfigure(changes)
+            self.emit(ProbesChanged, type="probes_changed", probes=probes)
 
     def eval_every(self) -> int:
         return self.spec.training.eval_every or self.prepared.steps_per_epoch

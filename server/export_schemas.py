@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import EVENT_ADAPTER, RunSpec
-from server.protocol import Ack, ControlMessage, ErrorFrame, Hello
+from server.protocol import Ack, ControlMessage, ErrorFrame, Hello, SubscribeMessage
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 
@@ -26,6 +26,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "ack.schema.json": Ack.model_json_schema(),
         "error.schema.json": ErrorFrame.model_json_schema(),
         "control.schema.json": ControlMessage.model_json_schema(),
+        "subscribe.schema.json": SubscribeMessage.model_json_schema(),
         "run_spec.schema.json": RunSpec.model_json_schema(),
     }
 

@@ -2,7 +2,8 @@
 
 Light events are kept in order (bounded) for catch-up; heavy frames latest per key. A
 finished run's light history is written to data_dir/runs/<id>/events.jsonl, so that a
-client can catch up after a restart.
+client can catch up after a restart. Each client's outbox takes only the event types it
+subscribed to, live and in its catch-up.
 May import: stdlib, server.outbox, server.frames.
 """
 
@@ -20,7 +21,8 @@ from server.outbox import Frame, Outbox
 
 EVENTS_FILE = "events.jsonl"
 HEAVY_FILE = "latest-{key}.frame"  # a finished run's last heavy frame per key: seq + frame
-STEPS_PREFIX = '{"type":"steps_completed",'
+TYPE_PREFIX = '{"type":"'
+STEPS_PREFIX = TYPE_PREFIX + 'steps_completed",'
 MERGE_LOSSES = 4096  # losses per merged steps_completed at most (about 80 KB of JSON)
 
 
@@ -65,7 +67,7 @@ class Hub:
         else:
             self._remember(ch, seq, str(payload))
         for box in ch.clients:
-            box.put_event(seq, payload, key)
+            box.put_event(seq, payload, key, type_)
 
     def _remember(self, ch: Channel, seq: int, text: str) -> None:
         if len(ch.history) == ch.history.maxlen:
@@ -76,16 +78,20 @@ class Hub:
             ch.history_bytes -= len(ch.history.popleft()[1])
 
     def subscribe(self, run_id: str, box: Outbox, since: int) -> tuple[int, int]:
-        """Queue the catch-up after `since` and attach the client; returns the (first, last)
-        seq held, so that a client can tell whether it missed events."""
+        """Queue the catch-up after `since` (of the types the client wants) and attach the
+        client; returns the (first, last) seq held, so that a client can tell whether it
+        missed events."""
         ch = self._channel(run_id)
-        catch_up = compact([(q, t) for q, t in ch.history if q > since])
+        held = [(q, text) for q, text in ch.history if q > since]
+        if box.types is not None:
+            held = [(q, text) for q, text in held if box.wants(event_type(text))]
+        catch_up = compact(held)
         box.max_light += len(catch_up)  # the bound is on lag behind live events, not history
         for seq, text in catch_up:
-            box.put_event(seq, text)
+            box.put_event(seq, text, kind=event_type(text))  # typed: a later subscribe sees it
         for key, (seq, frame) in ch.heavy.items():
             if seq > since:
-                box.put_event(seq, frame, key)
+                box.put_event(seq, frame, key, key)
         ch.clients.add(box)
         first = ch.history[0][0] if ch.history else -1
         last = max([ch.history[-1][0] if ch.history else -1]
@@ -131,6 +137,13 @@ def read_heavy(folder: Path) -> dict[str, tuple[int, bytes]]:
             data = path.read_bytes()
             heavy[key] = (struct.unpack_from("<q", data)[0], data[8:])
     return heavy
+
+
+def event_type(text: str) -> str | None:
+    """An event's type read off its JSON text: the models dump `type` first (as
+    STEPS_PREFIX relies on too), so that no held event is parsed to filter the catch-up."""
+    end = text.find('"', len(TYPE_PREFIX)) if text.startswith(TYPE_PREFIX) else -1
+    return text[len(TYPE_PREFIX):end] if end > 0 else None
 
 
 def compact(events: list[tuple[int, str]]) -> list[tuple[int, str]]:

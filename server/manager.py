@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import RunFailed, RunSpec, RunStopped, check_spec
+from engine import RunFailed, RunSpec, RunStopped, SpecError, check_probe_changes, check_spec
 from server import repository as repo
 from server.db import now
 from server.errors import Conflict, NotFound, SpecRefused
@@ -32,6 +32,7 @@ ALLOWED: dict[str, frozenset[RunStatus]] = {
     "resume": frozenset({RunStatus.paused}),
     "step": frozenset({RunStatus.running, RunStatus.paused}),
     "set_lr": frozenset({RunStatus.running, RunStatus.paused}),
+    "set_probes": frozenset({RunStatus.running, RunStatus.paused}),
     "stop": frozenset(ACTIVE),
 }
 END_STATUS = {"run_completed": RunStatus.completed, "run_stopped": RunStatus.stopped,
@@ -117,8 +118,11 @@ class RunManager:
             return RunStatus(row.status)
 
     def command(self, run_id: str, op: str, arg: Any = None) -> RunStatus:
-        """pause, resume, step, stop or set_lr; raises NotFound or Conflict."""
+        """pause, resume, step, stop, set_lr or set_probes; raises NotFound, SpecRefused (a
+        bad probe change) or Conflict."""
         status = self.status(run_id)
+        if op == "set_probes":
+            refuse_bad_probe_changes(arg)
         if status not in ALLOWED[op]:
             allowed = ", ".join(sorted(s.value for s in ALLOWED[op]))
             raise Conflict(f"cannot {op.replace('_', ' ')} a run that is {status.value}; "
@@ -278,3 +282,12 @@ class RunManager:
 
     def active_count(self) -> int:
         return len(self.live)
+
+
+def refuse_bad_probe_changes(changes: Any) -> None:
+    """Here, not in the worker: the client hears what was wrong, field by field."""
+    try:
+        check_probe_changes(changes)
+    except SpecError as exc:
+        where = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        raise SpecRefused(f"the probe changes are not valid: {where}", exc.errors) from None

@@ -3,6 +3,8 @@
 Lanes: control frames (hello, acks, errors: never dropped), light events (in order; when the
 client lags past the bound it is dropped and reconnects with its seq), heavy frames
 (latest-wins per key). Publishing never awaits, so training and other clients never wait.
+A client that subscribed to some event types (`types`) is offered only those: one set lookup
+per frame.
 The sender gives up on a client when no frame has gone out for `stall_s` while frames wait
 (its socket is not being read), and, for clients that asked for batches, sends the light
 events that gathered (at most BATCH_INTERVAL_S apart) as JSON arrays.
@@ -26,8 +28,9 @@ class Outbox:
         self.max_light = max_light
         self.batch = batch
         self.control: deque[str] = deque()
-        self.light: deque[tuple[int, Frame]] = deque()
-        self.heavy: dict[str, tuple[int, Frame]] = {}
+        self.light: deque[tuple[int, Frame, str | None]] = deque()  # (seq, frame, type)
+        self.heavy: dict[str, tuple[int, Frame, str | None]] = {}
+        self.types: frozenset[str] | None = None  # the event types it receives; None: all
         self.wake = asyncio.Event()
         self.overflowed = False
         self.stalled = False
@@ -36,14 +39,27 @@ class Outbox:
         self.control.append(frame)
         self.wake.set()
 
-    def put_event(self, seq: int, frame: Frame, heavy_key: str | None = None) -> None:
-        """Queue an event frame; a full light lane marks the client as stalled."""
+    def wants(self, kind: str | None) -> bool:
+        return kind is None or self.types is None or kind in self.types
+
+    def subscribe(self, types: frozenset[str] | None) -> None:
+        """Receive only these event types from now on; those already queued are dropped."""
+        self.types = types
+        self.light = deque(e for e in self.light if self.wants(e[2]))
+        self.heavy = {key: e for key, e in self.heavy.items() if self.wants(e[2])}
+
+    def put_event(self, seq: int, frame: Frame, heavy_key: str | None = None,
+                  kind: str | None = None) -> None:
+        """Queue an event frame of type `kind` (None: of no type a client can refuse) if the
+        client wants it; a full light lane marks the client as stalled."""
+        if not self.wants(kind):
+            return
         if heavy_key is not None:
-            self.heavy[heavy_key] = (seq, frame)
+            self.heavy[heavy_key] = (seq, frame, kind)
         elif len(self.light) >= self.max_light:
             self.overflowed = True
         else:
-            self.light.append((seq, frame))
+            self.light.append((seq, frame, kind))
         self.wake.set()
 
     def take(self) -> list[Frame]:
@@ -54,7 +70,7 @@ class Outbox:
         self.light.clear()
         self.heavy.clear()
         events.sort(key=lambda e: e[0])
-        ordered = [f for _, f in events]
+        ordered = [e[1] for e in events]
         return frames + (list(batched(ordered)) if self.batch else ordered)
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine import Choice, NetworkSpec, RunSpec
 
@@ -139,9 +139,23 @@ class RunPage(BaseModel):
 
 
 class RunPatch(BaseModel):
-    """Mid-run edits; today the base learning rate."""
+    """Mid-run edits: the base learning rate, probe settings, or both (at least one)."""
 
-    lr: float = Field(gt=0, le=100, description="New base learning rate (schedules scale it).")
+    model_config = ConfigDict(extra="forbid")
+
+    lr: float | None = Field(default=None, gt=0, le=100,
+                             description="New base learning rate (schedules scale it).")
+    probes: dict[str, dict[str, Any]] | None = Field(
+        default=None, description="Per probe (see the catalog's probes), the fields to change; "
+        "the others keep their current values. E.g. {\"histograms\": {\"every\": 10}}, "
+        "{\"curvature\": {\"every\": 0}} (off), {\"weights\": {\"max_hz\": null}} "
+        "(no ceiling).")
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> RunPatch:
+        if self.lr is None and self.probes is None:
+            raise ValueError("give 'lr', 'probes' or both")
+        return self
 
 
 class StepRequest(BaseModel):

@@ -72,11 +72,13 @@ def _apply(control: Any, op: str, arg: Any) -> None:
     try:
         if op == "set_lr":
             control.set_lr(float(arg))
+        elif op == "set_probes":
+            control.set_probes(arg)
         elif op == "step":
             control.step(int(arg or 1))
         else:
             getattr(control, op)()
-    except ValueError:
+    except ValueError:  # SpecError too
         pass  # the server validated it; a stale command is dropped
 
 

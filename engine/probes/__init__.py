@@ -4,11 +4,20 @@ Gradient and weight norms every step (computed inside the step strategies), hist
 activations and per-neuron maps from a separate eval-mode pass, Hessian curvature on request,
 small models' weight matrices for drawing the network, the exploding/vanishing warnings and
 the divergence diagnosis. `PROBES` is the registry (one
-entry per probe); `Telemetry` is the hub the trainer drives. Probes are the only engine code
+entry per probe); `Telemetry` is the hub the trainer drives; `check_probe_changes` refuses a
+bad mid-run change before it travels to a trainer. Probes are the only engine code
 that touches torch hooks, and only for the length of a probe pass.
 May import: stdlib, numpy, torch, pydantic, engine modules below the trainer, its own modules.
 """
 
-from engine.probes.registry import PROBES, ProbeEntry, ProbeParams, probe_settings
+from engine.probes.registry import (
+    PROBES,
+    ProbeEntry,
+    ProbeParams,
+    changed_settings,
+    check_probe_changes,
+    probe_settings,
+)
 
-__all__ = ["PROBES", "ProbeEntry", "ProbeParams", "probe_settings"]
+__all__ = ["PROBES", "ProbeEntry", "ProbeParams", "changed_settings", "check_probe_changes",
+           "probe_settings"]

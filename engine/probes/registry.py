@@ -132,22 +132,60 @@ PROBES.register(ProbeEntry(
     CurvatureParams, ("curvature_estimated", "warning")))
 
 
+WHERE = "training.telemetry.probes"  # where a probe's settings live in a run spec
+
+
+def unknown_probes(names: list[str]) -> list[LocatedError]:
+    return [LocatedError(None, f"{WHERE}.{name}", f"unknown probe {name!r}; known: "
+                         f"{', '.join(PROBES.names())}") for name in names if name not in PROBES]
+
+
 def probe_settings(tel: TelemetrySpec) -> dict[str, Any]:
     """Every probe's validated parameters (defaults where the spec names none); raises a
     located SpecError for unknown probes or bad values."""
-    errors: list[LocatedError] = []
-    where = "training.telemetry.probes"
-    for name in tel.probes:
-        if name not in PROBES:
-            errors.append(LocatedError(None, f"{where}.{name}", f"unknown probe {name!r}; "
-                                       f"known: {', '.join(PROBES.names())}"))
+    errors = unknown_probes(list(tel.probes))
     settings: dict[str, Any] = {}
     for entry in PROBES:
         try:
             settings[entry.name] = parse_params(entry, tel.probes.get(entry.name, {}),
-                                                node=None, where=f"{where}.{entry.name}")
+                                                node=None, where=f"{WHERE}.{entry.name}")
         except SpecError as exc:
             errors.extend(exc.errors)
     if errors:
         raise SpecError(errors)
     return settings
+
+
+def changed_settings(current: dict[str, Any], changes: dict[str, dict[str, Any]]
+                     ) -> dict[str, Any]:
+    """The settings after a mid-run change: each named probe's fields merged onto its current
+    parameters and validated as `probe_settings` validates them at the start (so that
+    {"histograms": {"every": 10}} keeps the bins). Raises a located SpecError."""
+    if not changes:
+        raise SpecError([LocatedError(None, WHERE, "name at least one probe to change; "
+                                      f"known: {', '.join(PROBES.names())}")])
+    errors = unknown_probes(list(changes))
+    settings = dict(current)
+    for name, fields in changes.items():
+        if name not in PROBES:
+            continue
+        if not isinstance(fields, dict):
+            errors.append(LocatedError(None, f"{WHERE}.{name}", "expected an object of the "
+                                       f"probe's fields, got {fields!r}"))
+            continue
+        merged = {**current[name].model_dump(), **fields}
+        try:
+            settings[name] = parse_params(PROBES.get(name), merged, node=None,
+                                          where=f"{WHERE}.{name}")
+        except SpecError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise SpecError(errors)
+    return settings
+
+
+def check_probe_changes(changes: dict[str, dict[str, Any]]) -> None:
+    """Refuse, before it travels to a trainer, a change that no run can take: an unknown
+    probe, field or bad value (located, e.g. `training.telemetry.probes.histograms.every`).
+    Each field is checked on its own, so what passes here passes on any run's settings."""
+    changed_settings(probe_settings(TelemetrySpec()), changes)

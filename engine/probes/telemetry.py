@@ -24,7 +24,7 @@ from engine.probes.curvature import CurvatureProbe
 from engine.probes.diagnosis import diagnose
 from engine.probes.norms import NormsProbe
 from engine.probes.passes import ActivationsProbe, NeuronMapsProbe
-from engine.probes.registry import probe_settings
+from engine.probes.registry import changed_settings, probe_settings
 from engine.probes.stats import Sampler, histograms, param_table
 from engine.probes.weights import WeightsProbe
 from engine.steps import Recording, StepOutcome, StepStrategy
@@ -42,12 +42,8 @@ class Telemetry:
         self.settings = probe_settings(tel)  # validated even when off: a bad spec says so
         self.enabled = tel.probes_enabled
         self.budget, self.auto = tel.budget, tel.auto_throttle
-        self.asked = {name: p.every for name, p in self.settings.items()}
         self.weights = WeightsProbe(run, self.settings["weights"])
-        if run.data.extent is None:
-            self.asked["neuron_maps"] = 0
-        if not self.weights.active:  # too big to draw: no chunk boundaries for nothing
-            self.asked["weights"] = 0
+        self.asked = {name: self.period(name) for name in self.settings}
         self.every = dict(self.asked) if self.enabled else dict.fromkeys(self.asked, 0)
         self.table = param_table(run.model)
         self.norms = NormsProbe(self.settings["norms"], self.table)
@@ -60,6 +56,45 @@ class Telemetry:
         self.plan: dict[str, Any] = {}
         self.unstable = False
         self.new_window(0, time.perf_counter())
+
+    # --- settings ----------------------------------------------------------------------------
+
+    def period(self, name: str) -> int:
+        """The period a probe's settings ask for, 0 where it has nothing to show."""
+        if name == "neuron_maps" and self.run.data.extent is None:
+            return 0
+        if name == "weights" and not self.weights.active:
+            return 0  # too big to draw: no chunk boundaries for nothing
+        return int(self.settings[name].every)
+
+    def reconfigure(self, changes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Apply a mid-run change at a chunk boundary (raises a located SpecError for a bad
+        one). A changed period is the throttle's new baseline. Returns every probe's
+        settings as plain dicts."""
+        self.settings = changed_settings(self.settings, changes)
+        for name in changes:
+            self.rebuild(name)
+            self.asked[name] = self.period(name)
+            self.set_every(name, self.asked[name] if self.enabled else 0)
+        return {name: p.model_dump() for name, p in self.settings.items()}
+
+    def rebuild(self, name: str) -> None:
+        """A probe with its new settings; what it learnt (norms buffered and their history,
+        the last λ_max) is kept."""
+        p = self.settings[name]
+        if name == "norms":
+            self.norms.p, self.norms.keep = p, max(p.keep, p.window)
+        elif name == "histograms":
+            self.sampler = Sampler(p.sample_size)
+        elif name == "activations":
+            self.activations = ActivationsProbe(self.run, p)
+        elif name == "neuron_maps":
+            self.maps = NeuronMapsProbe(self.run, p)
+        elif name == "weights":
+            self.weights = WeightsProbe(self.run, p)
+        elif name == "curvature":
+            last, self.curvature = self.curvature.last, CurvatureProbe(self.run, p)
+            self.curvature.last = last
 
     # --- scheduling --------------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-"""The websocket /api/v1/runs/{id}/events: hello, catch-up after `since`, live events, and
-control messages in. See docs/protocol.md.
+"""The websocket /api/v1/runs/{id}/events: hello, catch-up after `since`, live events (of the
+types the client subscribed to), and control and subscribe messages in. See docs/protocol.md.
 
 May import: stdlib, fastapi, pydantic, server modules, engine's public names.
 """
@@ -18,11 +18,24 @@ from server import repository as repo
 from server.errors import ApiError
 from server.manager import RunManager
 from server.outbox import Outbox, drain
-from server.protocol import Ack, ControlMessage, ErrorFrame, Hello, SpecSummary
+from server.protocol import (
+    CLIENT_MESSAGE,
+    Ack,
+    ControlMessage,
+    ErrorFrame,
+    Hello,
+    SpecSummary,
+    SubscribeMessage,
+    subscription,
+)
 
 router = APIRouter(tags=["events"])
 STALLED = 1013  # "try again later": reconnect with ?since=<last seq>
+EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"stop"|"set_lr"|'
+            '"set_probes", "lr"?: number, "n"?: int, "probes"?: {probe: {field: value}}} or '
+            '{"type": "subscribe", "events": [event type, ...] | null}')
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+ARGUMENT = {"set_lr": "lr", "set_probes": "probes", "step": "n"}  # the field an action takes
 
 
 def summary(spec: RunSpec) -> SpecSummary:
@@ -47,8 +60,10 @@ def _refusal(ws: WebSocket, spec: RunSpec | None, run_id: str) -> tuple[int, str
 
 
 @router.websocket("/runs/{run_id}/events")
-async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = False) -> None:
-    """Hello, then every event after `since` (catch-up), then live events."""
+async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = False,
+                     subscribe: str | None = None) -> None:
+    """Hello, then every event after `since` (catch-up), then live events; with
+    `subscribe=a,b`, only those types (and the ones every client gets), catch-up included."""
     manager: RunManager = ws.app.state.manager
     with manager.sessions() as s:
         row = repo.get_run(s, run_id)
@@ -60,6 +75,11 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
         return
     await ws.accept()
     box = Outbox(manager.settings.outbox_scalars, batch=batch)
+    if subscribe is not None:
+        names = [name.strip() for name in subscribe.split(",") if name.strip()]
+        refused = _subscribe(box, names, "the subscribe parameter")
+        if refused is not None:
+            box.put_control(refused)  # after the hello; the client then gets every type
     first, last = manager.hub.subscribe(run_id, box, since)
     hello = Hello(run=run_id, status=manager.status(run_id), spec=summary(spec), since=since,
                   first_seq=first, last_seq=last)
@@ -119,24 +139,44 @@ async def _receive(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox)
             box.put_control(ErrorFrame(message="binary messages are not accepted; send "
                                                "control messages as JSON text").model_dump_json())
         else:
-            box.put_control(_handle(text, manager, run_id))
+            box.put_control(_handle(text, manager, run_id, box))
 
 
-def _handle(text: str, manager: RunManager, run_id: str) -> str:
+def _handle(text: str, manager: RunManager, run_id: str, box: Outbox) -> str:
     try:
-        msg = ControlMessage.model_validate_json(text)
+        msg = CLIENT_MESSAGE.validate_json(text)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "message"
-        return ErrorFrame(message=f"malformed control message: {where}: {first['msg']}; "
-                                  'expected {"type": "control", "action": "pause"|"resume"|'
-                                  '"step"|"stop"|"set_lr", "lr"?: number, "n"?: int}'
-                          ).model_dump_json()
-    if msg.action == "set_lr" and msg.lr is None:
-        return ErrorFrame(message="set_lr needs a positive 'lr'").model_dump_json()
-    arg = msg.lr if msg.action == "set_lr" else msg.n if msg.action == "step" else None
+        loc = [str(p) for p in first.get("loc", ())]
+        where = ".".join(loc[1:] if loc[:1] in (["control"], ["subscribe"]) else loc)
+        return _error(f"malformed message: {where or 'message'}: {first['msg']}; {EXPECTED}")
+    if isinstance(msg, SubscribeMessage):
+        refused = _subscribe(box, msg.events, "subscribe")
+        return refused or Ack(action="subscribe", status=manager.status(run_id)).model_dump_json()
+    return _control(msg, manager, run_id)
+
+
+def _control(msg: ControlMessage, manager: RunManager, run_id: str) -> str:
+    field = ARGUMENT.get(msg.action)
+    arg = getattr(msg, field) if field is not None else None
+    if field is not None and arg is None:
+        return _error(f"{msg.action} needs '{field}'")
     try:
         status = manager.command(run_id, msg.action, arg)
     except ApiError as exc:
-        return ErrorFrame(message=exc.detail).model_dump_json()
+        return _error(exc.detail)
     return Ack(action=msg.action, status=status).model_dump_json()
+
+
+def _subscribe(box: Outbox, events: list[str] | None, what: str) -> str | None:
+    """Filter the client's outbox to `events` (and ALWAYS_SENT); or an error frame naming
+    the unknown types and the known ones, the subscription unchanged."""
+    try:
+        box.subscribe(subscription(events))
+    except ValueError as exc:
+        return _error(f"{what}: {exc}; the subscription is unchanged")
+    return None
+
+
+def _error(message: str) -> str:
+    return ErrorFrame(message=message).model_dump_json()

@@ -1,5 +1,5 @@
-"""Runs: create, list, read, control (pause, resume, step, stop, learning rate), delete,
-metrics history and the checkpoint file.
+"""Runs: create, list, read, control (pause, resume, step, stop, learning rate, probe
+settings), delete, metrics history and the checkpoint file.
 
 May import: fastapi, server modules.
 """
@@ -87,8 +87,12 @@ async def stop_run(run_id: str, session: SessionDep, runs: RunsDep) -> RunPublic
 @router.patch("/{run_id}", response_model=RunPublic, responses=ERRORS)
 async def patch_run(run_id: str, body: RunPatch, session: SessionDep,
                     runs: RunsDep) -> RunPublic:
-    """Edit a live run: today its base learning rate."""
-    return await _command(run_id, "set_lr", session, runs, body.lr)
+    """Edit a live run: its base learning rate, its probes' settings, or both."""
+    if body.probes is not None:  # first: refused (422, 409), it leaves the rate unchanged too
+        runs.command(run_id, "set_probes", body.probes)
+    if body.lr is not None:
+        runs.command(run_id, "set_lr", body.lr)
+    return _public(session, runs, run_id)
 
 
 @router.delete("/{run_id}", status_code=204, response_class=Response, responses=ERRORS)
