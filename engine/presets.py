@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.specs import Choice, NetworkSpec, RunSpec, TrainingSpec
+from engine.specs import Choice, NetworkSpec, RunSpec, TelemetrySpec, TrainingSpec
 
 
 def mlp(inputs: str, hidden: list[int], activation: str, out: int) -> NetworkSpec:
@@ -51,4 +51,15 @@ def presets() -> list[dict[str, Any]]:
                TrainingSpec(loss=Choice(name="cross_entropy"),
                             optimizer=Choice(name="adam", params={"lr": 0.003}),
                             batch_size=32, epochs=20, init=Choice(name="he"))),
+        preset("lr_too_high", "Too high a learning rate: a run that diverges",
+               "Plain SGD at lr 0.7 on a small tanh network with squared error. The curvature "
+               "probe finds 2/λ_max far below the learning rate and warns; each step then "
+               "overshoots, the gradient norms explode (the output layer first) and within "
+               "about a hundred steps the loss is no longer finite. Read the diagnosis under "
+               "the loss chart, then try lr 0.1 or gradient clipping.",
+               mlp("x", [8] * 3, "tanh", 2), Choice(name="spiral", params={"noise": 0.0}),
+               TrainingSpec(loss=Choice(name="mse"),
+                            optimizer=Choice(name="sgd", params={"lr": 0.7}),
+                            batch_size=10, epochs=50, init=Choice(name="xavier"),
+                            telemetry=TelemetrySpec(probes={"curvature": {"every": 10}}))),
     ]

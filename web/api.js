@@ -76,21 +76,30 @@ export function parseSafetensors(buf) {
  * steps_completed events, skipping seq numbers: only `hello.first_seq` signals a real loss.
  */
 class RunStream extends EventTarget {
-  constructor(url, since = -1) {
+  constructor(url, since = -1, events = undefined) {
     super();
     this.url = url;
     this.lastSeq = since;
     this.closed = false;
     this.retries = 0;
     this.ws = null;
+    this.events = events; // event types asked for (undefined: never asked, all)
     this.#open();
   }
 
   #open() {
-    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}&batch=true`);
+    // the subscription travels in the URL too, so that the catch-up is filtered as well
+    const asked = this.events;
+    const sub = Array.isArray(asked) ? `&subscribe=${asked.map(encodeURIComponent).join(',')}` : '';
+    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}&batch=true${sub}`);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
-    ws.onopen = () => { this.retries = 0; this.#emit('connection', { state: 'open' }); };
+    ws.onopen = () => {
+      this.retries = 0;
+      // changed while connecting: the URL carried the old list
+      if (String(this.events) !== String(asked)) this.#write({ type: 'subscribe', events: this.events });
+      this.#emit('connection', { state: 'open' });
+    };
     ws.onmessage = (m) => this.#receive(m.data);
     ws.onclose = (e) => {
       if (this.closed || e.code === 4404 || e.code === 4401) {
@@ -132,8 +141,19 @@ class RunStream extends EventTarget {
   /** Sends a control message ({action, lr?, n?}) over the socket. */
   send(message) {
     if (this.ws?.readyState !== WebSocket.OPEN) throw new Error('the run is not connected');
-    this.ws.send(JSON.stringify({ type: 'control', ...message }));
+    this.#write({ type: 'control', ...message });
   }
+
+  /** Asks the server for only these event types (plus its always-on lifecycle events; null:
+   * all). Kept, and sent again on every reconnect, as a new socket starts unfiltered. */
+  subscribe(types) {
+    const next = types ? [...types] : null;
+    if (this.events !== undefined && String(next) === String(this.events)) return;
+    this.events = next;
+    if (this.ws?.readyState === WebSocket.OPEN) this.#write({ type: 'subscribe', events: this.events });
+  }
+
+  #write(message) { this.ws.send(JSON.stringify(message)); }
 
   close() {
     this.closed = true;
@@ -187,6 +207,8 @@ export function createApi({ base = '/api/v1', onConnection = () => {} } = {}) {
     getRun: (id) => request('GET', `/runs/${id}`),
     control: (id, action, body) => request('POST', `/runs/${id}/${action}`, body),
     setLr: (id, lr) => request('PATCH', `/runs/${id}`, { lr }),
+    /** Changes a running run's probe settings, e.g. {curvature: {every: 50}}. */
+    setProbes: (id, probes) => request('PATCH', `/runs/${id}`, { probes }),
     deleteRun: (id) => request('DELETE', `/runs/${id}`),
     metrics: (id, maxPoints = 2000) => request('GET', `/runs/${id}/metrics?max_points=${maxPoints}`),
     /** The run's weights as {metadata, tensors}; null when the run has none (yet). */
@@ -207,6 +229,8 @@ export function createApi({ base = '/api/v1', onConnection = () => {} } = {}) {
         throw err;
       }
     },
-    events: (id, since = -1) => new RunStream(`${wsBase}/runs/${id}/events`, since),
+    /** A run's event stream; `events`: the types to receive (see RunStream.subscribe). */
+    events: (id, since = -1, events = undefined) =>
+      new RunStream(`${wsBase}/runs/${id}/events`, since, events),
   };
 }

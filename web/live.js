@@ -5,10 +5,14 @@
  * components read `live` once per animation frame through `onFrame`, and redraw only when
  * `version` (or `gridVersion`, `weightsVersion`) moved. A batch of events costs a few buffer
  * pushes and one version bump each: nothing is drawn or dispatched per event.
+ * Probe events go to `live.internals` (internals-buffers.js), which keeps its own versions.
+ * The stream is asked for the events the page draws: everything live.js handles, plus the
+ * probe events that open panels `want` (collapsed ones do not pay for their events).
  * Bus topics it emits on the store: 'run' (status, counters; at most once per animation
  * frame), 'run-error' ({error, where}).
- * May import: nothing (gets the api and the store from main.js).
+ * May import: internals-buffers.js (gets the api and the store from main.js).
  */
+import { createInternals } from './internals-buffers.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 // 30 Hz redraws; a little under 2 x 16.7 ms, as animation frame times jitter
@@ -33,6 +37,8 @@ class Buffer {
 }
 
 const EVAL_KEYS = ['train_loss', 'test_loss', 'train_accuracy', 'test_accuracy'];
+// probe events that always-visible parts draw: warnings on the loss chart, the share line
+const ALWAYS = ['warning', 'telemetry_share'];
 
 export function createLive({ store, api }) {
   const frameFns = [];
@@ -40,12 +46,13 @@ export function createLive({ store, api }) {
     run: null, status: 'idle', step: 0, epoch: 0, totalSteps: null, stepsPerEpoch: null,
     started: null, grid: null, lr: null, failure: null, version: 0, gridVersion: 0,
     weights: null, maps: null, weightsVersion: 0, // the latest weights_sampled, neuron maps
-    loss: new Buffer(), accuracy: new Buffer(),
+    loss: new Buffer(), accuracy: new Buffer(), internals: createInternals(),
     evals: Object.fromEntries(EVAL_KEYS.map((k) => [k, new Buffer()])),
     get active() { return ACTIVE.has(this.status); },
     onFrame(fn) { frameFns.push(fn); },
   };
   let stream = null;
+  const wants = new Map(); // owner -> event types it draws now
 
   let announced = -1; // the version last emitted as 'run' (once per frame, from tick)
   const changed = () => { live.version++; };
@@ -57,6 +64,7 @@ export function createLive({ store, api }) {
       totalSteps: null, weights: null, maps: null });
     live.gridVersion++;
     live.weightsVersion++;
+    live.internals.clear();
   }
 
   function absorb(e) {
@@ -98,6 +106,9 @@ export function createLive({ store, api }) {
     for (const [type, fn] of Object.entries(handlers)) {
       s.addEventListener(type, (ev) => { fn(ev.detail); absorb(ev.detail); changed(); });
     }
+    for (const [type, fn] of Object.entries(live.internals.handlers)) {
+      s.addEventListener(type, (ev) => { fn(ev.detail); absorb(ev.detail); });
+    }
     s.addEventListener('connection', (ev) => store.emit('connection', ev.detail));
     s.addEventListener('gap', () => guard(async () => {
       const id = live.run?.id;
@@ -130,9 +141,16 @@ export function createLive({ store, api }) {
     live.run = run;
     live.status = run.status;
     store.setRun(run.id);
-    stream = api.events(run.id, -1);
+    stream = api.events(run.id, -1, subscription());
     listen(stream);
     changed();
+  }
+
+  function subscription() {
+    const types = new Set([...Object.keys(handlers), ...ALWAYS]);
+    types.delete('hello'); // a greeting, not an event type: the server would refuse the list
+    for (const list of wants.values()) list.forEach((t) => types.add(t));
+    return [...types];
   }
 
   async function guard(fn, where = 'controls') {
@@ -171,6 +189,28 @@ export function createLive({ store, api }) {
     setLr: (lr) => guard(async () => {
       if (live.run && live.active) await api.setLr(live.run.id, lr);
     }, 'lr'),
+    /** Changes the running run's probes ({curvature: {every: 50}}); false when it failed. */
+    setProbes: async (probes) => {
+      if (!live.run || !live.active) return true;
+      return (await guard(() => api.setProbes(live.run.id, probes), 'probes')) !== null;
+    },
+    /** Asks the stream for `types` on behalf of `owner` (a panel), replacing its last ask. */
+    want(owner, types) {
+      const had = new Set(subscription());
+      wants.set(owner, types);
+      const now = subscription();
+      if (!stream) return;
+      if (live.run && now.some((t) => !had.has(t))) {
+        // A type asked for anew only comes from its next event on: read the run again from
+        // its start, so that a section opened late (or on a finished run) has its history.
+        stream.close();
+        live.internals.clear();
+        stream = api.events(live.run.id, -1, now);
+        listen(stream);
+      } else {
+        stream.subscribe(now);
+      }
+    },
     /** Forgets the run on the page (stopping it first when it still trains). */
     async reset() {
       if (live.run && live.active) await guard(() => api.control(live.run.id, 'stop'));

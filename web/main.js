@@ -22,6 +22,7 @@ import { createNetworkView } from './components/network-view.js';
 import { createRunsPanel } from './components/runs-panel.js';
 import { createPresetsPanel } from './components/presets-panel.js';
 import { createBanner } from './components/banner.js';
+import { createInternals } from './components/internals.js';
 
 /** A new page: the first preset's data and training settings, and only an input layer. */
 function freshDoc(catalog, presets) {
@@ -54,6 +55,7 @@ async function boot() {
   mount('boundary', createBoundary(deps));
   mount('charts', createCharts(deps));
   mount('netview', createNetworkView(deps));
+  mount('internals', createInternals(deps));
   mount('runs', createRunsPanel(deps));
   mount('presets', createPresetsPanel(deps));
   createValidator(deps);

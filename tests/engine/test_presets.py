@@ -31,3 +31,18 @@ def test_band_labels_follow_the_band() -> None:
     offset = np.abs(data.points_train[:, 1] - data.points_train[:, 0])
     assert (offset[data.y_train == 1] < 2.0).all() and (offset[data.y_train == 0] > 2.0).all()
     assert np.abs(data.points_train).max() <= 5.0
+
+
+def test_lr_too_high_fails_with_a_diagnosis() -> None:
+    """The diverging preset warns that lr > 2/λ_max, then fails within a few hundred steps
+    with a diagnosis the UI pins on the loss chart."""
+    spec = next(p["spec"] for p in presets() if p["name"] == "lr_too_high")
+    trainer = Trainer(spec)
+    seen: list = []
+    trainer.subscribe(seen.append, types=["warning", "curvature_estimated"])
+    end = trainer.run()
+    assert end.type == "run_failed" and end.error == "divergence"
+    assert end.diagnosis is not None and end.diagnosis.step < 300 and end.diagnosis.reading
+    assert end.diagnosis.lambda_max is not None and end.diagnosis.stable_lr < 0.7
+    assert any(e.type == "curvature_estimated" for e in seen)
+    assert any(e.type == "warning" and e.kind == "unstable_lr" for e in seen)

@@ -109,3 +109,26 @@ def metric(page: Page, name: str) -> float | None:
 
 def boundary_pixels(page: Page) -> str:
     return page.get_by_test_id("boundary").evaluate("c => c.toDataURL()")
+
+
+def load_preset(page: Page, name: str) -> None:
+    """Chooses a preset by its name and waits until the server has checked its network."""
+    page.locator(f'button.preset[data-preset="{name}"]').click()
+    wait_checked(page)
+    wait_valid(page)
+
+
+def open_section(page: Page, name: str):
+    """Opens an Internals section (a <details>) if closed and scrolls it into view: off-screen
+    sections do not redraw."""
+    section = page.locator(f'details.internals-section[data-section="{name}"]')
+    if not section.evaluate("d => d.open"):
+        section.locator("summary").click()
+    section.scroll_into_view_if_needed()
+    return section
+
+
+def data_int(page: Page, test_id: str, attr: str) -> int:
+    """An integer data-* attribute of a test id's element (-1 when absent)."""
+    value = page.get_by_test_id(test_id).get_attribute(f"data-{attr}")
+    return int(value) if value not in (None, "") else -1

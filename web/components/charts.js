@@ -4,13 +4,15 @@
  * Data is bucketed to about one point per pixel into arrays reused from draw to draw. Each
  * uPlot redraw rasterises its whole canvas (axes, grid, every path), the page's dearest work
  * while a run streams, so the loss chart redraws at most every LOSS_MS (the latency budget is
- * 100 ms from the server) and the accuracy chart every ACC_MS.
+ * 100 ms from the server) and the accuracy chart every ACC_MS. Warnings and a divergence are
+ * pinned on the loss chart at their step (loss-marks.js); a diagnosis's reading shows below it.
  * Emits on the bus: 'drawn' ({step}) after a loss redraw (the latency benchmark listens).
  * Listens to: live.onFrame.
- * May import: uplot, form.js (el).
+ * May import: uplot, form.js (el), loss-marks.js.
  */
 import uPlot from 'uplot';
 import { el } from '../form.js';
+import { marksPlugin, rangeWithMarks } from './loss-marks.js';
 
 const COLORS = { batch: '#9aa5b1', train: '#0877bd', test: '#f59322' };
 const LOSS_MS = 25; // live.js calls frame functions at most every 28 ms: every call
@@ -27,12 +29,14 @@ function smoothInto(out, y, n, from, alpha, state) {
   }
 }
 
-function makeChart(host, title, log, yRange) {
+function makeChart(host, title, log, yRange, marks = null) {
   const opts = {
+    plugins: marks ? [marksPlugin(marks, host)] : [],
     title, width: host.clientWidth || 380, height: 170,
     cursor: { drag: { x: true, y: false } },
     legend: { live: false },
-    scales: { x: { time: false }, y: log ? { distr: 3 } : { range: yRange } },
+    scales: { x: { time: false, range: marks ? rangeWithMarks(marks) : undefined },
+      y: log ? { distr: 3 } : { range: yRange } },
     axes: [{ grid: { stroke: '#eef1f4' }, size: 32 },
       { grid: { stroke: '#eef1f4' }, size: 46 }],
     series: [{ label: 'step' },
@@ -49,18 +53,21 @@ export function createCharts({ store, live }) {
   const log = el('input', { type: 'checkbox', id: 'logscale' });
   const lossHost = el('div', { class: 'chart', 'data-testid': 'loss-chart' });
   const accHost = el('div', { class: 'chart', 'data-testid': 'accuracy-chart' });
+  const diagnosis = el('p', { class: 'diagnosis', 'data-testid': 'diagnosis', role: 'status',
+    hidden: true });
   const root = el('div', { class: 'charts' },
     el('div', { class: 'chart-tools' },
       el('label', { for: 'smoothing' }, 'Smoothing'), smoothing,
       el('label', { class: 'check' }, log, ' log scale')),
-    lossHost, accHost);
+    lossHost, diagnosis, accHost);
+  const marks = () => live.internals.marks.list;
   let loss = null;
   let acc = null;
   const sm = { loss: null, acc: null };
 
   function build() {
     loss?.destroy(); acc?.destroy();
-    loss = makeChart(lossHost, 'Loss', log.checked, null);
+    loss = makeChart(lossHost, 'Loss', log.checked, null, marks);
     acc = makeChart(accHost, 'Accuracy', false, [0, 1]);
     at.loss = at.acc = -1;
   }
@@ -110,11 +117,19 @@ export function createCharts({ store, live }) {
 
   function drawLoss() {
     const ev = live.evals;
+    showDiagnosis(live.internals.marks.diagnosis);
     if (empty()) { loss.setData([[], [], [], []]); return; }
     const width = lossHost.clientWidth || 380;
     loss.setData(series(lossData, live.loss, smoothed('loss', live.loss), ev.train_loss,
       ev.test_loss, width));
     store.emit('drawn', { step: live.loss.n ? live.loss.x[live.loss.n - 1] : 0 });
+  }
+
+  /** The diagnosis's plain-language reading, under the loss chart, when the run diverged. */
+  function showDiagnosis(d) {
+    const text = d ? `Diverged at step ${d.step} (first non-finite: ${d.quantity}). ${d.reading}` : '';
+    if (diagnosis.textContent !== text) diagnosis.textContent = text;
+    diagnosis.hidden = !d;
   }
 
   function drawAcc() {
@@ -134,8 +149,9 @@ export function createCharts({ store, live }) {
   live.onFrame((now) => {
     if (!loss) return;
     const forced = at.loss === -1 || at.acc === -1; // a new chart or smoothing: now
-    if (at.loss !== live.version && (forced || now - at.lossT >= LOSS_MS)) {
-      at.loss = live.version; at.lossT = now;
+    const lossKey = live.version + live.internals.marks.version * 1e9; // data or marks moved
+    if (at.loss !== lossKey && (forced || now - at.lossT >= LOSS_MS)) {
+      at.loss = lossKey; at.lossT = now;
       drawLoss();
     }
     if (at.acc !== live.version && (forced || now - at.accT >= ACC_MS)) {
