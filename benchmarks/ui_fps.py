@@ -1,11 +1,20 @@
 """The web UI under streaming load: frames per second of the page while one and then four
 runs stream, and the time from a step's event leaving the server to its point on the chart.
 
+Three readings (rows), each printed with its label:
+- "1 run, 1 page": one page watches its own run, nothing else streams.
+- "4 runs, 1 page": one page watches one of four runs that stream at once (the other three
+  started through the REST API, watched by nobody): the issue's "while four runs stream".
+- "4 runs, 4 pages": four pages in one browser, each watching its own run, all drawing at
+  once; the slowest page is reported. On a small machine this is mostly a measure of the
+  CPU left to four software-rendered pages beside four training processes and the server.
+
 How it is measured (Playwright driving Chromium, server and browser on this machine):
 - fps: requestAnimationFrame callbacks counted by the page over WINDOW seconds, while its run
   streams (2-4-1 tanh MLP on xor, fused path, ~100k epochs: it never ends during the window).
-  "four runs": four pages in one browser, each showing its own run, all drawing at once;
-  the slowest page is reported.
+- cost: Chromium's own counters (CDP Performance.getMetrics) over the same window: how much
+  of the wall time the first page's main thread spent in tasks, and of that in script,
+  style and layout, per frame drawn.
 - latency: a Python websocket client subscribes to the same run on loopback and stamps each
   steps_completed event as it arrives (the server's send time, give or take loopback). The
   page (opened with `?perf`) stamps every chart redraw with the newest step it drew. For each
@@ -17,10 +26,14 @@ How it is measured (Playwright driving Chromium, server and browser on this mach
   queue two of the four runs); the benchmark checks that every run is `running` and prints
   how many were.
 Goals (issue 4): >= 55 fps, p95 latency <= 100 ms.
+
+Run: `.venv/bin/python benchmarks/ui_fps.py` (all rows; `--rows 4x1` for one, `--window`,
+`--warmup` in seconds).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 import json
@@ -44,6 +57,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 WINDOW = 5.0
 WARMUP = 5.0  # a run start spawns a spare warm worker: `import torch` takes ~3 s of CPU
+ROWS = {"1x1": (1, 1), "4x1": (4, 1), "4x4": (4, 4)}  # name: (runs streaming, pages watching)
 STEP = re.compile(r'"step":\s*(\d+)')
 
 
@@ -68,7 +82,8 @@ def start_server() -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not start")
 
 
-def page_link(url: str) -> str:
+def bench_spec(url: str) -> dict:  # type: ignore[type-arg]
+    """The first preset's settings, xor, a 2-4-1 tanh MLP, epochs enough to outlast a row."""
     spec = httpx.get(f"{url}/api/v1/catalog/presets").json()[0]["spec"]
     spec.pop("schema_version", None)
     spec["data"] = {"name": "xor", "params": {}}
@@ -79,6 +94,10 @@ def page_link(url: str) -> str:
                        "edges": [{"source": a[0], "target": b[0]}
                                  for a, b in zip(nodes, nodes[1:], strict=False)],
                        "output": None}
+    return spec
+
+
+def page_link(url: str, spec: dict) -> str:  # type: ignore[type-arg]
     doc = base64.urlsafe_b64encode(json.dumps(spec).encode()).decode().rstrip("=")
     return f"{url}/?perf#s={doc}"
 
@@ -129,49 +148,91 @@ def latency(stamps: Stamps, drawn: list[list[float]], since: float) -> list[floa
     return out
 
 
-def measure(browser, url: str, pages: int) -> None:  # type: ignore[no-untyped-def]
-    link = page_link(url)
+COUNTERS = ("TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration")
+
+
+def counters(cdp) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Chromium's cumulative main-thread times (seconds) of a page."""
+    got = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return {k: got.get(k, 0.0) for k in COUNTERS}
+
+
+def open_pages(browser, url: str, runs: int, pages: int):  # type: ignore[no-untyped-def]
+    """`pages` pages that each start (and watch) a run, plus runs - pages runs by REST."""
+    spec = bench_spec(url)
     tabs = []
     for _ in range(pages):
         ctx = browser.new_context(viewport={"width": 1440, "height": 900})
         page = ctx.new_page()
-        page.goto(link)
+        page.goto(page_link(url, spec))
         page.wait_for_selector("body[data-ready=true]")
         tabs.append((ctx, page, start_run(page)))
+    extra = [httpx.post(f"{url}/api/v1/runs", json={"schema_version": 1, **spec}).json()["id"]
+             for _ in range(runs - pages)]
+    return tabs, extra
+
+
+def measure(browser, url: str, runs: int, pages: int) -> None:  # type: ignore[no-untyped-def]
+    tabs, extra = open_pages(browser, url, runs, pages)
+    ids = [run for _, _, run in tabs] + extra
     stamps = Stamps(url, tabs[0][2])
     stamps.start()
     time.sleep(WARMUP)  # steady state: workers started (and spare ones warmed), charts filled
     running = sum(httpx.get(f"{url}/api/v1/runs/{run}").json()["status"] == "running"
-                  for _, _, run in tabs)
+                  for run in ids)
+    cdp = tabs[0][0].new_cdp_session(tabs[0][1])
+    cdp.send("Performance.enable")
     since = time.time() * 1000
-    fps = [p.evaluate(FPS_JS, WINDOW * 1000) for _, p, _ in tabs] if pages == 1 else None
-    if fps is None:  # all pages at once: start every counter, then collect
-        handles = [p.evaluate_handle(f"({FPS_JS})({WINDOW * 1000})") for _, p, _ in tabs]
-        fps = [h.json_value() for h in handles]
+    before, t0 = counters(cdp), time.monotonic()
+    # all pages at once: start every counter, then collect
+    handles = [p.evaluate_handle(f"({FPS_JS})({WINDOW * 1000})") for _, p, _ in tabs]
+    fps = [h.json_value() for h in handles]
+    after, wall = counters(cdp), time.monotonic() - t0
     drawn = tabs[0][1].evaluate("() => window.livegradPerf.drawn")
     lat = latency(stamps, drawn, since)
     stamps.stop = True
     steps = tabs[0][1].get_by_test_id("step").inner_text()
-    for ctx, _page, run in tabs:
+    for run in ids:
         httpx.post(f"{url}/api/v1/runs/{run}/stop")
+    for ctx, _page, _run in tabs:
         ctx.close()
+    report(runs, pages, fps, lat, {k: after[k] - before[k] for k in COUNTERS}, wall,
+           f"page 1 at step {steps} | {running}/{runs} runs running")
+
+
+def report(runs: int, pages: int, fps: list[float], lat: list[float],  # type: ignore[no-untyped-def]
+           busy: dict[str, float], wall: float, tail: str) -> None:
     lat.sort()
     p50 = statistics.median(lat) if lat else float("nan")
     p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
-    print(f"{pages} run(s) streaming: fps min {min(fps):.1f} (pages: "
-          f"{', '.join(f'{f:.1f}' for f in fps)}; goal >= 55) | event->chart latency "
-          f"p50 {p50:.1f} ms, p95 {p95:.1f} ms over {len(lat)} events (goal p95 <= 100 ms) "
-          f"| page 1 at step {steps} | {running}/{pages} runs running")
+    frames = max(1.0, fps[0] * wall)
+    label = f"{runs} run{'s' if runs > 1 else ''}, {pages} page{'s' if pages > 1 else ''}"
+    print(f"[{label}] fps min {min(fps):.1f} (pages: {', '.join(f'{f:.1f}' for f in fps)}; "
+          f"goal >= 55) | event->chart latency p50 {p50:.1f} ms, p95 {p95:.1f} ms over "
+          f"{len(lat)} events (goal p95 <= 100 ms) | {tail}")
+    print(f"    page 1 main thread: busy {100 * busy['TaskDuration'] / wall:.0f}% of the window, "
+          f"per frame {1000 * busy['TaskDuration'] / frames:.2f} ms (script "
+          f"{1000 * busy['ScriptDuration'] / frames:.2f}, style "
+          f"{1000 * busy['RecalcStyleDuration'] / frames:.2f}, layout "
+          f"{1000 * busy['LayoutDuration'] / frames:.2f})", flush=True)
 
 
 def main() -> None:
+    global WINDOW, WARMUP
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS),
+                    help="which readings: runs x pages (default: all three)")
+    ap.add_argument("--window", type=float, default=WINDOW, help="seconds counted per row")
+    ap.add_argument("--warmup", type=float, default=WARMUP, help="seconds before counting")
+    args = ap.parse_args()
+    WINDOW, WARMUP = args.window, args.warmup
     proc, url = start_server()
     try:
         with sync_playwright() as p:
             exe = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
             browser = p.chromium.launch(executable_path=exe, args=ARGS)
-            measure(browser, url, 1)
-            measure(browser, url, 4)
+            for row in args.rows:
+                measure(browser, url, *ROWS[row])
             browser.close()
     finally:
         proc.terminate()

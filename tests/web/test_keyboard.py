@@ -33,6 +33,10 @@ def test_keyboard_builds_moves_deletes_and_starts(app) -> None:  # type: ignore[
     ui.node(page, "tanh1").focus()
     kb.press("Alt+ArrowUp")                                  # move tanh1 above dropout1
     expect(page.locator(".inspector")).to_be_visible()
+    ui.wait_checked(page)  # the server's check redraws the canvas: focus stays on the layer
+    expect(ui.node(page, "tanh1")).to_be_focused()
+    expect(ui.node(page, "tanh1")).to_have_accessible_name(
+        "tanh1: tanh, output (N, 4), 0 parameters")
     kb.press("ArrowDown")                                    # walk to the next layer
     kb.press("Enter")                                        # select dropout1
     expect(ui.node(page, "dropout1")).to_have_attribute("aria-pressed", "true")
@@ -49,6 +53,8 @@ def test_keyboard_builds_moves_deletes_and_starts(app) -> None:  # type: ignore[
     kb.type("1")
     kb.press("Enter")
     expect(ui.node(page, "linear2").locator(".shape")).to_have_text("(N, 1)")
+    expect(ui.node(page, "linear2")).to_have_accessible_name(
+        "linear2: linear, out_features 1, output (N, 1), 5 parameters")
     edges = page.evaluate("() => location.hash")
     assert "linear2" in __import__("base64").urlsafe_b64decode(
         edges.split("s=")[1].split("&")[0] + "==").decode()

@@ -4,6 +4,8 @@
  * the canvas (append), or onto a layer (a new branch from it); drag a layer onto a slot to
  * move it; drag a layer's output port onto another layer to connect them (a merge).
  * Keyboard: Tab to a layer, Enter selects, Delete removes, Alt+Up/Down moves, Up/Down walks.
+ * Redraws reconcile: each layer and slot keeps one element for its life, updated in place,
+ * so the server's check of an edit can land mid-drag without taking the drop target away.
  * Listens to: store 'doc', 'select', 'report'.
  * May import: graph.js, commands.js, form.js (el).
  */
@@ -64,53 +66,85 @@ export function createBuilder({ store, catalog }) {
   });
   document.addEventListener('dragend', () => canvas.classList.remove('dragging'));
 
-  function nodeCard(n, x, y, info, isOutput) {
-    const kind = kinds[n.kind];
-    const err = info?.error || (report.errors || []).find((e) => e.node === n.id)?.message;
-    const shape = info?.shape_text ?? (report.pending ? '\u2026' : '?');
-    const params = info?.params ?? null;
-    const label = `${n.id}: ${n.kind}${summary(kind, n.params) ? `, ${summary(kind, n.params)}` : ''}, ` +
-      `output ${shape}${params !== null ? `, ${params} parameters` : ''}${err ? `. Error: ${err}` : ''}`;
-    const card = el('div', {
-      class: `node cat-${kind?.category || 'unknown'}${err ? ' invalid' : ''}` +
-        `${store.selected === n.id ? ' selected' : ''}${isOutput ? ' output' : ''}`,
-      tabindex: 0, role: 'button', draggable: 'true', 'data-id': n.id, 'aria-label': label,
-      'aria-pressed': String(store.selected === n.id), 'aria-invalid': err ? 'true' : 'false',
-      style: `left:${x - NODE_W / 2}px;top:${y}px;width:${NODE_W}px`,
-    },
-    el('div', { class: 'node-head' }, el('span', { class: 'node-kind' }, n.kind),
-      el('span', { class: 'node-id' }, n.id)),
-    el('div', { class: 'node-sum' }, summary(kind, n.params) || kind?.category || ''),
-    el('div', { class: 'node-foot' }, el('span', { class: 'shape' }, shape),
-      el('span', { class: 'nparams' }, params !== null ? `${params.toLocaleString()} p` : '')),
-    err ? el('div', { class: 'node-error', role: 'alert' }, err) : null,
-    el('span', { class: 'port', draggable: 'true', title: 'Drag onto another layer to connect',
-      'aria-hidden': 'true' }));
-    card.addEventListener('click', () => store.select(n.id));
+  // One element per layer id and per slot, kept across redraws and updated in place: a
+  // report (after every edit) must not replace the element under a dragging pointer.
+  const cards = new Map(); // id -> {card, parts}
+  const slots = new Map(); // "source>target" -> slot element
+
+  function createCard(id) {
+    const parts = {
+      kind: el('span', { class: 'node-kind' }), sum: el('div', { class: 'node-sum' }),
+      shape: el('span', { class: 'shape' }), nparams: el('span', { class: 'nparams' }),
+      error: el('div', { class: 'node-error', role: 'alert' }),
+      port: el('span', { class: 'port', draggable: 'true', title: 'Drag onto another layer to connect',
+        'aria-hidden': 'true' }),
+    };
+    const card = el('div', { tabindex: 0, role: 'button', draggable: 'true', 'data-id': id },
+      el('div', { class: 'node-head' }, parts.kind, el('span', { class: 'node-id' }, id)),
+      parts.sum, el('div', { class: 'node-foot' }, parts.shape, parts.nparams), parts.port);
+    card.addEventListener('click', () => store.select(id));
     card.addEventListener('dragstart', (e) => {
       const isPort = e.target.classList?.contains('port');
-      e.dataTransfer.setData(MIME, JSON.stringify({ type: isPort ? 'port' : 'node', id: n.id }));
+      e.dataTransfer.setData(MIME, JSON.stringify({ type: isPort ? 'port' : 'node', id }));
       e.dataTransfer.effectAllowed = isPort ? 'link' : 'move';
       e.stopPropagation();
       canvas.classList.add('dragging');
     });
-    card.addEventListener('keydown', (e) => keyOnNode(e, n.id));
+    card.addEventListener('keydown', (e) => keyOnNode(e, id));
     dropOn(card, (p) => {
-      if (p.type === 'palette') return addCmd(p.kind, { after: n.id });
-      if (p.type === 'port' && p.id !== n.id) return connectLayers(p.id, n.id);
+      if (p.type === 'palette') return addCmd(p.kind, { after: id });
+      if (p.type === 'port' && p.id !== id) return connectLayers(p.id, id);
       return null;
     });
-    return card;
+    return { card, parts };
+  }
+
+  /** Sets what differs only, so that an unchanged card costs no style or layout work. */
+  function put(node, key, value) {
+    if (key === 'text') { if (node.textContent !== value) node.textContent = value; }
+    else if (node.getAttribute(key) !== value) node.setAttribute(key, value);
+  }
+
+  function updateCard({ card, parts }, n, x, y, info, isOutput) {
+    const kind = kinds[n.kind];
+    const err = info?.error || (report.errors || []).find((e) => e.node === n.id)?.message;
+    const shape = info?.shape_text ?? (report.pending ? '\u2026' : '?');
+    const params = info?.params ?? null;
+    const sum = summary(kind, n.params);
+    const selected = store.selected === n.id;
+    put(card, 'class', `node cat-${kind?.category || 'unknown'}${err ? ' invalid' : ''}` +
+      `${selected ? ' selected' : ''}${isOutput ? ' output' : ''}` +
+      `${card.classList.contains('over') ? ' over' : ''}`);
+    put(card, 'aria-label', `${n.id}: ${n.kind}${sum ? `, ${sum}` : ''}, output ${shape}` +
+      `${params !== null ? `, ${params} parameters` : ''}${err ? `. Error: ${err}` : ''}`);
+    put(card, 'aria-pressed', String(selected));
+    put(card, 'aria-invalid', err ? 'true' : 'false');
+    put(card, 'style', `left:${x - NODE_W / 2}px;top:${y}px;width:${NODE_W}px`);
+    put(parts.kind, 'text', n.kind);
+    put(parts.sum, 'text', sum || kind?.category || '');
+    put(parts.shape, 'text', shape);
+    put(parts.nparams, 'text', params !== null ? `${params.toLocaleString()} p` : '');
+    put(parts.error, 'text', err || '');
+    // present only while there is an error: an empty alert is noise to a screen reader
+    if (err && !parts.error.parentNode) card.insertBefore(parts.error, parts.port);
+    else if (!err && parts.error.parentNode) parts.error.remove();
   }
 
   function slot(x, y, source, target, label) {
-    const s = el('div', { class: 'slot', style: `left:${x - 14}px;top:${y - 14}px`,
-      'data-source': source, 'data-target': target || '', title: label, 'aria-hidden': 'true' }, '+');
-    dropOn(s, (p) => {
-      if (p.type === 'palette') return addCmd(p.kind, target ? { edge: [source, target] } : { after: source });
-      if (p.type === 'node') return moveLayer(p.id, source, target || null);
-      return null;
-    });
+    const key = `${source}>${target || ''}`;
+    let s = slots.get(key);
+    if (!s) {
+      s = el('div', { class: 'slot', 'data-source': source, 'data-target': target || '',
+        'aria-hidden': 'true' }, '+');
+      dropOn(s, (p) => {
+        if (p.type === 'palette') return addCmd(p.kind, target ? { edge: [source, target] } : { after: source });
+        if (p.type === 'node') return moveLayer(p.id, source, target || null);
+        return null;
+      });
+      slots.set(key, s);
+    }
+    put(s, 'title', label);
+    put(s, 'style', `left:${x - 14}px;top:${y - 14}px`);
     return s;
   }
 
@@ -137,6 +171,16 @@ export function createBuilder({ store, catalog }) {
     if (id) queueMicrotask(() => layer.querySelector(`[data-id="${CSS.escape(id)}"]`)?.focus());
   }
 
+  /** Puts exactly `want` into `layer`, in order, moving only what is out of place. */
+  function reconcile(want) {
+    const keep = new Set(want);
+    for (const child of [...layer.children]) if (!keep.has(child)) child.remove();
+    want.forEach((child, i) => {
+      const here = layer.children[i];
+      if (here !== child) layer.insertBefore(child, here || null);
+    });
+  }
+
   function render() {
     const focused = document.activeElement?.closest?.('.node')?.dataset.id;
     const net = store.doc.network;
@@ -148,12 +192,11 @@ export function createBuilder({ store, catalog }) {
     const pos = (id) => ({ x: cx + col.get(id) * COL_W, y: PAD + depth.get(id) * ROW_H });
     const out = outputNode(net);
     const height = PAD * 2 + Math.max(1, rows.length) * ROW_H + 40;
-    layer.replaceChildren();
     svg.replaceChildren();
     svg.setAttribute('width', width);
     svg.setAttribute('height', height);
-    layer.style.height = `${height}px`;
-    layer.style.width = `${width}px`;
+    put(layer, 'style', `height:${height}px;width:${width}px`);
+    const want = [];
     for (const e of net.edges) {
       if (!depth.has(e.source) || !depth.has(e.target)) continue;
       const a = pos(e.source);
@@ -162,16 +205,24 @@ export function createBuilder({ store, catalog }) {
       const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
       path.setAttribute('d', `M${a.x},${y1} C${a.x},${(y1 + b.y) / 2} ${b.x},${(y1 + b.y) / 2} ${b.x},${b.y}`);
       svg.append(path);
-      layer.append(slot((a.x + b.x) / 2, (y1 + b.y) / 2, e.source, e.target,
+      want.push(slot((a.x + b.x) / 2, (y1 + b.y) / 2, e.source, e.target,
         `insert between ${e.source} and ${e.target}`));
     }
+    const ids = new Set(net.nodes.map((n) => n.id));
+    for (const id of cards.keys()) if (!ids.has(id)) cards.delete(id);
     for (const n of net.nodes) {
       const p = pos(n.id);
-      layer.append(nodeCard(n, p.x, p.y, info[n.id], n.id === out));
-      if (n.id === out) layer.append(slot(p.x, p.y + ROW_H - 8, n.id, null, `append after ${n.id}`));
+      if (!cards.has(n.id)) cards.set(n.id, createCard(n.id));
+      updateCard(cards.get(n.id), n, p.x, p.y, info[n.id], n.id === out);
+      want.push(cards.get(n.id).card);
+      if (n.id === out) want.push(slot(p.x, p.y + ROW_H - 8, n.id, null, `append after ${n.id}`));
     }
+    const live = new Set(want);
+    for (const [key, s] of slots) if (!live.has(s)) slots.delete(key);
+    reconcile(want);
     hint.hidden = net.nodes.length > 2;
-    if (focused) focusNode(focused);
+    // a card moved within the layer loses focus: give it back
+    if (focused && document.activeElement !== cards.get(focused)?.card) focusNode(focused);
   }
 
   store.on('doc', render);

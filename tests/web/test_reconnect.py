@@ -1,0 +1,168 @@
+"""The connection banner, as a person sees it when the server goes away mid-run: the page says
+so (an alert), says nothing once the server is back on the same port and the run's stream has
+reconnected with `since`, and keeps working: the runs list loads, a new run starts and its
+step counter advances.
+
+The server here is this module's own (the session's shared one must not go down): started
+with `livegrad serve --port <p> --data-dir <d>`, stopped, and started again with the same port
+and data folder, as a restart in place would.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.web import ui
+from tests.web.conftest import ROOT, Page, free_port
+
+BANNER = re.compile(r"Connection to the server lost")
+
+
+class Server:
+    """`livegrad serve` on a fixed port and data folder that can be stopped and started again."""
+
+    def __init__(self, data: Path) -> None:
+        self.port = free_port()
+        self.data = data
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        exe = Path(sys.executable).with_name("livegrad")
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "server.cli"]
+        self.starts += 1
+        log = open(self.data / f"server-{self.starts}.log", "w")  # noqa: SIM115 - the child's
+        self.proc = subprocess.Popen([*cmd, "serve", "--port", str(self.port), "--data-dir",
+                                      str(self.data)], cwd=ROOT, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        log.close()  # the child holds its own copy
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                log_text = (self.data / f"server-{self.starts}.log").read_text()
+                pytest.fail(f"the server did not start: {log_text[-2000:]}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+
+@pytest.fixture
+def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if not (ROOT / "web" / "node_modules" / "uplot").is_dir():
+        pytest.skip("web/node_modules is missing: run `make setup` (npm ci in web/)")
+    server = Server(tmp_path_factory.mktemp("livegrad-reconnect"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_app(browser: object, own_server: Server) -> Iterator[Page]:
+    page = Page(browser, own_server.url)
+    yield page
+    page.context.close()
+    assert not page.errors, page.errors
+
+
+def long_run_link(url: str) -> str:
+    """The first preset's settings, xor, a 2-4-1 tanh MLP and epochs enough to outlast the
+    test, as a page link (the document travels in the URL hash)."""
+    spec = httpx.get(f"{url}/api/v1/catalog/presets").json()[0]["spec"]
+    spec.pop("schema_version", None)
+    spec["data"] = {"name": "xor", "params": {}}
+    spec["training"]["epochs"] = 100_000
+    nodes = [("input1", "input", {}), ("linear1", "linear", {"out_features": 4}),
+             ("tanh1", "tanh", {}), ("linear2", "linear", {"out_features": 1})]
+    spec["network"] = {"nodes": [{"id": i, "kind": k, "params": p} for i, k, p in nodes],
+                       "edges": [{"source": a[0], "target": b[0]}
+                                 for a, b in zip(nodes, nodes[1:], strict=False)],
+                       "output": None}
+    doc = base64.urlsafe_b64encode(json.dumps(spec).encode()).decode().rstrip("=")
+    return f"/#s={doc}"
+
+
+def start_and_watch(page) -> str:  # type: ignore[no-untyped-def]
+    """Presses Play, waits for the step counter to move; returns the run's id."""
+    ui.wait_valid(page)
+    before = page.evaluate("() => location.hash")
+    page.get_by_role("button", name="Play", exact=True).click()
+    # the page names its run in the URL (read from the page: Playwright's page.url is only
+    # refreshed while it handles events)
+    run = ui.wait_until(lambda: (h := page.evaluate("() => location.hash")) != before
+                        and re.search(r"run=(\w+)", h), timeout=60)[1]
+    ui.wait_until(lambda: ui.step_count(page) > 0, timeout=60)
+    first = ui.step_count(page)
+    ui.wait_until(lambda: ui.step_count(page) > first, timeout=60)
+    return run
+
+
+def test_banner_shows_while_the_server_is_away_and_the_page_recovers(  # type: ignore[no-untyped-def]
+        own_app, own_server) -> None:
+    page = own_app.open(long_run_link(own_server.url))
+    banner = page.get_by_role("alert").filter(has_text=BANNER)
+    expect(banner).to_be_hidden()
+    first_run = start_and_watch(page)
+
+    own_server.stop()  # the run's socket closes: the page notices by itself
+    expect(banner).to_be_visible()
+    expect(banner).to_have_text(BANNER)
+    own_app.shot("7-connection-lost")
+    # it stays up while the server is away (the stream keeps retrying, with backoff)
+    page.wait_for_timeout(1000)
+    expect(banner).to_be_visible()
+
+    own_server.start()  # same port, same data folder
+    expect(banner).to_be_hidden()  # the stream reconnected (with since=<last seq>)
+
+    # the page keeps working: the runs list loads (the first run is in it) ...
+    page.get_by_role("button", name="Refresh runs").click()
+    expect(page.get_by_role("button", name=f"Open run {first_run}")).to_be_visible()
+    # ... and a new run starts and streams
+    second_run = start_and_watch(page)
+    assert second_run != first_run
+    expect(banner).to_be_hidden()
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_test_id("status")).to_have_text("stopped")
+
+
+def test_banner_clears_by_itself_when_no_run_streams(own_app, own_server) -> None:  # type: ignore[no-untyped-def]
+    """No run streams, so nothing else retries: a request that failed while the server was
+    away shows the banner, and the page itself notices the server's return."""
+    page = own_app.open()
+    banner = page.get_by_role("alert").filter(has_text=BANNER)
+    own_server.stop()
+    page.get_by_role("button", name="Refresh runs").click()  # the request fails
+    expect(banner).to_be_visible()
+    expect(page.get_by_text("Runs could not be listed")).to_be_visible()
+    own_server.start()
+    expect(banner).to_be_hidden()  # no click, no reload: the page asked by itself
+    page.get_by_role("button", name="Refresh runs").click()
+    expect(page.get_by_text("Runs could not be listed")).to_be_hidden()
+    expect(page.get_by_text("No runs yet.")).to_be_visible()
