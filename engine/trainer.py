@@ -38,6 +38,8 @@ from engine.specs import RunSpec
 from engine.steps import AutogradStep, Divergence, StepStrategy
 from engine.subscriptions import Subscribers
 
+CHUNK_SECONDS = 0.02  # the longest chunk: bounds pause/stop latency and event lag
+
 
 def choose_strategy(run: PreparedRun) -> StepStrategy:
     from engine.fused_mlp import FusedMLPStep, fused_unsupported_reason
@@ -66,6 +68,7 @@ class Trainer:
         self._last_grid = -1e9
         self._last_scalars = -1e9
         self._last_eval = -1e9
+        self._step_s = 0.0  # seconds per step in the last chunk (0: none yet)
         self._last_eval_step = -1
         self._rng = np.random.default_rng(spec.training.seed)
         self._perm = np.zeros(0, dtype=np.int64)
@@ -116,20 +119,28 @@ class Trainer:
         return self.finish(RunCompleted)
 
     def chunk_length(self, allowed: int | None) -> int:
-        t = self.spec.training
-        periods = [t.telemetry.scalars_every, self.eval_every(), self.prepared.steps_per_epoch]
-        if t.telemetry.grid_every > 1 or t.telemetry.grid_max_hz is None:
-            periods.append(max(t.telemetry.grid_every, 1))
-        periods += self.telemetry.boundaries()
-        to_boundary = min(p - self.step % p for p in periods)
-        n = min(to_boundary, self.prepared.total_steps - self.step)
+        """Steps to the nearest reporting period that can report now (one held back by its
+        Hz ceiling ends no chunk), at most CHUNK_SECONDS of steps: each chunk costs a fixed
+        ~50 µs, as much as a tiny net's step, and pause and stop wait for its end."""
+        tel = self.spec.training.telemetry
+        periods = [p for p, due in ((tel.scalars_every, self.scalars_due()),
+                                    (self.eval_every(), self.eval_due())) if due]
+        if tel.grid_every > 1 or tel.grid_max_hz is None:
+            periods.append(max(tel.grid_every, 1))
+        periods += self.telemetry.boundaries(time.perf_counter())
+        longest = max(1, int(CHUNK_SECONDS / self._step_s)) if self._step_s else tel.scalars_every
+        to_boundary = min([p - self.step % p for p in periods], default=longest)
+        n = min(to_boundary, longest, self.prepared.total_steps - self.step)
         return n if allowed is None else min(n, allowed)
 
     def train_chunk(self, n: int, single: bool = False) -> Event | None:
+        t0 = time.perf_counter()
         batches = [self.batch(self.step + i) for i in range(n)]
         lrs = [self.lr_at(self.step + i) for i in range(n)]
         outcome = self.telemetry.train(batches, lrs, self.step, single)
         done = len(outcome.losses)
+        if done:
+            self._step_s = (time.perf_counter() - t0) / done
         if done:
             self._pending.append((outcome.losses, outcome.accuracies, lrs[done - 1]))
         self.step += done

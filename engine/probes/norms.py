@@ -141,10 +141,12 @@ class NormsProbe:
 
 @torch.no_grad()
 def weight_fields(tensors: list[torch.Tensor], before: list[torch.Tensor]) -> dict[str, Any]:
-    """‖w‖ after the step and ‖Δw‖/‖w‖, in one transfer."""
+    """‖w‖ after the step and ‖Δw‖/‖w‖, in one transfer. `before` is overwritten (with
+    before - now: the telemetry's own buffers, refilled at the next snapshot)."""
     now = [t.detach() for t in tensors]
     w = torch.stack(torch._foreach_norm(now))
-    d = torch.stack(torch._foreach_norm(torch._foreach_sub(now, before)))
+    torch._foreach_sub_(before, now)
+    d = torch.stack(torch._foreach_norm(before))
     both = torch.stack([w, d]).double().cpu().numpy()  # (2, P)
     with np.errstate(all="ignore"):  # overflowed norms read as the float32 maximum
         ratio = both[1] / np.maximum(both[0], 1e-12)

@@ -53,6 +53,7 @@ class Telemetry:
         self.curvature = CurvatureProbe(run, self.settings["curvature"])
         self.sampler = Sampler(self.settings["histograms"].sample_size)
         self.last_t = dict.fromkeys(self.asked, -math.inf)
+        self.before: list[torch.Tensor] = []  # weights before a flush step (see snapshot)
         self.plan: dict[str, Any] = {}
         self.unstable = False
         self.new_window(0, time.perf_counter())
@@ -98,18 +99,26 @@ class Telemetry:
 
     # --- scheduling --------------------------------------------------------------------------
 
-    def boundaries(self) -> list[int]:
-        """Step periods at which chunks must end, so that due probes see their step."""
-        periods = [e for name, e in self.every.items() if e > 0 and name != "norms"]
-        if self.every["norms"] > 0:
-            periods.append(self.settings["norms"].flush_every)
+    def boundaries(self, now: float) -> list[int]:
+        """Step periods at which the next chunk must end, so that due probes see their step.
+        A probe held back by its Hz ceiling sets none: at thousands of steps a second, the
+        chunks would otherwise end every few steps for probes that then do nothing."""
+        periods = [e for name, e in self.every.items() if e > 0 and name != "norms"
+                   and self.hz_allows(self.settings[name].max_hz, self.last_t[name], now)]
+        norms = self.norms.p
+        if norms.every > 0 and self.hz_allows(norms.max_hz, self.norms.last_flush_t, now):
+            periods.append(norms.flush_every)
         return periods
+
+    @staticmethod
+    def hz_allows(hz: float | None, last: float, now: float) -> bool:
+        return hz is None or now - last >= 1 / hz
 
     def due(self, name: str, step: int, now: float) -> bool:
         every, hz = self.every[name], self.settings[name].max_hz
         if every == 0 or step % every:
             return False
-        return hz is None or now - self.last_t[name] >= 1 / hz
+        return self.hz_allows(hz, self.last_t[name], now)
 
     # --- one chunk ---------------------------------------------------------------------------
 
@@ -155,10 +164,20 @@ class Telemetry:
             head = self.steps(batches[:-1], lrs[:-1], Recording(sample[:-1]))
             if head.divergence is not None:
                 return head
-        with torch.no_grad():
-            self.plan["before"] = [t.detach().clone() for t in self.table.tensors]
+        self.plan["before"] = self.snapshot()
         tail = self.steps(batches[-1:], lrs[-1:], Recording(sample[-1:], True))
         return tail if head is None else merge(head, tail)
+
+    @torch.no_grad()
+    def snapshot(self) -> list[torch.Tensor]:
+        """The weights now, copied into buffers kept from flush to flush: a fresh copy of a
+        big model's weights ten times a second costs more in page faults than in copying."""
+        now = [t.detach() for t in self.table.tensors]
+        if [(b.shape, b.dtype, b.device) for b in self.before] != \
+                [(t.shape, t.dtype, t.device) for t in now]:
+            self.before = [torch.empty_like(t) for t in now]
+        torch._foreach_copy_(self.before, now)
+        return self.before
 
     def after_chunk(self, step: int, lr: float, emit: Callable[[EventFields], object]) -> None:
         """Emit the events of probes due now: norms (warnings first), histograms, the
@@ -292,7 +311,12 @@ class Telemetry:
     def set_every(self, name: str, every: int) -> None:
         self.every[name] = every
         if name == "norms":
-            self.norms.p = self.norms.p.model_copy(update={"every": every})
+            # a flush (weight norms, update ratios, the event) costs the same however few
+            # steps were sampled: widening the period slows the flushes alike
+            asked, hz = self.settings["norms"].every, self.settings["norms"].max_hz
+            if hz is not None and asked > 0 and every > asked:
+                hz = hz * asked / every
+            self.norms.p = self.norms.p.model_copy(update={"every": every, "max_hz": hz})
 
 
 def merge(a: StepOutcome, b: StepOutcome) -> StepOutcome:
