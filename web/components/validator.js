@@ -10,8 +10,7 @@ export function createValidator({ store, api }) {
   let ticket = 0;
   let last = { report: null, error: null, pending: true };
 
-  async function validate() {
-    const mine = ++ticket;
+  async function validate(mine = ++ticket) {
     const { network, data } = store.doc;
     let next;
     try {
@@ -21,7 +20,7 @@ export function createValidator({ store, api }) {
       const located = (error.errors || []).map((e) => ({ ...e, node: e.node ?? nodeOf(e.field) }));
       next = { report: null, error, errors: located, pending: false };
     }
-    if (mine !== ticket) return; // a newer edit is on its way
+    if (mine !== ticket) return; // a newer edit is on its way (counted when it was made)
     last = next;
     store.emit('report', last);
   }
@@ -33,9 +32,10 @@ export function createValidator({ store, api }) {
 
   function schedule() {
     clearTimeout(timer);
+    const mine = ++ticket; // an answer to an older check that lands after this edit is stale
     last = { ...last, pending: true };
     store.emit('report', last);
-    timer = setTimeout(validate, 120);
+    timer = setTimeout(() => validate(mine), 120);
   }
 
   store.on('doc', schedule);
