@@ -16,13 +16,12 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import torch
 
 from engine.events import Diagnosis, Event, HistogramsSampled, RunWarning, TelemetryShare
 from engine.prepare import PreparedRun
 from engine.probes.curvature import CurvatureProbe
 from engine.probes.diagnosis import diagnose
-from engine.probes.norms import NormsProbe
+from engine.probes.norms import NormsProbe, snapshot
 from engine.probes.passes import ActivationsProbe, NeuronMapsProbe
 from engine.probes.registry import changed_settings, probe_settings
 from engine.probes.stats import Sampler, histograms, param_table
@@ -53,7 +52,7 @@ class Telemetry:
         self.curvature = CurvatureProbe(run, self.settings["curvature"])
         self.sampler = Sampler(self.settings["histograms"].sample_size)
         self.last_t = dict.fromkeys(self.asked, -math.inf)
-        self.before: list[torch.Tensor] = []  # weights before a flush step (see snapshot)
+        self.before: list[Any] = []  # weights before a flush step (see norms.snapshot)
         self.plan: dict[str, Any] = {}
         self.unstable = False
         self.new_window(0, time.perf_counter())
@@ -164,20 +163,9 @@ class Telemetry:
             head = self.steps(batches[:-1], lrs[:-1], Recording(sample[:-1]))
             if head.divergence is not None:
                 return head
-        self.plan["before"] = self.snapshot()
+        self.plan["before"] = self.before = snapshot(self.table.tensors, self.before)
         tail = self.steps(batches[-1:], lrs[-1:], Recording(sample[-1:], True))
         return tail if head is None else merge(head, tail)
-
-    @torch.no_grad()
-    def snapshot(self) -> list[torch.Tensor]:
-        """The weights now, copied into buffers kept from flush to flush: a fresh copy of a
-        big model's weights ten times a second costs more in page faults than in copying."""
-        now = [t.detach() for t in self.table.tensors]
-        if [(b.shape, b.dtype, b.device) for b in self.before] != \
-                [(t.shape, t.dtype, t.device) for t in now]:
-            self.before = [torch.empty_like(t) for t in now]
-        torch._foreach_copy_(self.before, now)
-        return self.before
 
     def after_chunk(self, step: int, lr: float, emit: Callable[[EventFields], object]) -> None:
         """Emit the events of probes due now: norms (warnings first), histograms, the
