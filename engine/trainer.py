@@ -69,7 +69,6 @@ class Trainer:
         self._last_scalars = -1e9
         self._last_eval = -1e9
         self._step_s = 0.0  # seconds per step in the last chunk (0: none yet)
-        self._last_eval_step = -1
         self._rng = np.random.default_rng(spec.training.seed)
         self._perm = np.zeros(0, dtype=np.int64)
         self._pending: list[tuple[np.ndarray, np.ndarray | None, float]] = []
@@ -240,7 +239,6 @@ class Trainer:
                   loss=losses.tolist(), accuracy=acc, lr=lr)
 
     def emit_eval(self) -> dict[str, float]:
-        self._last_eval_step = self.step
         self._last_eval = self.elapsed()
         train_loss, train_acc = self.strategy.evaluate("train")
         test_loss, test_acc = self.strategy.evaluate("test")

@@ -45,36 +45,59 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Server:
+    """`livegrad serve` on a port and data folder of its own (a subprocess), which can be
+    stopped and started again on the same port and folder, as a restart in place would."""
+
+    def __init__(self, data: Path) -> None:
+        self.port = free_port()
+        self.data = data
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        exe = Path(sys.executable).with_name("livegrad")
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "server.cli"]
+        self.starts += 1
+        log = open(self.data / f"server-{self.starts}.log", "w")  # noqa: SIM115 - the child's
+        self.proc = subprocess.Popen([*cmd, "serve", "--port", str(self.port), "--data-dir",
+                                      str(self.data)], cwd=ROOT, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        log.close()  # the child holds its own copy
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                log_text = (self.data / f"server-{self.starts}.log").read_text()
+                pytest.fail(f"the server did not start: {log_text[-2000:]}")
+            time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=20)
+        self.proc = None
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not (ROOT / "web" / "node_modules" / "uplot").is_dir():
         pytest.skip("web/node_modules is missing: run `make setup` (npm ci in web/)")
-    port = free_port()
-    data = tmp_path_factory.mktemp("livegrad-data")
-    exe = Path(sys.executable).with_name("livegrad")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "server.cli"]
-    log = open(data / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--data-dir", str(data)],
-                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the server did not start: {(data / 'server.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    live = Server(tmp_path_factory.mktemp("livegrad-data"))
+    live.start()
+    yield live.url
+    live.stop()
 
 
 @pytest.fixture(scope="session")

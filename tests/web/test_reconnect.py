@@ -13,64 +13,16 @@ from __future__ import annotations
 import base64
 import json
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.web import ui
-from tests.web.conftest import ROOT, Page, free_port
+from tests.web.conftest import ROOT, Page, Server
 
 BANNER = re.compile(r"Connection to the server lost")
-
-
-class Server:
-    """`livegrad serve` on a fixed port and data folder that can be stopped and started again."""
-
-    def __init__(self, data: Path) -> None:
-        self.port = free_port()
-        self.data = data
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        exe = Path(sys.executable).with_name("livegrad")
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "server.cli"]
-        self.starts += 1
-        log = open(self.data / f"server-{self.starts}.log", "w")  # noqa: SIM115 - the child's
-        self.proc = subprocess.Popen([*cmd, "serve", "--port", str(self.port), "--data-dir",
-                                      str(self.data)], cwd=ROOT, stdout=log,
-                                     stderr=subprocess.STDOUT)
-        log.close()  # the child holds its own copy
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                log_text = (self.data / f"server-{self.starts}.log").read_text()
-                pytest.fail(f"the server did not start: {log_text[-2000:]}")
-            time.sleep(0.3)
-
-    def stop(self) -> None:
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=20)
-        self.proc = None
 
 
 @pytest.fixture
