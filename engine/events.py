@@ -96,7 +96,8 @@ class NormsSampled(Event):
     type: Literal["norms_sampled"] = "norms_sampled"
     params: list[str] = Field(description="Parameter names, 'node.weight', in forward order.")
     layers: list[str] = Field(description="The node id of each parameter.")
-    steps: list[int] = Field(description="The sampled steps, oldest first.")
+    steps: list[int] = Field(description="The sampled steps, oldest first (past the probe's "
+                             "max_points since the last event, an even spread of them).")
     grad_norm: list[list[float]] = Field(
         description="(params, steps): ‖∂L/∂p‖ before clipping; an overflow reads 3.4e38.")
     weight_norm: list[float] | None = Field(default=None, description="‖w‖ after `step`.")

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from engine.fused_ops import Activation, FlatOptimizer, Op, clip_coefficient, loss_function
+from engine.fused_workspace import Dense, Workspace, layer_widths
 from engine.prepare import PreparedRun
 from engine.probes.flat_norms import FlatNormRecorder
 from engine.steps import Divergence, Recording, StepOutcome
@@ -73,88 +74,6 @@ def chain_reason(model: Any) -> str | None:
     return None
 
 
-class Dense:
-    """One linear layer: views of its torch parameters and of its slices of the flat gradient."""
-
-    def __init__(self, node_id: str, module: torch.nn.Linear) -> None:
-        self.node_id = node_id
-        self.module = module
-        self.has_bias = module.bias is not None
-        self.out_features = int(module.out_features)
-        empty: np.ndarray = np.zeros(0, np.float32)
-        self.w, self.w_t, self.b, self.gw, self.gb = empty, empty, empty, empty, empty
-
-    def params(self) -> list[torch.Tensor]:
-        return [self.module.weight] + ([self.module.bias] if self.module.bias is not None else [])
-
-    def bind(self, flat: np.ndarray, offset: int) -> int:
-        """Views of the parameters' memory, and gradient slices from `offset` on."""
-        views = [p.detach().numpy() for p in self.params()]
-        self.w, self.w_t = views[0], views[0].T  # (O, I), (I, O)
-        grads = []
-        for v in views:
-            grads.append(flat[offset:offset + v.size].reshape(v.shape))
-            offset += v.size
-        self.gw = grads[0]
-        if self.has_bias:
-            self.b, self.gb = views[1], grads[1]
-        return offset
-
-    def forward_ops(self, x: np.ndarray, out: np.ndarray) -> list[Op]:
-        ops: list[Op] = [(np.dot, (x, self.w_t, out))]  # (B, I) @ (I, O)
-        if self.has_bias:
-            ops.append((np.add, (out, self.b, out)))
-        return ops
-
-    def backward_ops(self, g: np.ndarray, x: np.ndarray, dx: np.ndarray | None) -> list[Op]:
-        """Weight and bias gradients from g = ∂L/∂out (B, O); dx = ∂L/∂x unless None."""
-        ops: list[Op] = [(np.dot, (g.T, x, self.gw))]  # (O, B) @ (B, I)
-        if self.has_bias:
-            ops.append((np.add.reduce, (g, 0, None, self.gb)))
-        if dx is not None:
-            ops.append((np.dot, (g, self.w, dx)))  # (B, O) @ (O, I)
-        return ops
-
-
-class Workspace:
-    """Buffers for one batch size, and the step compiled against them into flat lists of
-    NumPy calls (no per-layer Python in the loop). An epoch's last batch may be shorter;
-    `train=False` leaves out what only the backward pass needs."""
-
-    def __init__(self, step: FusedMLPStep, b: int, train: bool = True) -> None:
-        f32, ops, widths = np.float32, step.ops, step.widths
-        self.x = np.empty((b, step.in_features), f32)
-        self.y = np.empty((b, *step.y_train.shape[1:]), step.y_train.dtype)
-        self.outs: list[np.ndarray] = []
-        for k, op in enumerate(ops):
-            # f' comes from f's output, so an activation may overwrite the linear output
-            # before it (nothing else reads that); after another activation it may not.
-            in_place = k > 0 and isinstance(op, Activation) and isinstance(ops[k - 1], Dense)
-            self.outs.append(self.outs[-1] if in_place else np.empty((b, widths[k]), f32))
-        self.ins = [self.x, *self.outs[:-1]]
-        self.out = self.outs[-1]  # (B, O)
-        self.dout = np.empty((b, widths[-1]) if train else (0, 0), f32)
-        self.tmps = [np.empty((b, w) if isinstance(op, Activation) else (0, 0), f32)
-                     for op, w in zip(ops, widths, strict=True)]  # activations' scratch
-        self.forward = [call for k, op in enumerate(ops) for call in (
-            op.forward_ops(self.ins[k], self.outs[k]) if isinstance(op, Dense)
-            else op.forward_ops(self.ins[k], self.outs[k], self.tmps[k]))]
-        self.backward = self.compile_backward(step, b) if train else []
-
-    def compile_backward(self, step: FusedMLPStep, b: int) -> list[Op]:
-        calls: list[Op] = []
-        g = self.dout  # ∂L/∂(op k's output), walking back to the first linear layer
-        for k in range(len(step.ops) - 1, step.first_dense - 1, -1):
-            op = step.ops[k]
-            if isinstance(op, Dense):
-                dx = np.empty(self.ins[k].shape, np.float32) if k > step.first_dense else None
-                calls += op.backward_ops(g, self.ins[k], dx)
-                g = dx if dx is not None else g
-            else:
-                calls += op.backward_ops(g, self.outs[k], self.tmps[k])
-        return calls
-
-
 class FusedMLPStep:
     """Forward, loss, backward, finiteness check, clipping and update, in NumPy."""
 
@@ -164,12 +83,14 @@ class FusedMLPStep:
         self.run = run
         c, data, model = run.choices, run.data, run.model
         self.ops: list[Dense | Activation] = []
+        self.node_ops = {model.order[0]: -1}  # node id -> the op whose output it is (-1: x)
         for node in model.order[1:]:
             kind = model.kinds[node]
             if kind == "linear":
                 self.ops.append(Dense(node, cast(torch.nn.Linear, model.layers[node])))
             elif kind != "identity":
                 self.ops.append(Activation(kind, model.layers[node]))
+            self.node_ops[node] = len(self.ops) - 1  # an identity passes the last op's on
         self.dense = [op for op in self.ops if isinstance(op, Dense)]
         self.first_dense = self.ops.index(self.dense[0])
         self.in_features = int(data.x_train.shape[1])
@@ -205,8 +126,10 @@ class FusedMLPStep:
         self.weights = [(d.w, d.gw, np.empty_like(d.w)) for d in self.dense]
         self.scratch = [np.empty_like(w) for w, _ in self.pairs]
         self.spaces = {}  # their compiled calls hold the old views
+        self.probe_spaces: dict[int, Workspace] = {}
         self.ptrs = self.pointers()
         self.recorder = FlatNormRecorder(self.flat, [g.size for _, g in self.pairs])
+        self.total_from_norms = self.recorder.total_ready and self.clip != "norm"
 
     def pointers(self) -> list[int]:
         return [p.data_ptr() for d in self.dense for p in d.params()]
@@ -246,11 +169,16 @@ class FusedMLPStep:
                     outputs.append(self.spaces[len(idx)].out.copy())
         return self.outcome(losses, batches, outputs, None)
 
-    def captured_grads(self) -> list[torch.Tensor] | None:
+    def captured_grads(self) -> list[np.ndarray] | None:
         if self.captured is None:
             return None
-        return [torch.from_numpy(self.captured[a:a + g.size].reshape(g.shape))
+        return [self.captured[a:a + g.size].reshape(g.shape)
                 for a, (_, g) in zip(self.recorder.starts, self.pairs, strict=True)]
+
+    def weight_arrays(self) -> list[np.ndarray]:
+        # as bound at the last chunk (the probes read them right after one): checking the
+        # tensors' pointers here would be torch calls, tens of µs each between NumPy steps
+        return [w for w, _ in self.pairs]
 
     def one_step(self, idx: np.ndarray, lr: float) -> tuple[float, str | None]:
         ws = self.space(len(idx))
@@ -265,21 +193,22 @@ class FusedMLPStep:
             call(*args)
         if self.l1 or self.l2:
             self.add_penalty()
-        rec = self.recorder
-        if self.sample and rec.total_ready and self.clip != "norm":
-            sum_sq = rec.record()  # the norms' total serves the finiteness check
+        if self.sample and self.total_from_norms:
+            sum_sq = self.recorder.record()  # the norms' total serves the finiteness check
         else:  # clipping scales by this very sum, so that probes never change training
             sum_sq = float(np.vdot(self.flat, self.flat))
             if self.sample:
-                rec.record()
+                self.recorder.record()
         if not math.isfinite(sum_sq):
             bad = self.first_nonfinite()
             if bad is not None:
                 return loss, bad
         if self.clip != "none":
             self.clip_grads(sum_sq)
-        if self.capture:
-            self.captured = self.flat.copy()
+        if self.capture:  # into a kept buffer: a fresh one at each flush costs page faults
+            if self.captured is None:
+                self.captured = np.empty_like(self.flat)
+            np.copyto(self.captured, self.flat)
         self.update(lr)
         return loss, None
 
@@ -365,6 +294,17 @@ class FusedMLPStep:
             return loss, None
         return loss, float((predict(out) == self.labels[split]).mean())
 
+    def node_outputs(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Every node's output for x (N, F) by node id, in the order nodes run: the model's
+        node_outputs in eval mode, without torch. Kept buffers, overwritten by the next call
+        for the same N (the probes' fixed batch and grid come back a few times a second)."""
+        self.follow_parameters()
+        ws = self.probe_spaces.get(len(x))
+        if ws is None:
+            ws = self.probe_spaces[len(x)] = Workspace(self, len(x), train=False, keep=True)
+        self.forward(x, ws)
+        return {node: ws.x if k < 0 else ws.outs[k] for node, k in self.node_ops.items()}
+
     def outputs(self, x: np.ndarray) -> torch.Tensor:
         # fresh buffers: a grid can be large and is drawn at a few Hz, so caching it would
         # only hold memory (and it then shares nothing with a training step)
@@ -374,12 +314,3 @@ class FusedMLPStep:
 def predict(out: np.ndarray) -> np.ndarray:
     """Class indices (N,) as engine.losses.predict_classes: sign of one score, else arg-max."""
     return (out[:, 0] > 0).astype(np.int64) if out.shape[1] == 1 else out.argmax(axis=1)
-
-
-def layer_widths(ops: list[Dense | Activation], in_features: int) -> list[int]:
-    widths, width = [], in_features
-    for op in ops:
-        if isinstance(op, Dense):
-            width = op.out_features
-        widths.append(width)
-    return widths

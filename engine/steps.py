@@ -55,13 +55,23 @@ class StepStrategy(Protocol):
     def train(self, batches: list[np.ndarray], lrs: list[float],
               record: Recording | None = None) -> StepOutcome: ...
 
-    def captured_grads(self) -> list[torch.Tensor] | None:
+    def captured_grads(self) -> list[torch.Tensor] | list[np.ndarray] | None:
         """The last recorded chunk's last-step gradients, per parameter in forward order."""
+        ...
+
+    def weight_arrays(self) -> list[np.ndarray] | None:
+        """The trainable parameters as NumPy views in forward order, where the strategy keeps
+        them (None: the probes read the tensors)."""
         ...
 
     def evaluate(self, split: str) -> tuple[float, float | None]: ...
 
     def outputs(self, x: np.ndarray) -> torch.Tensor: ...
+
+    def node_outputs(self, x: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Every node's output for x as NumPy arrays, where the strategy computes its forward
+        itself (None: the probe passes run the torch model with hooks)."""
+        ...
 
 
 class AutogradStep:
@@ -186,6 +196,12 @@ class AutogradStep:
     def outputs(self, x: np.ndarray) -> torch.Tensor:
         self.model.eval()
         return self.model(torch.from_numpy(x).to(self.run.device)).float().cpu()
+
+    def node_outputs(self, x: np.ndarray) -> None:
+        return None  # the model itself, hooked by the probe pass
+
+    def weight_arrays(self) -> None:
+        return None
 
 
 def parameter_owners(run: PreparedRun) -> dict[int, str]:

@@ -75,10 +75,10 @@ class NormsProbe:
         hz_ok = self.p.max_hz is None or now - self.last_flush_t >= 1 / self.p.max_hz
         return end - self.last_flush_step >= self.p.flush_every and hz_ok
 
-    def flush(self, step: int, now: float, before: list[torch.Tensor] | None
-              ) -> EventFields | None:
-        """The buffered norms as one event; with `before` (the weights before the last step),
-        also the weight norms and update ratios of that step."""
+    def flush(self, step: int, now: float, before: list[Any] | None,
+              weights: list[Any] | None = None) -> EventFields | None:
+        """The buffered norms as one event; with `before` (the weights before the last step)
+        and `weights` (now), also the weight norms and update ratios of that step."""
         self.last_flush_step, self.last_flush_t = step, now
         self.digest()
         if not self.rows:
@@ -86,11 +86,15 @@ class NormsProbe:
         steps = np.concatenate(self.steps)
         rows = np.concatenate(self.rows)  # (S, P)
         self.steps, self.rows = [], []
+        if len(steps) > self.p.max_points:  # a tiny net samples 20,000 steps a second: as
+            # JSON, that is megabytes a second that no chart can show
+            pick = np.linspace(0, len(steps) - 1, self.p.max_points).round().astype(np.intp)
+            steps, rows = steps[pick], rows[pick]
         fields: dict[str, Any] = {"type": "norms_sampled", "params": self.table.names,
                                   "layers": self.table.layers, "steps": steps.tolist(),
                                   "grad_norm": finite_rows(rows.T)}
-        if before is not None:
-            fields |= weight_fields(self.table.tensors, before)
+        if before is not None and weights is not None:
+            fields |= weight_fields(weights, before)
         return NormsSampled, fields
 
     # --- warnings ----------------------------------------------------------------------------
@@ -139,13 +143,10 @@ class NormsProbe:
         return self.hist_steps.tolist(), self.hist.T
 
 
-@torch.no_grad()
-def snapshot(tensors: list[torch.Tensor], kept: list[Any]) -> list[Any]:
-    """The weights now, copied into `kept` (reused from flush to flush when shapes match: a
-    fresh copy of a big model's weights ten times a second costs more in page faults than in
-    copying). On the CPU as NumPy arrays: a few torch calls between thousands of NumPy steps
-    run cold, about a millisecond for what NumPy does in tens of microseconds."""
-    now = weight_views(tensors)
+def snapshot(now: list[Any], kept: list[Any]) -> list[Any]:
+    """The weights `now` (see `weight_views`) copied into `kept` (reused from flush to flush
+    when shapes match: a fresh copy of a big model's weights ten times a second costs more in
+    page faults than in copying)."""
     if [(type(b), b.shape, b.dtype) for b in kept] != [(type(a), a.shape, a.dtype) for a in now]:
         kept = [np.empty_like(a) if isinstance(a, np.ndarray) else torch.empty_like(a)
                 for a in now]
@@ -158,16 +159,17 @@ def snapshot(tensors: list[torch.Tensor], kept: list[Any]) -> list[Any]:
 
 
 def weight_views(tensors: list[torch.Tensor]) -> list[Any]:
+    """The weights as NumPy views on the CPU, detached tensors elsewhere. Between thousands
+    of fused NumPy steps a torch call runs cold (tens of µs), so the fused step hands over
+    views it keeps (`weight_arrays`) and this is for the other strategies."""
     if all(t.device.type == "cpu" for t in tensors):
         return [t.detach().numpy() for t in tensors]
     return [t.detach() for t in tensors]
 
 
-@torch.no_grad()
-def weight_fields(tensors: list[torch.Tensor], before: list[Any]) -> dict[str, Any]:
+def weight_fields(now: list[Any], before: list[Any]) -> dict[str, Any]:
     """‖w‖ after the step and ‖Δw‖/‖w‖ (one transfer on a GPU). `before` (from `snapshot`)
     is overwritten with before - now."""
-    now = weight_views(tensors)
     if now and isinstance(now[0], np.ndarray):
         with np.errstate(all="ignore"):
             w = [float(np.vdot(a, a)) for a in now]

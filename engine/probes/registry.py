@@ -32,6 +32,9 @@ class NormsParams(ProbeParams):
                                  "events per second (the buffer's flush rate).")
     flush_every: int = Field(25, ge=1, le=1_000_000,
                              description="Steps the buffer holds at least before a flush.")
+    max_points: int = Field(64, ge=1, le=100_000, description="Most sampled steps one event "
+                            "carries: past it, an even spread from the oldest to the newest. "
+                            "Every sampled step still feeds the warnings and the diagnosis.")
     window: int = Field(20, ge=2, le=10_000,
                         description="Samples over which growth counts as exploding.")
     explode_factor: float = Field(100.0, gt=1, le=1e30, description="Growth of a layer's "

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
 from engine.events import LayerWeights, WeightsSampled
 from engine.prepare import PreparedRun
 from engine.probes.registry import WeightsParams
-from engine.probes.stats import finite
+from engine.probes.stats import ParamTable, finite
 
 
 class WeightsProbe:
-    def __init__(self, run: PreparedRun, params: WeightsParams) -> None:
+    def __init__(self, run: PreparedRun, params: WeightsParams, table: ParamTable) -> None:
         self.run = run
         self.p = params
         model = run.model
@@ -27,16 +28,24 @@ class WeightsProbe:
         self.linears: list[tuple[str, nn.Linear]] = [
             (node, layers[node]) for node in getattr(model, "order", [])
             if isinstance(layers[node], nn.Linear)]
+        names = [f"{node}.{kind}" for node, m in self.linears for kind, t in
+                 (("weight", m.weight), ("bias", m.bias)) if t is not None]
+        at = {name: i for i, name in enumerate(table.names)}
+        self.positions = [at[n] for n in names if n in at]  # in the parameter table
         size = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        self.active = bool(self.linears) and size <= params.max_params
+        self.active = bool(self.linears) and len(self.positions) == len(names) \
+            and size <= params.max_params
 
-    @torch.no_grad()
-    def sample(self) -> tuple[type[WeightsSampled], dict[str, Any]] | None:
+    def sample(self, weights: list[Any]) -> tuple[type[WeightsSampled], dict[str, Any]] | None:
+        """`weights`: every parameter in the table's order (see norms.weight_views)."""
         if not self.active:
             return None
-        tensors = [t for _, m in self.linears for t in (m.weight, m.bias) if t is not None]
-        # one device-to-host transfer for all of them; float64 keeps float32 values exact
-        flat = torch.cat([t.detach().reshape(-1) for t in tensors]).double().cpu().numpy()
+        views = [weights[i] for i in self.positions]
+        # float64 keeps float32 values exact; on a GPU, one transfer for all of them
+        if isinstance(views[0], np.ndarray):
+            flat = np.concatenate([v.reshape(-1) for v in views]).astype(np.float64)
+        else:
+            flat = torch.cat([t.reshape(-1) for t in views]).double().cpu().numpy()
         layers, at = [], 0
         for node, m in self.linears:
             out_f, in_f = m.weight.shape  # (out_features, in_features), torch's layout

@@ -229,6 +229,24 @@ def test_evaluate_and_outputs_equal_autograd(case: tuple[str, str, dict[str, Any
     torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
+def test_node_outputs_equal_the_models_in_eval_mode() -> None:
+    net = NetworkSpec.stack(("in", "input", {}), ("i0", "identity", {}),
+                            ("a", "linear", {"out_features": 5}), ("r", "relu", {}),
+                            ("t", "sigmoid", {}), ("i", "identity", {}),
+                            ("b", "linear", {"out_features": 3}))
+    run = prepare_run(spec(net, "gaussian", "cross_entropy", data_params={"n_classes": 3}))
+    step = FusedMLPStep(run)
+    step.train(*batches_and_lrs(run))
+    x = run.data.x_train[:40]
+    got = step.node_outputs(x)
+    with torch.no_grad():
+        want = run.model.node_outputs(torch.from_numpy(x))
+    assert list(got) == list(want) == ["in", "i0", "a", "r", "t", "i", "b"]
+    for node, out in want.items():  # each its own buffer: the relu did not overwrite "a"
+        np.testing.assert_allclose(got[node], out.numpy(), rtol=1e-5, atol=1e-6)
+    assert step.node_outputs(x)["b"] is got["b"]  # kept buffers, no allocation per pass
+
+
 def test_weights_live_in_the_model_even_when_its_tensors_are_replaced() -> None:
     s = spec(mlp([4, 2], 1), "circle", "mse", ("momentum", {"lr": 0.05}))
     ref_run, fused_run = prepare_run(s), prepare_run(s)

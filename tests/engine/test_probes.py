@@ -10,7 +10,7 @@ import torch
 
 from engine import Event, TelemetrySpec, Trainer
 from engine.probes.passes import probe_forward
-from engine.probes.stats import Sampler
+from engine.probes.stats import Sampler, histograms, histograms_on_device
 from tests.engine.helpers import mlp, opt, run_spec
 
 EVERY_STEP = {"norms": {"flush_every": 1, "max_hz": None},
@@ -93,7 +93,7 @@ def test_histograms_equal_torch_histc_of_weights_and_applied_grads(fast_path: bo
     got: list[Event] = []
 
     def check(event: Event) -> None:
-        grads = trainer.strategy.captured_grads()
+        grads = [torch.as_tensor(g) for g in trainer.strategy.captured_grads()]
         for (name, p), w, g, grad in zip(params(trainer), event.weights, event.grads, grads,
                                          strict=True):
             assert w.name == g.name == name and not w.sampled and w.size == p.numel()
@@ -124,6 +124,24 @@ def test_big_tensors_are_histogrammed_on_a_fixed_sample() -> None:
     t = torch.randn(50)
     (a, sampled), (b, _) = sampler.flat(t), sampler.flat(t * 2)
     assert sampled and torch.equal(b, a * 2)  # the same elements every time
+
+
+def test_numpy_and_device_histograms_both_equal_torch_histc() -> None:
+    gen = torch.Generator().manual_seed(3)
+    edges = torch.linspace(-1, 1, 33)  # values on every bin edge, the rightmost included
+    cases = [torch.randn(5000, generator=gen), torch.cat([edges, edges * 0.3]),
+             torch.full((7,), 2.5), torch.full((3,), 3e37), torch.zeros(0)]
+    names = [f"t{i}" for i in range(len(cases))]
+    as_arrays = histograms(names, [t.numpy() for t in cases], 32, Sampler(10_000))
+    on_device = histograms_on_device(names, cases, 32, Sampler(10_000))
+    for t, a, d in zip(cases, as_arrays, on_device, strict=True):
+        assert a == d and sum(a.counts) == t.numel() and a.lo < a.hi
+        assert a.counts == torch.histc(t, 32, a.lo, a.hi).long().tolist()
+    # where float32 overflows, torch's kernel drops values (a cast of inf); NumPy keeps them
+    broken = [torch.tensor([1.0, float("nan"), float("inf")]), torch.tensor([-3e38, 3e38, 0.0])]
+    for h, t in zip(histograms(["nan", "huge"], [t.numpy() for t in broken], 32,
+                               Sampler(10)), broken, strict=True):
+        assert sum(h.counts) == int(torch.isfinite(t).sum()) and h.lo < h.hi
 
 
 @pytest.mark.parametrize("fast_path", [False, True])
