@@ -9,9 +9,10 @@ batch 64, cross-entropy, SGD 0.03. Both trainer strategies are timed: the fused 
 CPU default for plain MLPs) and autograd. The boundary grid is off everywhere (it is the grid
 benchmark's business, in engine_throughput.py). Runs alternate and the median is shown, over
 the whole run and over its second half (once the auto-throttle, which adjusts once a second,
-has settled: what a run of minutes sees).
+has settled: what a run of minutes sees). Each repeat runs telemetry off and on back to back;
+the ratio printed is the median of those pairs' ratios, with their range.
 
-    python benchmarks/telemetry_overhead.py [--seconds 4] [--repeats 3] [--quick]
+    python benchmarks/telemetry_overhead.py [--seconds 4] [--repeats 5] [--quick]
 
 May import: stdlib, numpy, torch, engine's public names.
 """
@@ -142,17 +143,27 @@ def bare(task: str, seconds: float) -> dict[str, Any]:
     return {"rate": rate, "steady": rate}
 
 
-def median_rates(runs: dict[str, Any], seconds: float, repeats: int) -> dict[str, dict[str, Any]]:
-    """Each configuration `repeats` times, interleaved, so that drift hits all alike."""
+def median_rates(runs: dict[str, Any], seconds: float, repeats: int
+                 ) -> dict[str, list[dict[str, Any]]]:
+    """Each configuration `repeats` times, interleaved, so that drift hits all alike; every
+    repeat's results, in order (a repeat's off and on runs make a pair)."""
     got: dict[str, list[dict[str, Any]]] = {k: [] for k in runs}
     for _ in range(repeats):
         for key, make in runs.items():
             got[key].append(make(seconds))
-    out = {}
-    for key, results in got.items():
-        out[key] = dict(results[-1], **{k: statistics.median([r[k] for r in results])
-                                        for k in ("rate", "steady")})
-    return out
+    return got
+
+
+def median_of(results: list[dict[str, Any]], key: str) -> float:
+    return statistics.median(r[key] for r in results)
+
+
+def paired(on: list[dict[str, Any]], off_: list[dict[str, Any]], key: str
+           ) -> tuple[float, float, float]:
+    """The median of each repeat's on/off ratio, and the lowest and highest: two runs of the
+    same configuration differ by up to ±5% on a shared VM, so the spread is printed too."""
+    ratios = [a[key] / max(b[key], 1e-9) for a, b in zip(on, off_, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
 
 
 def overhead(task: str, seconds: float, repeats: int) -> None:
@@ -163,23 +174,83 @@ def overhead(task: str, seconds: float, repeats: int) -> None:
         runs[f"off/{tag}"] = lambda s, f=fast: run_trainer(spec(task, off(), f), s)
         runs[f"on/{tag}"] = lambda s, f=fast: run_trainer(spec(task, default(), f), s)
     r = median_rates(runs, seconds, repeats)
-    base = r["bare"]["rate"]
+    base = median_of(r["bare"], "rate")
     print(f"\n{t['title']}")
     print(f"  {'bare PyTorch loop':44s} {base:>9,.0f} steps/s")
     for tag in ("fused", "autograd"):
         o, d = r[f"off/{tag}"], r[f"on/{tag}"]
-        ratio, steady = d["rate"] / o["rate"], d["steady"] / max(o["steady"], 1e-9)
-        print(f"  {'trainer [' + o['strategy'] + '], telemetry off':44s} {o['rate']:>9,.0f} "
-              f"steps/s  {o['rate'] / base:5.2f}x bare  (second half {o['steady']:,.0f})")
-        print(f"  {'trainer [' + d['strategy'] + '], default telemetry':44s} {d['rate']:>9,.0f} "
-              f"steps/s  {d['rate'] / base:5.2f}x bare  {ratio:5.3f}x off "
-              f"({'meets' if ratio >= GOAL else 'MISSES'} >= {GOAL}); second half "
-              f"{d['steady']:,.0f} steps/s, {steady:5.3f}x off "
-              f"({'meets' if steady >= GOAL else 'MISSES'})")
-        if d["share"] is not None:
-            s = d["share"]
-            print(f"      last telemetry_share: {s.share:.1%} (budget {s.budget:.0%}); "
-                  f"periods {s.periods}; throttled {s.throttled or 'none'}")
+        name = o[-1]["strategy"]
+        off_rate, on_rate = median_of(o, "rate"), median_of(d, "rate")
+        print(f"  {'trainer [' + name + '], telemetry off':44s} {off_rate:>9,.0f} steps/s  "
+              f"{off_rate / base:5.2f}x bare  (second half {median_of(o, 'steady'):,.0f})")
+        print(f"  {'trainer [' + name + '], default telemetry':44s} {on_rate:>9,.0f} steps/s  "
+              f"{on_rate / base:5.2f}x bare  (second half {median_of(d, 'steady'):,.0f})")
+        for label, key in (("whole run", "rate"), ("second half", "steady")):
+            mid, lo, hi = paired(d, o, key)
+            print(f"      on/off, {label:11s}: {mid:5.3f}x (pairs {lo:.3f}-{hi:.3f}) "
+                  f"{'meets' if mid >= GOAL else 'MISSES'} >= {GOAL}")
+        share = d[-1]["share"]
+        if share is not None:
+            print(f"      last telemetry_share: {share.share:.1%} (budget {share.budget:.0%}); "
+                  f"periods {share.periods}; throttled {share.throttled or 'none'}")
+
+
+def alternating(task: str, fast: bool, cycles: int, seconds: float) -> tuple[float, float, float]:
+    """A second estimate that two runs' differences cannot touch (each process lays out its
+    buffers anew, and that alone moves a run by ±5%): one run whose probes are switched off
+    and back to their defaults mid-run (Control.set_probes), `cycles` times. Each on phase's
+    settled rate (its second half: the throttle starts afresh at each switch) is divided by
+    the mean of the off phases around it. Returns the median ratio, the lowest, the highest."""
+    control = Control()
+    trainer = Trainer(spec(task, default(), fast), control=control)
+    marks: list[tuple[float, int]] = []  # steps_completed (t, step)
+    switches: list[float] = []  # when each probes_changed took effect (trainer clock)
+
+    def consume(event: Any) -> None:
+        event.model_dump_json()
+        if event.type == "steps_completed":
+            marks.append((event.t, event.step))
+        elif event.type == "probes_changed":
+            switches.append(event.t)
+
+    def drive() -> None:
+        on = {p.name: {"every": p.params().every} for p in PROBES}  # the defaults
+        for _ in range(cycles):
+            control.set_probes({name: {"every": 0} for name in on})
+            time.sleep(seconds / 2)
+            control.set_probes(on)
+            time.sleep(seconds)
+        control.set_probes({name: {"every": 0} for name in on})
+        time.sleep(seconds / 2)
+        control.stop()
+
+    trainer.subscribe(consume)
+    threading.Thread(target=drive, daemon=True).start()
+    trainer.run()
+    bounds = switches + [marks[-1][0]]
+    rates = [settled_rate(marks, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+    offs, ons = rates[0::2], rates[1::2]  # phases alternate, off first
+    ratios = [on / ((a + b) / 2) for on, a, b in zip(ons, offs, offs[1:], strict=False)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def settled_rate(marks: list[tuple[float, int]], start: float, end: float) -> float:
+    """Steps/s over the second half of [start, end)."""
+    inside = [(t, step) for t, step in marks if start + (end - start) / 2 <= t < end]
+    if len(inside) < 2:
+        return float("nan")
+    return (inside[-1][1] - inside[0][1]) / (inside[-1][0] - inside[0][0])
+
+
+def alternating_table(seconds: float, cycles: int) -> None:
+    print(f"\nalternating within one run: probes off {seconds / 2:g} s, default {seconds:g} s, "
+          f"{cycles} cycles; each on phase's second half against the off phases around it")
+    for task in TASKS:
+        for fast in (True, False):
+            mid, lo, hi = alternating(task, fast, cycles, seconds)
+            tag = f"{task} {'fused' if fast else 'autograd'}"
+            print(f"  ({tag:10s}) default/off {mid:5.3f}x (cycles {lo:.3f}-{hi:.3f}) "
+                  f"{'meets' if mid >= GOAL else 'MISSES'} >= {GOAL}")
 
 
 def fastest(task: str, seconds: float, fast: bool) -> None:
@@ -197,7 +268,9 @@ def fastest(task: str, seconds: float, fast: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=4.0, help="time per measurement")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved repeats")
+    parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats")
+    parser.add_argument("--cycles", type=int, default=6,
+                        help="off/on cycles of the alternating estimate")
     parser.add_argument("--quick", action="store_true", help="skip the per-probe table")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -205,6 +278,8 @@ def main() -> None:
           f"median of {args.repeats}; grid off; each event serialised to JSON as the worker does")
     for task in TASKS:
         overhead(task, args.seconds, args.repeats)
+    alternating_table(args.seconds, args.cycles)
+    for task in TASKS:
         if not args.quick:
             for fast in (True, False):
                 fastest(task, args.seconds, fast)

@@ -89,7 +89,8 @@ class TelemetrySpec(Spec):
     eval_max_hz: float | None = Field(
         default=20.0, gt=0, le=100_000,
         description="Wall-clock ceiling on evaluations (eval_completed): a tiny net finishes "
-        "an epoch in under a millisecond; none: strictly every eval_every steps.",
+        "an epoch in under a millisecond. Under a ceiling, evaluations also take at most 5% "
+        "of wall time. None: strictly every eval_every steps.",
     )
     grid_every: int = Field(
         default=1, ge=0, le=1_000_000,

@@ -39,6 +39,11 @@ from engine.steps import AutogradStep, Divergence, StepStrategy
 from engine.subscriptions import Subscribers
 
 CHUNK_SECONDS = 0.02  # the longest chunk: bounds pause/stop latency and event lag
+# Under an evaluation ceiling, evaluations also take at most this share of wall time: a full
+# pass over a few thousand examples costs as much as dozens of steps, and when an eval period
+# of steps lasts about 1/eval_max_hz, tiny changes in step time flip it between every period
+# and every other one.
+EVAL_SHARE = 0.05
 
 
 def choose_strategy(run: PreparedRun) -> StepStrategy:
@@ -68,6 +73,7 @@ class Trainer:
         self._last_grid = -1e9
         self._last_scalars = -1e9
         self._last_eval = -1e9
+        self._eval_s = 0.0  # how long the last evaluation took
         self._step_s = 0.0  # seconds per step in the last chunk (0: none yet)
         self._rng = np.random.default_rng(spec.training.seed)
         self._perm = np.zeros(0, dtype=np.int64)
@@ -194,7 +200,9 @@ class Trainer:
 
     def eval_due(self) -> bool:
         hz = self.spec.training.telemetry.eval_max_hz
-        return hz is None or self.elapsed() - self._last_eval >= 1 / hz
+        if hz is None:
+            return True
+        return self.elapsed() - self._last_eval >= max(1 / hz, self._eval_s / EVAL_SHARE)
 
     def grid_due(self, single: bool) -> bool:
         tel = self.spec.training.telemetry
@@ -242,6 +250,7 @@ class Trainer:
         self._last_eval = self.elapsed()
         train_loss, train_acc = self.strategy.evaluate("train")
         test_loss, test_acc = self.strategy.evaluate("test")
+        self._eval_s = self.elapsed() - self._last_eval
         if not (np.isfinite(train_loss) and np.isfinite(test_loss)):
             return {}  # a non-finite evaluation is reported by the next training step
         self.emit(EvalCompleted, type="eval_completed", train_loss=train_loss,

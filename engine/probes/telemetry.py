@@ -35,7 +35,7 @@ WINDOW_STEPS = 100  # ... and at least this many steps, so that tiny runs send n
 # the caches their passes take from the steps, are paid inside the steps and the trainer.
 # The throttle keeps the timed share under this part of the budget and leaves the rest for
 # those (benchmarks/telemetry_overhead.py measures the whole against telemetry off).
-TIMED_PART = 0.8
+TIMED_PART = 0.6
 BETWEEN_CHUNKS = ("activations", "neuron_maps", "curvature", "weights")  # on the weights now
 
 

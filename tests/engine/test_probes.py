@@ -57,6 +57,19 @@ def test_norms_equal_those_of_p_grad_and_the_weights() -> None:
     assert seen == [[s] for s in range(1, 7)]
 
 
+def test_a_norms_event_carries_an_even_spread_of_at_most_max_points_steps() -> None:
+    probes = {"norms": {"flush_every": 20, "max_hz": None, "max_points": 5}}
+    trainer = Trainer(spec(True, probes=probes, steps=60))
+    events: list[Event] = []
+    trainer.subscribe(events.append, types={"norms_sampled"})
+    trainer.run()
+    assert [e.steps for e in events] == [[1, 6, 11, 15, 20], [21, 26, 31, 35, 40],
+                                         [41, 46, 51, 55, 60]]
+    assert all(len(row) == 5 for e in events for row in e.grad_norm)
+    steps, _ = trainer.telemetry.norms.trajectory()
+    assert steps == list(range(1, 61))  # the warnings' and diagnosis' history has them all
+
+
 def norms_events(fast_path: bool, **training) -> list[Event]:
     trainer = Trainer(spec(fast_path, steps=20, **training))
     events: list[Event] = []

@@ -79,6 +79,18 @@ def test_wall_clock_ceilings_thin_reports_but_lose_no_step() -> None:
     assert all(len(e.loss) == e.step - e.first_step + 1 for e in steps)
 
 
+def test_under_a_ceiling_evaluations_take_at_most_a_twentieth_of_the_time() -> None:
+    tel = TelemetrySpec(grid_every=0, eval_max_hz=1000)
+    trainer = Trainer(run_spec(mlp([4]), "circle", loss=opt("mse"), telemetry=tel))
+    trainer._last_eval, trainer._eval_s = trainer.elapsed(), 0.5  # one took half a second
+    assert not trainer.eval_due()  # the next waits 10 s, not 1 ms
+    trainer._last_eval -= 10.0
+    assert trainer.eval_due()
+    trainer.spec.training.telemetry.eval_max_hz = None  # no ceiling: strictly every period
+    trainer._last_eval = trainer.elapsed()
+    assert trainer.eval_due()
+
+
 def test_grid_covers_the_plane_without_nan() -> None:
     _, events = collect(two_epochs(grid_resolution=16))
     grid = next(e for e in events if e.type == "grid_computed")
