@@ -30,6 +30,9 @@ from engine.steps import Recording, StepOutcome, StepStrategy
 
 EventFields = tuple[type[Event], dict[str, Any]]
 WINDOW_SECONDS = 1.0  # the throttle's measuring window, and the share event's period
+# ... after windows of a quarter and a half second at the start and after a probe change, so
+# that the throttle settles within a second rather than spending three at a costly setting
+FIRST_WINDOW_SECONDS = 0.25
 WINDOW_STEPS = 100  # ... and at least this many steps, so that tiny runs send no share
 # What the clocks here see is most of what the probes cost, not all: the chunks they end, and
 # the caches their passes take from the steps, are paid inside the steps and the trainer.
@@ -61,6 +64,7 @@ class Telemetry:
         self.before: list[Any] = []  # weights before a flush step (see norms.snapshot)
         self.plan: dict[str, Any] = {}
         self.unstable = False
+        self.window_s = FIRST_WINDOW_SECONDS
         self.new_window(0, time.perf_counter())
 
     # --- settings ----------------------------------------------------------------------------
@@ -78,6 +82,7 @@ class Telemetry:
         one). A changed period is the throttle's new baseline. Returns every probe's
         settings as plain dicts."""
         self.settings = changed_settings(self.settings, changes)
+        self.window_s = FIRST_WINDOW_SECONDS  # new costs: measure them soon
         for name in changes:
             self.rebuild(name)
             self.asked[name] = self.period(name)
@@ -278,7 +283,7 @@ class Telemetry:
     def window(self, step: int) -> EventFields | None:
         """At the end of a measuring window: throttle, and the share event."""
         now = time.perf_counter()
-        if now - self.win_t < WINDOW_SECONDS or step - self.win_step < WINDOW_STEPS:
+        if now - self.win_t < self.window_s or step - self.win_step < WINDOW_STEPS:
             return None
         spent = sum(self.costs.values())
         total = max(spent + self.train_seconds, 1e-9)
@@ -291,6 +296,7 @@ class Telemetry:
             "costs": {k: v / total for k, v in self.costs.items()},
             "throttled": [k for k, e in self.every.items() if e != self.asked[k]]}
         self.new_window(step, now)
+        self.window_s = min(2 * self.window_s, WINDOW_SECONDS)
         return event
 
     def throttle(self, share: float, steps: int) -> None:

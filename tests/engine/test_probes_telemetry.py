@@ -88,6 +88,7 @@ def test_curvature_of_an_mlp_matches_the_full_hessian() -> None:
 
 def test_throttle_widens_the_costliest_probe_and_reports_the_share(monkeypatch) -> None:
     monkeypatch.setattr(hub, "WINDOW_SECONDS", 0.02)
+    monkeypatch.setattr(hub, "FIRST_WINDOW_SECONDS", 0.01)
     tel = TelemetrySpec(grid_every=0, budget=0.01, probes={
         "activations": {"every": 1, "max_hz": None, "batch": 256}})
     spec = run_spec(mlp([16, 16]), "spiral", loss=opt("mse"), steps=3000, telemetry=tel,

@@ -82,17 +82,18 @@ export function createActivitySection({ live }) {
 
 export function createTelemetrySection({ live }) {
   const line = el('p', { class: 'telemetry-line', 'data-testid': 'telemetry-share' },
-    'no measurement yet: the first comes after a second of training');
+    'no measurement yet: the first comes after a quarter second of training');
   const tel = () => live.internals.telemetry;
   return {
     title: 'Telemetry cost', probes: [], el: line,
     help: 'The share of training time the probes behind these charts took over the last '
-      + 'second, against the run\'s budget. Past the budget the auto-throttle widens the '
-      + 'costliest probe\'s period, so the charts get sparser instead of training slowing down.',
+      + 'second, against the run\'s budget. Past 60% of it (the rest is headroom for costs '
+      + 'no clock sees) the auto-throttle widens the costliest probe\'s period, so the charts '
+      + 'get sparser instead of training slowing down.',
     version: () => tel().version,
     draw() {
       const e = tel().last;
-      if (!e) { line.textContent = 'no measurement yet: the first comes after a second of training'; return; }
+      if (!e) { line.textContent = 'no measurement yet: the first comes after a quarter second of training'; return; }
       const pct = (v) => `${(100 * v).toFixed(v < 0.1 ? 1 : 0)}%`;
       const widened = e.throttled.map((name) => `${name} (every ${e.periods[name]} steps)`);
       line.textContent = `telemetry ${pct(e.share)} of time, budget ${pct(e.budget)}`
