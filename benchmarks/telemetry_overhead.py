@@ -148,7 +148,7 @@ def bare(task: str, seconds: float) -> dict[str, Any]:
     return {"rate": rate, "steady": rate}
 
 
-def median_rates(runs: dict[str, Any], seconds: float, repeats: int
+def interleaved_runs(runs: dict[str, Any], seconds: float, repeats: int
                  ) -> dict[str, list[dict[str, Any]]]:
     """Each configuration `repeats` times, interleaved, so that drift hits all alike; every
     repeat's results, in order (a repeat's off and on runs make a pair)."""
@@ -182,7 +182,7 @@ def overhead(task: str, seconds: float, repeats: int, cycles: int) -> None:
         tag = "fused" if fast else "autograd"
         runs[f"off/{tag}"] = lambda s, f=fast: run_trainer(spec(task, off(), f), s)
         runs[f"on/{tag}"] = lambda s, f=fast: run_trainer(spec(task, default(), f), s)
-    r = median_rates(runs, seconds, repeats)
+    r = interleaved_runs(runs, seconds, repeats)
     base = median_of(r["bare"], "rate")
     print(f"\n{t['title']}")
     print(f"  {'bare PyTorch loop':44s} {base:>9,.0f} steps/s")

@@ -74,6 +74,7 @@ class Sampler:
         self.size = size
         self.seed = seed
         self._cache: dict[tuple[int, str], torch.Tensor] = {}
+        self._arrays: dict[int, np.ndarray] = {}
 
     def flat(self, t: torch.Tensor) -> tuple[torch.Tensor, bool]:
         """The tensor flattened, or its fixed sample; and whether it was sampled."""
@@ -88,7 +89,10 @@ class Sampler:
         flat = a.reshape(-1)
         if flat.size <= self.size:
             return flat, False
-        return flat[self.indices(flat.size, torch.device("cpu")).numpy()], True
+        idx = self._arrays.get(flat.size)
+        if idx is None:  # made once per size: no torch call on the way to a histogram
+            idx = self._arrays[flat.size] = self.indices(flat.size, torch.device("cpu")).numpy()
+        return flat[idx], True
 
     def indices(self, n: int, device: torch.device) -> torch.Tensor:
         key = (n, str(device))
