@@ -18,6 +18,7 @@ which two processes' different memory layouts cannot touch. The goal is judged o
 ratios of both together.
 
     python benchmarks/telemetry_overhead.py [--seconds 4] [--repeats 5] [--cycles 6] [--quick]
+        [--tasks ab]
 
 May import: stdlib, numpy, torch, engine's public names.
 """
@@ -273,13 +274,15 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=6,
                         help="off/on cycles of the alternating estimate")
     parser.add_argument("--quick", action="store_true", help="skip the per-probe table")
+    parser.add_argument("--tasks", default="".join(TASKS), help="which tasks, e.g. a")
     args = parser.parse_args()
     torch.set_num_threads(1)
     print(f"torch {torch.__version__}, 1 thread, CPU; {args.seconds:g} s per measurement, "
           f"median of {args.repeats}; grid off; each event serialised to JSON as the worker does")
-    for task in TASKS:
+    tasks = [t for t in TASKS if t in args.tasks]
+    for task in tasks:
         overhead(task, args.seconds, args.repeats, args.cycles)
-    for task in TASKS:
+    for task in tasks:
         if not args.quick:
             for fast in (True, False):
                 fastest(task, args.seconds, fast)

@@ -111,7 +111,7 @@ class FusedMLPStep:
         self.spaces: dict[int, Workspace] = {}
         self.captured: np.ndarray | None = None  # the last step's applied gradient, when asked
         self.sample = self.capture = False  # what this step records for the probes
-        self.positions: list[int] = []
+        self.samples: list[bool] = []  # the last chunk's sampled steps
         self.bind()
 
     # --- binding to the torch parameters -----------------------------------------------------
@@ -153,19 +153,17 @@ class FusedMLPStep:
         self.follow_parameters()
         losses: list[float] = []
         outputs: list[np.ndarray] | None = [] if self.classify else None
-        self.recorder.begin(sum(record.sample) if record is not None else 0)
-        self.positions = []
         samples = record.sample if record is not None else [False] * len(batches)
+        self.recorder.begin(sum(samples))
+        self.samples = samples
         capture_at = len(batches) - 1 if record is not None and record.capture else -1
         with np.errstate(all="ignore"):  # overflow becomes inf/NaN, which the checks report
-            for i, (idx, lr) in enumerate(zip(batches, lrs, strict=True)):
-                self.sample, self.capture = samples[i], i == capture_at
+            for i, (idx, lr, sample) in enumerate(zip(batches, lrs, samples, strict=True)):
+                self.sample, self.capture = sample, i == capture_at
                 loss, bad = self.one_step(idx, lr)
                 if bad is not None:
                     last = {"loss": losses[-1]} if losses else {}
                     return self.outcome(losses, batches, outputs, Divergence(i, bad, last))
-                if self.sample:
-                    self.positions.append(i)
                 losses.append(loss)
                 if outputs is not None:
                     outputs.append(self.spaces[len(idx)].out.copy())
@@ -268,10 +266,7 @@ class FusedMLPStep:
                     np.concatenate(done)]
                 starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
                 accs = np.add.reduceat(right.astype(np.float64), starts) / sizes
-        norms = positions = None
-        if self.positions:
-            norms = self.recorder.norms()[:len(self.positions)]
-            positions = np.asarray(self.positions, dtype=np.int64)
+        norms, positions = self.recorder.result(self.samples[:len(losses)])
         return StepOutcome(np.asarray(losses, dtype=np.float64), accs, div, norms, positions,
                            self.recorder.seconds)
 

@@ -103,6 +103,14 @@ def test_throttle_widens_the_costliest_probe_and_reports_the_share(monkeypatch) 
     assert len(acts) < 3000 / 2  # asked for every step
 
 
+@pytest.mark.parametrize("every", [0, 1, 2, 3, 7, 1_000_000])
+def test_sampled_steps_are_those_whose_count_is_a_multiple_of_every(every: int) -> None:
+    for step in range(12):
+        for n in range(10):
+            want = [every > 0 and (step + i + 1) % every == 0 for i in range(n)]
+            assert hub.sampled_steps(step, n, every) == want
+
+
 def test_telemetry_off_emits_no_probe_events_and_a_bare_diagnosis() -> None:
     tel = TelemetrySpec(grid_every=0, probes_enabled=False)
     spec = run_spec(mlp([8, 8]), "spiral", loss=opt("mse"), optimizer=opt("sgd", lr=1e3),
