@@ -34,11 +34,12 @@ WINDOW_SECONDS = 1.0  # the throttle's measuring window, and the share event's p
 # that the throttle settles within a second rather than spending three at a costly setting
 FIRST_WINDOW_SECONDS = 0.25
 WINDOW_STEPS = 100  # ... and at least this many steps, so that tiny runs send no share
-# What the clocks here see is most of what the probes cost, not all: of the ~1.1 µs a sampled
-# step costs on the spiral net (against a 37 µs step), the recorder times half; the rest, and
-# the chunks the probes end, are paid inside the steps and the trainer. The throttle keeps the
-# timed share under this part of the budget and leaves the rest for those
-# (benchmarks/telemetry_overhead.py measures the whole against telemetry off).
+# What the clocks here see is most of what the probes cost, not all: of the ~0.9 µs a sampled
+# step costs on the spiral net (against a 37 µs step), the recorder times about half (the copy
+# and the reduction, not the calls around them); the rest, and the chunks the probes end, are
+# paid inside the steps and the trainer. The throttle keeps the timed share under this part
+# of the budget and leaves the rest for those (benchmarks/telemetry_overhead.py measures the
+# whole against telemetry off).
 TIMED_PART = 0.6
 BETWEEN_CHUNKS = ("activations", "neuron_maps", "curvature", "weights")  # on the weights now
 
