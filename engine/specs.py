@@ -115,7 +115,7 @@ class TelemetrySpec(Spec):
     budget: float = Field(
         default=0.05, gt=0, le=1,
         description="Largest share of training time the probes may take. The auto-throttle "
-        "widens probe periods when the share it measures passes 60% of it (the rest is "
+        "widens probe periods when the share it measures passes 40% of it (the rest is "
         "headroom for what no clock sees: chunk ends, caches).",
     )
     auto_throttle: bool = Field(

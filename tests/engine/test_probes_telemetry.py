@@ -103,6 +103,21 @@ def test_throttle_widens_the_costliest_probe_and_reports_the_share(monkeypatch) 
     assert len(acts) < 3000 / 2  # asked for every step
 
 
+def test_throttle_relaxes_only_where_halving_stays_under_the_mark() -> None:
+    """Widen past budget × TIMED_PART; relax only where doubling the share stays under it,
+    so that a period settles instead of flipping every window."""
+    spec = run_spec(mlp([8]), "spiral", loss=opt("mse"), steps=10, device="cpu")
+    tel = Trainer(spec).telemetry
+    mark = tel.budget * hub.TIMED_PART
+    tel.costs, tel.every["norms"] = {"norms": 1.0}, 4
+    tel.throttle(mark * 1.01, steps=1000)
+    assert tel.every["norms"] == 8
+    tel.throttle(mark * 0.45, steps=1000)  # relaxed, it could reach 0.9 of the mark: it stays
+    assert tel.every["norms"] == 8
+    tel.throttle(mark * 0.39, steps=1000)
+    assert tel.every["norms"] == 4
+
+
 @pytest.mark.parametrize("every", [0, 1, 2, 3, 7, 1_000_000])
 def test_sampled_steps_are_those_whose_count_is_a_multiple_of_every(every: int) -> None:
     for step in range(12):

@@ -87,7 +87,7 @@ export function createTelemetrySection({ live }) {
   return {
     title: 'Telemetry cost', probes: [], el: line,
     help: 'The share of training time the probes behind these charts took over the last '
-      + 'second, against the run\'s budget. Past 60% of it (the rest is headroom for costs '
+      + 'second, against the run\'s budget. Past 40% of it (the rest is headroom for costs '
       + 'no clock sees) the auto-throttle widens the costliest probe\'s period, so the charts '
       + 'get sparser instead of training slowing down.',
     version: () => tel().version,
