@@ -1,6 +1,6 @@
 """Per-parameter gradient norms from the fused step's flat gradient vector, at the least cost
 per step (at batch 10 a step is ~40 µs and each NumPy call ~0.1-0.5 µs, so calls are what
-count, and so is the memory a chunk's recording spreads over).
+count, and so do clock reads).
 
 Two ways, picked by size: big vectors take one BLAS dot per parameter, whose total also
 serves the step's finiteness check (so the norms cost little extra); small ones are copied

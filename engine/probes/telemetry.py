@@ -37,10 +37,10 @@ WINDOW_STEPS = 100  # ... and at least this many steps, so that tiny runs send n
 # What the clocks here see is most of what the probes cost, not all: of the ~0.9 µs a sampled
 # step costs on the spiral net (against a 37 µs step), the recorder times about half (the copy
 # and the reduction, not the calls around them); the rest, and the chunks the probes end, are
-# paid inside the steps and the trainer. On a busy VM they grow: one benchmark run lost 7%
-# to a timed share of 2.4% (the usual is 3% to 2%). The throttle keeps the timed share
-# under this part of the budget and leaves the rest for those
-# (benchmarks/telemetry_overhead.py measures the whole against telemetry off).
+# paid inside the steps and the trainer. Usually about 3% was lost where 2% was timed; on a
+# busy VM one benchmark run lost 7% to a timed 2.4%. The throttle keeps the timed share under
+# this part of the budget and leaves the rest for those (benchmarks/telemetry_overhead.py
+# measures the whole against telemetry off).
 TIMED_PART = 0.4
 # Relaxing halves the widened periods, which can double the share: only well under the mark
 RELAX_MARGIN = 2.5
