@@ -111,10 +111,8 @@ def run_trainer(s: RunSpec, seconds: float) -> dict[str, Any]:
     end = trainer.run()
     elapsed = time.perf_counter() - t0
     assert end.type == "run_stopped", end
-    late = [(t, step) for t, step in steps if t >= seconds / 2]
-    steady = (late[-1][1] - late[0][1]) / (late[-1][0] - late[0][0]) if len(late) > 1 else 0.0
-    return {"rate": trainer.step / elapsed, "steady": steady, "strategy": trainer.strategy.name,
-            "share": last_share[0] if last_share else None}
+    return {"rate": trainer.step / elapsed, "steady": settled_rate(steps, 0.0, elapsed),
+            "strategy": trainer.strategy.name, "share": last_share[0] if last_share else None}
 
 
 def bare(task: str, seconds: float) -> dict[str, Any]:

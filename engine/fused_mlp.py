@@ -111,7 +111,6 @@ class FusedMLPStep:
         self.spaces: dict[int, Workspace] = {}
         self.captured: np.ndarray | None = None  # the last step's applied gradient, when asked
         self.sample = self.capture = False  # what this step records for the probes
-        self.samples: list[bool] = []  # the last chunk's sampled steps
         self.bind()
 
     # --- binding to the torch parameters -----------------------------------------------------
@@ -155,7 +154,6 @@ class FusedMLPStep:
         outputs: list[np.ndarray] | None = [] if self.classify else None
         samples = record.sample if record is not None else [False] * len(batches)
         self.recorder.begin(sum(samples))
-        self.samples = samples
         capture_at = len(batches) - 1 if record is not None and record.capture else -1
         with np.errstate(all="ignore"):  # overflow becomes inf/NaN, which the checks report
             for i, (idx, lr, sample) in enumerate(zip(batches, lrs, samples, strict=True)):
@@ -163,11 +161,12 @@ class FusedMLPStep:
                 loss, bad = self.one_step(idx, lr)
                 if bad is not None:
                     last = {"loss": losses[-1]} if losses else {}
-                    return self.outcome(losses, batches, outputs, Divergence(i, bad, last))
+                    div = Divergence(i, bad, last)
+                    return self.outcome(losses, batches, samples, outputs, div)
                 losses.append(loss)
                 if outputs is not None:
                     outputs.append(self.spaces[len(idx)].out.copy())
-        return self.outcome(losses, batches, outputs, None)
+        return self.outcome(losses, batches, samples, outputs, None)
 
     def captured_grads(self) -> list[np.ndarray] | None:
         if self.captured is None:
@@ -254,7 +253,7 @@ class FusedMLPStep:
         for call, args in self.apply:
             call(*args)
 
-    def outcome(self, losses: list[float], batches: list[np.ndarray],
+    def outcome(self, losses: list[float], batches: list[np.ndarray], samples: list[bool],
                 outputs: list[np.ndarray] | None, div: Divergence | None) -> StepOutcome:
         accs = None
         if outputs is not None:  # batch accuracies, computed once per chunk
@@ -266,7 +265,7 @@ class FusedMLPStep:
                     np.concatenate(done)]
                 starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
                 accs = np.add.reduceat(right.astype(np.float64), starts) / sizes
-        norms, positions = self.recorder.result(self.samples[:len(losses)])
+        norms, positions = self.recorder.result(samples[:len(losses)])
         return StepOutcome(np.asarray(losses, dtype=np.float64), accs, div, norms, positions,
                            self.recorder.seconds)
 

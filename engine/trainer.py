@@ -146,7 +146,6 @@ class Trainer:
         done = len(outcome.losses)
         if done:
             self._step_s = (time.perf_counter() - t0) / done
-        if done:
             self._pending.append((outcome.losses, outcome.accuracies, lrs[done - 1]))
         self.step += done
         if outcome.divergence is not None:
