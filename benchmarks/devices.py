@@ -16,7 +16,16 @@ import time
 
 import torch
 
-from engine import Choice, Event, NetworkSpec, RunSpec, Trainer, TrainingSpec, presets
+from engine import (
+    Choice,
+    Event,
+    NetworkSpec,
+    RunSpec,
+    Trainer,
+    TrainingSpec,
+    presets,
+    set_threads,
+)
 
 # What each preset must reach (test accuracy, or test loss for the regression).
 GOALS = {"band_221_sigmoid": ("test_accuracy", 0.95), "spiral_deep_tanh": ("test_accuracy", 0.9),
@@ -80,9 +89,9 @@ def check_divergence_and_repeat(device: str) -> bool:
 
 
 def main() -> int:
-    torch.set_num_threads(1)
+    set_threads(1)  # torch and NumPy's BLAS alike, as the server's workers
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}; devices: {devices}; torch threads 1")
+    print(f"torch {torch.__version__}; devices: {devices}; torch and BLAS threads 1")
     if torch.cuda.is_available():
         print(f"cuda device: {torch.cuda.get_device_name(0)}")
     ok = True

@@ -45,6 +45,7 @@ from engine import (
     Trainer,
     TrainingSpec,
     load_dataset,
+    set_threads,
 )
 
 TASKS: dict[str, dict[str, Any]] = {
@@ -274,9 +275,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="skip the per-probe table")
     parser.add_argument("--tasks", default="".join(TASKS), help="which tasks, e.g. a")
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    print(f"torch {torch.__version__}, 1 thread, CPU; {args.seconds:g} s per measurement, "
-          f"median of {args.repeats}; grid off; each event serialised to JSON as the worker does")
+    set_threads(1)  # torch and NumPy's BLAS alike, as the server's workers
+    print(f"torch {torch.__version__}, 1 thread (torch and BLAS), CPU; {args.seconds:g} s per "
+          f"measurement, median of {args.repeats}; grid off; each event serialised to JSON as "
+          "the worker does")
     tasks = [t for t in TASKS if t in args.tasks]
     for task in tasks:
         overhead(task, args.seconds, args.repeats, args.cycles)

@@ -11,11 +11,16 @@ Usage::
 May import: the engine's own modules.
 """
 
+from engine.arrays import DTYPES as ARRAY_DTYPES
+from engine.arrays import Array, ArrayField, array_fields, arrays_of, without_arrays
+from engine.cadence import Cadence
 from engine.control import Control
 from engine.data import DATASETS, FEATURES, Dataset, load_dataset
 from engine.errors import DeviceError, LocatedError, SpecError
 from engine.events import (
+    BUILT_IN_TYPES,
     EVENT_ADAPTER,
+    EVENT_MODELS,
     EVENT_TYPES,
     TERMINAL_TYPES,
     ActivationsSampled,
@@ -44,11 +49,14 @@ from engine.events import (
     TelemetryShare,
     WeightsSampled,
     parse_event,
+    register_event,
 )
+from engine.families import FAMILIES, Family
 from engine.graph import GraphModel, GraphReport, NodeReport, build_model, inspect_graph
 from engine.initializers import INITIALIZERS
 from engine.layers import LAYERS, LayerEntry, ShapeError
 from engine.losses import LOSSES
+from engine.metrics import MetricInfo
 from engine.optimizers import OPTIMIZERS
 from engine.prepare import check_spec, resolve_device
 from engine.probes import PROBES, ProbeEntry, ProbeParams, check_probe_changes
@@ -84,12 +92,25 @@ __all__ = [
     "ProbeEntry", "ProbeParams", "RunWarning", "TelemetryShare", "WeightsSampled",
     # ... and changing their settings mid-run (Control.set_probes)
     "ProbesChanged", "check_probe_changes",
+    # array fields of events (dtype, shape), for transports that move them as raw buffers
+    "ARRAY_DTYPES", "Array", "ArrayField", "array_fields", "arrays_of", "without_arrays",
+    # model families: what is learnt, by which step, with which named metrics
+    "BUILT_IN_TYPES", "EVENT_MODELS", "FAMILIES", "Cadence", "Family", "MetricInfo",
+    "register_event",
 ]
 
 from engine.checkpoint import load_weights, save_checkpoint  # noqa: E402
 from engine.cli import example_spec, train_command  # noqa: E402
+from engine.plugins import PluginError, load_plugins  # noqa: E402
+from engine.prepare import PreparedRun  # noqa: E402
 from engine.presets import presets  # noqa: E402
+from engine.probes.entries import ProbeContext  # noqa: E402
 from engine.runtime import set_threads, warm_up  # noqa: E402
+from engine.steps import Recording, StepOutcome, StepStrategy  # noqa: E402
+
+# for plugins: what a family's step and a probe's factory are made of
+__all__ += ["PluginError", "PreparedRun", "ProbeContext", "Recording", "StepOutcome",
+            "StepStrategy", "load_plugins"]
 
 __all__ += ["example_spec", "load_weights", "presets", "save_checkpoint", "set_threads",
             "train_command", "warm_up"]

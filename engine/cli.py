@@ -34,8 +34,9 @@ class ProgressPrinter:
         if isinstance(event, RunStarted) and not self.quiet:
             self.bar = tqdm(total=event.total_steps, unit="step", file=sys.stderr)
         elif isinstance(event, StepsCompleted) and self.bar is not None:
-            self.bar.update(len(event.loss))
-            self.bar.set_postfix(loss=f"{event.loss[-1]:.4f}", epoch=event.epoch)
+            self.bar.update(event.step - event.first_step + 1)
+            last = {k: f"{v[-1]:.4f}" for k, v in event.metrics.items() if v}
+            self.bar.set_postfix(last, epoch=event.epoch)
         elif isinstance(event, EvalCompleted):
             self.last_eval = event
 

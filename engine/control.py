@@ -86,6 +86,13 @@ class Control:
             changes, self._probes = self._probes, {}
             return changes
 
+    def refund(self, n: int) -> None:
+        """Give back single-step credit a chunk did not use (it ended at a reporting period
+        before its allowance), so that step(n) takes n steps however the chunks fall."""
+        with self._cond:
+            if self._paused and not self._stopped and n > 0:
+                self._credit += n
+
     def allowance(self) -> int | None:
         """Steps that may run now: None for no limit, 0 when stopped. Blocks while paused."""
         with self._cond:

@@ -2,19 +2,26 @@
 
 Every event carries `run`, `seq` (monotonic per run), `step` (optimizer steps done),
 `epoch` (whole epochs done) and `t` (seconds since the run started). Values are plain
-numbers and lists, never tensors, and never NaN: a non-finite value ends the run with
-`run_failed` instead.
-May import: stdlib, pydantic, engine.graph, engine.specs.
+numbers and lists (heavy payloads: NumPy arrays in fields declared with engine.arrays.Array),
+never tensors, and never NaN: a non-finite value ends the run with `run_failed` instead.
+May import: stdlib, numpy, pydantic, engine.arrays, engine.graph, engine.metrics, engine.specs.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from engine.arrays import Array
 from engine.graph import GraphReport
+from engine.metrics import MetricInfo
 from engine.specs import RunSpec
+
+E = TypeVar("E", bound="Event")
 
 
 class Event(BaseModel):
@@ -34,29 +41,37 @@ class RunStarted(Event):
     graph: GraphReport
     data: dict[str, Any]
     device: str
-    strategy: str = Field(description="'fused_mlp' (NumPy fast path) or 'autograd'.")
+    device_reason: str = Field(default="", description="Why the run trains on `device`.")
+    strategy: str = Field(description="How a step is computed, e.g. 'fused_mlp' (the NumPy "
+                          "fast path) or 'autograd'.")
+    family: str = Field(default="supervised", description="The run's model family.")
+    metrics: list[MetricInfo] = Field(
+        default_factory=list, description="What the run reports, by name: steps_completed "
+        "carries the 'batch' ones, eval_completed the 'train' and 'test' ones.")
     steps_per_epoch: int
     total_steps: int
+    resumed_at: int | None = Field(default=None, description="The step a resumed run went on "
+                                   "from (its checkpoint's); None for a fresh run.")
 
 
 class StepsCompleted(Event):
-    """Steps first_step..step, one loss (and batch accuracy) per step, in order."""
+    """Steps first_step..step: per named metric (the family's 'batch' metrics, listed in
+    run_started.metrics), one value per step, in order."""
 
     type: Literal["steps_completed"] = "steps_completed"
     first_step: int
-    loss: list[float]
-    accuracy: list[float] | None = None
+    metrics: dict[str, list[float]] = Field(
+        description="Per metric name, one value per step first_step..step, e.g. "
+        "{'loss': [...], 'accuracy': [...]}.")
     lr: float
 
 
 class EvalCompleted(Event):
-    """Loss and accuracy over the whole train and test splits, in evaluation mode."""
+    """The family's whole-split metrics in evaluation mode (its 'train' and 'test' metrics,
+    listed in run_started.metrics), e.g. {'test_loss': 0.3, 'test_accuracy': 0.9}."""
 
     type: Literal["eval_completed"] = "eval_completed"
-    train_loss: float
-    test_loss: float
-    train_accuracy: float | None = None
-    test_accuracy: float | None = None
+    metrics: dict[str, float]
 
 
 class GridComputed(Event):
@@ -70,8 +85,9 @@ class GridComputed(Event):
     resolution: int
     extent: tuple[float, float, float, float]
     mode: Literal["binary", "classes", "value"]
-    values: list[float]
-    confidence: list[float] | None = None
+    values: Annotated[np.ndarray, Array("float32", ("R", "R"))] = Field(
+        description="(R, R): the score, the class index or the output at each point.")
+    confidence: Annotated[np.ndarray, Array("float32", ("R", "R"))] | None = None
 
 
 class Histogram(BaseModel):
@@ -139,14 +155,15 @@ class ActivationsSampled(Event):
 
 class NeuronMapsComputed(Event):
     """Every hidden unit's output over the input plane, as grid_computed lays out its values:
-    `values[i]` is one map of resolution² floats for unit `units[i]` of node `nodes[i]`."""
+    `values[i]` is the (R, R) map of unit `units[i]` of node `nodes[i]`."""
 
     type: Literal["neuron_maps_computed"] = "neuron_maps_computed"
     resolution: int
     extent: tuple[float, float, float, float]
     nodes: list[str]
     units: list[int]
-    values: list[list[float]]
+    values: Annotated[np.ndarray, Array("float32", ("U", "R", "R"))] = Field(
+        description="(units, R, R): one map per entry of `units`.")
 
 
 class LayerWeights(BaseModel):
@@ -155,10 +172,17 @@ class LayerWeights(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     node: str
-    shape: tuple[int, int] = Field(description="(out_features, in_features).")
-    values: list[float] = Field(description="The weight matrix, row-major: values[o * in + i] "
-                                "is the weight from input i to output o.")
-    bias: list[float] | None = Field(default=None, description="(out_features,), if any.")
+    shape: tuple[int, int] = Field(description="(out_features, in_features), as values.shape.")
+    values: Annotated[np.ndarray, Array("float32", ("out", "in"))] = Field(
+        description="The weight matrix: values[o, i] is the weight from input i to output o.")
+    bias: Annotated[np.ndarray, Array("float32", ("out",))] | None = Field(
+        default=None, description="(out_features,), if any.")
+
+    @model_validator(mode="after")
+    def _shape_is_the_matrix(self) -> LayerWeights:
+        if tuple(self.values.shape) != tuple(self.shape):
+            raise ValueError(f"values have shape {list(self.values.shape)}, not {list(self.shape)}")
+        return self
 
 
 class WeightsSampled(Event):
@@ -282,15 +306,60 @@ AnyEvent = Annotated[
     | WeightsSampled | ProbesChanged,
     Field(discriminator="type"),
 ]
+# The built-in vocabulary, as one discriminated union (the JSON Schema of docs/schemas).
 EVENT_ADAPTER: TypeAdapter[Any] = TypeAdapter(AnyEvent)
-# read off the union, so that a new event model is one entry in one place
-EVENT_TYPES: tuple[str, ...] = tuple(
-    model.model_fields["type"].default for model in get_args(get_args(AnyEvent)[0]))
+# Every event model by its type: the built-ins, read off the union, and those a family or a
+# probe registers (`register_event`), so that a new event model is one entry in one place.
+EVENT_MODELS: dict[str, type[Event]] = {
+    model.model_fields["type"].default: model for model in get_args(get_args(AnyEvent)[0])}
+BUILT_IN_TYPES = frozenset(EVENT_MODELS)
 TERMINAL_TYPES = frozenset({"run_completed", "run_stopped", "run_failed"})
+
+
+class EventTypes(Sequence[str]):
+    """The known event types, as a live sequence: it includes types registered after it was
+    imported (`from engine import EVENT_TYPES` stays current)."""
+
+    def __getitem__(self, index: Any) -> Any:
+        return tuple(EVENT_MODELS)[index]
+
+    def __len__(self) -> int:
+        return len(EVENT_MODELS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in EVENT_MODELS
+
+    def __repr__(self) -> str:
+        return f"EventTypes({tuple(EVENT_MODELS)!r})"
+
+
+EVENT_TYPES = EventTypes()
+
+
+def register_event(model: type[E]) -> type[E]:
+    """Add an event model to the vocabulary (usable as a class decorator). Its `type` field
+    must be a Literal with a default, unique among the known types."""
+    field = model.model_fields.get("type")
+    name = field.default if field is not None else None
+    if not isinstance(name, str) or not issubclass(model, Event):
+        raise ValueError(f"{model.__name__} needs a `type` field with a default, on Event")
+    if EVENT_MODELS.get(name, model) is not model:
+        raise ValueError(f"event type {name!r} is already registered")
+    EVENT_MODELS[name] = model
+    return model
 
 
 def parse_event(data: dict[str, Any] | str | bytes) -> Event:
     """An event from its JSON (a dict or text), validated against its own model."""
-    if isinstance(data, str | bytes):
-        return EVENT_ADAPTER.validate_json(data)  # type: ignore[no-any-return]
-    return EVENT_ADAPTER.validate_python(data)  # type: ignore[no-any-return]
+    text = data if isinstance(data, str | bytes) else None
+    if text is not None:
+        try:
+            return EVENT_ADAPTER.validate_json(text)  # type: ignore[no-any-return]
+        except ValidationError:
+            data = json.loads(text)  # perhaps a registered type: found by name below
+    kind = data.get("type") if isinstance(data, dict) else None
+    model = EVENT_MODELS.get(kind) if isinstance(kind, str) and kind not in BUILT_IN_TYPES \
+        else None
+    if model is None:
+        return EVENT_ADAPTER.validate_python(data)  # type: ignore[no-any-return]
+    return model.model_validate_json(text) if text is not None else model.model_validate(data)

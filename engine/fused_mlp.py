@@ -21,10 +21,12 @@ from typing import Any, cast
 import numpy as np
 import torch
 
+from engine.fused_kernel import CompiledChunk, kernel_reason
 from engine.fused_ops import Activation, FlatOptimizer, Op, clip_coefficient, loss_function
 from engine.fused_workspace import Dense, Workspace, layer_widths
 from engine.prepare import PreparedRun
 from engine.probes.flat_norms import FlatNormRecorder
+from engine.runtime import ensure_threads
 from engine.steps import Divergence, Recording, StepOutcome
 
 ACTIVATIONS = ("identity", "sigmoid", "tanh", "relu", "leaky_relu", "elu")
@@ -79,7 +81,10 @@ class FusedMLPStep:
 
     name = "fused_mlp"
 
-    def __init__(self, run: PreparedRun) -> None:
+    def __init__(self, run: PreparedRun, kernel: str = "auto") -> None:
+        """kernel: "auto" (the compiled one where fused_kernel.kernel_reason allows it),
+        "compiled" (raises where it cannot run) or "numpy"."""
+        ensure_threads()  # its NumPy path makes tiny BLAS calls, which threads only slow
         self.run = run
         c, data, model = run.choices, run.data, run.model
         self.ops: list[Dense | Activation] = []
@@ -112,6 +117,18 @@ class FusedMLPStep:
         self.captured: np.ndarray | None = None  # the last step's applied gradient, when asked
         self.sample = self.capture = False  # what this step records for the probes
         self.bind()
+        self.compiled = self.choose_kernel(kernel)
+        self.kernel = "compiled" if self.compiled is not None else "numpy"
+
+    def choose_kernel(self, kernel: str) -> CompiledChunk | None:
+        if kernel not in ("auto", "compiled", "numpy"):
+            raise ValueError(f"unknown fused kernel {kernel!r}")
+        reason = "asked for NumPy" if kernel == "numpy" else kernel_reason(self)
+        if reason is None:
+            return CompiledChunk(self)
+        if kernel == "compiled":
+            raise RuntimeError(f"the compiled fused kernel cannot run: {reason}")
+        return None
 
     # --- binding to the torch parameters -----------------------------------------------------
 
@@ -150,6 +167,8 @@ class FusedMLPStep:
     def train(self, batches: list[np.ndarray], lrs: list[float],
               record: Recording | None = None) -> StepOutcome:
         self.follow_parameters()
+        if self.compiled is not None:
+            return self.compiled.train(batches, lrs, record)
         losses: list[float] = []
         outputs: list[np.ndarray] | None = [] if self.classify else None
         samples = record.sample if record is not None else [False] * len(batches)

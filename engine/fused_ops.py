@@ -180,9 +180,11 @@ class FlatOptimizer:
         self.p = p
         self.t = 0
         self.tmp = np.zeros(size, np.float32)
-        self.s1 = np.zeros(size, np.float32)  # momentum buffer / first moment / sum of g²
-        self.s2 = np.zeros(size, np.float32)  # second moment / RMSprop's mean gradient
-        self.s3 = np.zeros(size, np.float32)  # RMSprop's momentum buffer
+        # one block, so that the compiled kernel (fused_kernel.py) takes them in one argument
+        self.state = np.zeros((3, size), np.float32)
+        self.s1 = self.state[0]  # momentum buffer / first moment / sum of g²
+        self.s2 = self.state[1]  # second moment / RMSprop's mean gradient
+        self.s3 = self.state[2]  # RMSprop's momentum buffer
         decay = float(getattr(p, "weight_decay", 0.0))
         if name == "adamw":
             self.decoupled_decay = decay

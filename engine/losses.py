@@ -79,7 +79,7 @@ def hinge(p: HingeParams, out: int) -> Fn:
     return lambda o, y: F.multi_margin_loss(o, y, margin=p.margin)
 
 
-REAL = ("classification", "regression")
+REAL = ("classification", "regression", "reconstruction")
 LOSSES.register(LossEntry(
     "mse", "Mean squared error; for classes the targets are ±1 (one output) or one-hot.",
     NoParams, REAL, make=lambda p, out: F.mse_loss, targets=real_valued, accepts=binary_or_all,
@@ -97,8 +97,10 @@ LOSSES.register(LossEntry(
     accepts=lambda out, c: out == c, wants=lambda c: f"(N, {c})",
 ))
 LOSSES.register(LossEntry(
-    "binary_cross_entropy", "Sigmoid cross-entropy on one raw score (logit) per sample.",
-    NoParams, ("classification",), make=lambda p, out: F.binary_cross_entropy_with_logits,
+    "binary_cross_entropy", "Sigmoid cross-entropy on one raw score (logit) per sample; for "
+    "a reconstruction, per pixel against targets in [0, 1].",
+    NoParams, ("classification", "reconstruction"),
+    make=lambda p, out: F.binary_cross_entropy_with_logits,
     targets=lambda y, out, c: torch.from_numpy(y.astype(np.float32)).unsqueeze(1),
     accepts=lambda out, c: out == 1 and c == 2, wants=lambda c: "(N, 1) and two classes",
 ))

@@ -14,10 +14,72 @@ def mlp(inputs: str, hidden: list[int], activation: str, out: int) -> NetworkSpe
     return NetworkSpec.mlp(hidden, activation, out, inputs=inputs)
 
 
-def preset(name: str, title: str, description: str, network: NetworkSpec, data: Choice,
-           training: TrainingSpec) -> dict[str, Any]:
-    spec = RunSpec(name=title, network=network, data=data, training=training)
+def preset(name: str, title: str, description: str, network: NetworkSpec | dict[str, Any],
+           data: Choice, training: TrainingSpec, family: Choice | None = None
+           ) -> dict[str, Any]:
+    networks = network if isinstance(network, dict) else {"model": network}
+    spec = RunSpec(name=title, family=family or Choice(name="supervised"), networks=networks,
+                   data=data, training=training)
     return {"name": name, "title": title, "description": description, "spec": spec}
+
+
+def autoencoder(inputs: int, hidden: list[int], code: int, *, image: bool = False,
+                code_activation: str | None = None) -> dict[str, NetworkSpec]:
+    """Encoder input [-> flatten] -> (linear -> relu)* -> code [-> activation]; decoder the
+    mirror image, back to `inputs` values (as logits or values, for the loss to judge)."""
+    enc: list[tuple[str, str, dict[str, Any]]] = [("x", "input", {})]
+    if image:
+        enc.append(("flat", "flatten", {}))
+    for i, width in enumerate(hidden, start=1):
+        enc += [(f"enc{i}", "linear", {"out_features": width}), (f"enc_act{i}", "relu", {})]
+    enc.append(("code", "linear", {"out_features": code}))
+    if code_activation:
+        enc.append(("code_act", code_activation, {}))
+    dec: list[tuple[str, str, dict[str, Any]]] = [("z", "input", {})]
+    for i, width in enumerate(reversed(hidden), start=1):
+        dec += [(f"dec{i}", "linear", {"out_features": width}), (f"dec_act{i}", "relu", {})]
+    dec.append(("recon", "linear", {"out_features": inputs}))
+    return {"encoder": NetworkSpec.stack(*enc), "decoder": NetworkSpec.stack(*dec)}
+
+
+def ae_training(epochs: int, lr: float, loss: str = "mse") -> TrainingSpec:
+    return TrainingSpec(task="reconstruction", loss=Choice(name=loss),
+                        optimizers={"model": Choice(name="adam", params={"lr": lr})},
+                        batch_size=64, epochs=epochs, seed=0)
+
+
+DIGITS_IMAGES = Choice(name="digits", params={"shape": "image"})
+
+
+def autoencoder_presets() -> list[dict[str, Any]]:
+    """One preset per autoencoder variant: under-complete, sparse, denoising, and on the plane."""
+    family = "autoencoder"
+    return [
+        preset("ae_digits_2d", "Autoencoder: digits through a 2-unit code",
+               "64 pixels squeezed through two numbers and back. Watch the code scatter: the "
+               "digits sort themselves into clusters nobody labelled (a 5-nearest-neighbour "
+               "vote in the code finds the digit about 8 times in 10).",
+               autoencoder(64, [128], 2, image=True), DIGITS_IMAGES, ae_training(80, 0.01),
+               Choice(name=family)),
+        preset("ae_digits_sparse", "Sparse autoencoder: an L1 penalty on a wide code",
+               "32 ReLU code units for 64 pixels, with an L1 penalty on the code: most units "
+               "stay silent for any one digit. Compare the code sparsity with the penalty off "
+               "(sparsity 'none').",
+               autoencoder(64, [128], 32, image=True, code_activation="relu"), DIGITS_IMAGES,
+               ae_training(40, 0.003),
+               Choice(name=family, params={"sparsity": "l1", "sparsity_weight": 0.001})),
+        preset("ae_digits_denoising", "Denoising autoencoder: masking noise",
+               "Three pixels in ten are blacked out before the encoder sees a digit; the "
+               "decoder must give back the clean one. The test error falls below what the "
+               "noisy digits themselves score.",
+               autoencoder(64, [128], 32, image=True), DIGITS_IMAGES, ae_training(40, 0.003),
+               Choice(name=family, params={"noise": "masking", "noise_level": 0.3})),
+        preset("ae_circle_1d", "Autoencoder on the plane: a circle through one number",
+               "Points of two rings in the plane through a one-unit code: the decoder can only "
+               "draw a curve, and the reconstructions show which one it chose.",
+               autoencoder(2, [16, 16], 1), Choice(name="circle", params={"noise": 0.0}),
+               ae_training(100, 0.01), Choice(name=family)),
+    ]
 
 
 def presets() -> list[dict[str, Any]]:
@@ -29,27 +91,27 @@ def presets() -> list[dict[str, Any]]:
                "find only one edge and stop near 77%: a local minimum.)",
                mlp("x", [2], "sigmoid", 1), Choice(name="band", params={"noise": 0.0}),
                TrainingSpec(loss=Choice(name="binary_cross_entropy"),
-                            optimizer=Choice(name="adam", params={"lr": 0.1}),
+                            optimizers={"model": Choice(name="adam", params={"lr": 0.1})},
                             batch_size=10, epochs=200, seed=0)),
         preset("spiral_deep_tanh", "Spiral with a deep tanh network",
                "Six hidden layers of 8 tanh units learn two interleaved spirals; watch the "
                "boundary wrap around as the loss falls.",
                mlp("x", [8] * 6, "tanh", 2), Choice(name="spiral", params={"noise": 0.0}),
                TrainingSpec(loss=Choice(name="cross_entropy"),
-                            optimizer=Choice(name="adam", params={"lr": 0.003}),
+                            optimizers={"model": Choice(name="adam", params={"lr": 0.003})},
                             batch_size=10, epochs=300, init=Choice(name="xavier"))),
         preset("plane_regression", "Regression of a plane",
                "A linear unit fits a noisy plane; the test loss settles at the noise level.",
                mlp("x", [], "identity", 1), Choice(name="plane", params={"noise": 0.1}),
                TrainingSpec(task="regression", loss=Choice(name="mse"),
-                            optimizer=Choice(name="sgd", params={"lr": 0.01}),
+                            optimizers={"model": Choice(name="sgd", params={"lr": 0.01})},
                             batch_size=10, epochs=50)),
         preset("digits_mlp", "Handwritten digits with an MLP",
                "64 pixels, one hidden layer of 64 ReLU units, 10 classes: about 95% test "
                "accuracy within a few epochs.",
                mlp("pixels", [64], "relu", 10), Choice(name="digits"),
                TrainingSpec(loss=Choice(name="cross_entropy"),
-                            optimizer=Choice(name="adam", params={"lr": 0.003}),
+                            optimizers={"model": Choice(name="adam", params={"lr": 0.003})},
                             batch_size=32, epochs=20, init=Choice(name="he"))),
         preset("lr_too_high", "Too high a learning rate: a run that diverges",
                "Plain SGD at lr 0.7 on a small tanh network with squared error. The curvature "
@@ -59,7 +121,8 @@ def presets() -> list[dict[str, Any]]:
                "the loss chart, then try lr 0.1 or gradient clipping.",
                mlp("x", [8] * 3, "tanh", 2), Choice(name="spiral", params={"noise": 0.0}),
                TrainingSpec(loss=Choice(name="mse"),
-                            optimizer=Choice(name="sgd", params={"lr": 0.7}),
+                            optimizers={"model": Choice(name="sgd", params={"lr": 0.7})},
                             batch_size=10, epochs=50, init=Choice(name="xavier"),
                             telemetry=TelemetrySpec(probes={"curvature": {"every": 10}}))),
+        *autoencoder_presets(),
     ]

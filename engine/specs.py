@@ -1,8 +1,13 @@
 """The run spec: a network graph, a data set and training settings, as pydantic v2 models.
 
 The same JSON is the REST body, the stored spec, a saved file and a shareable link. Entries
-named here (layer kinds, data sets, losses, optimizers...) are checked against their
+named here (families, layer kinds, data sets, losses, optimizers...) are checked against their
 registries when the run is built, so that a new entry needs no change in this file.
+
+Version 2 names the model family, its networks by role and its optimizers by role, and takes a
+list of regularizers. A version-1 spec (one `network`, one `optimizer`, one `regularizer`: the
+stored runs, saved links, presets and examples of before) is upgraded on read, with no loss:
+`upgrade_v1` is the whole mapping.
 May import: stdlib, pydantic.
 """
 
@@ -12,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION: Literal[1] = 1
+SCHEMA_VERSION: Literal[2] = 2
+ROLE = r"^[a-z][a-z0-9_]{0,31}$"
 
 NODE_ID = r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$"
 
@@ -128,9 +134,14 @@ class TrainingSpec(Spec):
 
     task: str = Field(default="classification", description="Task from the catalog.")
     loss: Choice = Field(default_factory=lambda: Choice(name="cross_entropy"))
-    optimizer: Choice = Field(default_factory=lambda: Choice(name="sgd", params={"lr": 0.03}))
+    optimizers: dict[str, Choice] = Field(
+        default_factory=lambda: {"model": Choice(name="sgd", params={"lr": 0.03})},
+        description="An optimizer per optimizer role of the family (supervised and "
+        "autoencoder: 'model'; a GAN: 'generator' and 'discriminator').")
     schedule: Choice = Field(default_factory=lambda: Choice(name="constant"))
-    regularizer: Choice = Field(default_factory=lambda: Choice(name="none"))
+    regularizers: list[Choice] = Field(
+        default_factory=list, max_length=8,
+        description="Weight penalties, each from the catalog; they add up.")
     clip: Choice = Field(default_factory=lambda: Choice(name="none"))
     init: Choice = Field(default_factory=lambda: Choice(name="default"))
     batch_size: int = Field(default=10, ge=1, le=65_536)
@@ -146,20 +157,85 @@ class TrainingSpec(Spec):
     )
     telemetry: TelemetrySpec = Field(default_factory=TelemetrySpec)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _v1_names(cls, raw: Any) -> Any:
+        return upgrade_training_v1(raw) if isinstance(raw, dict) else raw
+
+    @property
+    def optimizer(self) -> Choice:
+        """The first role's optimizer (the only one of a one-optimizer family)."""
+        return next(iter(self.optimizers.values()))
+
     @model_validator(mode="after")
     def _budget(self) -> TrainingSpec:
         if self.epochs is None and self.steps is None:
             self.epochs = 10
         if self.epochs is not None and self.steps is not None:
             raise ValueError("give either epochs or steps, not both")
+        if not self.optimizers:
+            raise ValueError("optimizers: name at least one, e.g. {'model': {'name': 'adam'}}")
         return self
 
 
 class RunSpec(Spec):
     """Everything needed to reproduce a run."""
 
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[2] = SCHEMA_VERSION
     name: str | None = Field(default=None, max_length=200)
-    network: NetworkSpec
+    family: Choice = Field(
+        default_factory=lambda: Choice(name="supervised"),
+        description="Model family from the catalog (what is learnt, by which step, with "
+        "which metrics and views) and its parameters; a name alone is read as {name}.")
+    networks: dict[str, NetworkSpec] = Field(
+        min_length=1, max_length=8, description="The family's networks by role (supervised: "
+        "'model'; autoencoder: 'encoder' and 'decoder'). Node ids are unique across them.")
     data: Choice
     training: TrainingSpec = Field(default_factory=TrainingSpec)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _v1(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        raw = upgrade_v1(raw)
+        if isinstance(raw.get("family"), str):
+            raw = {**raw, "family": {"name": raw["family"]}}
+        return raw
+
+    @property
+    def network(self) -> NetworkSpec:
+        """The 'model' network, or the only one."""
+        return self.networks.get("model") or next(iter(self.networks.values()))
+
+
+def upgrade_v1(raw: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 run spec (or one written without a version, in the version-1 form) as
+    version 2; anything else is returned as it is, for validation to judge."""
+    version = raw.get("schema_version")
+    if version not in (None, 1) or (version is None and "network" not in raw):
+        return raw
+    out = {k: v for k, v in raw.items() if k not in ("schema_version", "network")}
+    out["schema_version"] = 2
+    if "network" in raw:
+        out["networks"] = {"model": raw["network"]}
+    if isinstance(raw.get("training"), dict):
+        out["training"] = upgrade_training_v1(raw["training"])
+    return out
+
+
+def upgrade_training_v1(raw: dict[str, Any]) -> dict[str, Any]:
+    """Version 1's single `optimizer` and `regularizer` as version 2's lists by role."""
+    if "optimizer" not in raw and "regularizer" not in raw:
+        return raw
+    for old, new in (("optimizer", "optimizers"), ("regularizer", "regularizers")):
+        if old in raw and new in raw:  # which one was meant? say so rather than guess
+            raise ValueError(f"training: give {new} (version 2) or {old} (version 1), not both")
+    out = {k: v for k, v in raw.items() if k not in ("optimizer", "regularizer")}
+    if "optimizer" in raw:
+        out["optimizers"] = {"model": raw["optimizer"]}
+    reg = raw.get("regularizer")
+    if reg is not None:
+        name = reg.get("name") if isinstance(reg, dict) else getattr(reg, "name", None)
+        out["regularizers"] = [] if name == "none" else [reg]
+    return out

@@ -10,14 +10,16 @@ May import: stdlib, numpy, torch, engine modules below the trainer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import torch
 
 from engine.losses import predict_classes
-from engine.prepare import PreparedRun
 from engine.regularizers import penalty
+
+if TYPE_CHECKING:  # families import this module while prepare imports the families
+    from engine.prepare import PreparedRun
 
 
 @dataclass
@@ -87,8 +89,7 @@ class AutogradStep:
         self.loss_fn = c.loss.make(c.loss_params, run.out_features)
         self.x = {"train": torch.from_numpy(data.x_train).to(dev),
                   "test": torch.from_numpy(data.x_test).to(dev)}
-        self.y = {s: c.loss.targets(labels, run.out_features, data.n_classes).to(dev)
-                  for s, labels in (("train", data.y_train), ("test", data.y_test))}
+        self.y = {split: self.targets(split) for split in ("train", "test")}
         self.labels = torch.from_numpy(data.y_train).to(dev)
         # in the order nodes run, so that the first non-finite gradient names the first layer
         self.params = [p for node in self.model.order
@@ -126,16 +127,20 @@ class AutogradStep:
                 correct.append(right)
         return self.outcome(losses, correct, batches, None)
 
+    def targets(self, split: str) -> torch.Tensor:
+        """What the loss compares the output with, for every sample of a split."""
+        c, data = self.run.choices, self.run.data
+        labels = data.y_train if split == "train" else data.y_test
+        return c.loss.targets(labels, self.run.out_features, data.n_classes).to(self.run.device)
+
     def captured_grads(self) -> list[torch.Tensor] | None:
         # the gradients stay in p.grad until the next step's zero_grad
         return [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
 
     def one_step(self, idx: torch.Tensor, sample: bool = False
                  ) -> tuple[torch.Tensor, torch.Tensor | None, str | None]:
-        x, y = self.x["train"][idx], self.y["train"][idx]  # (B, F), targets
         self.optimizer.zero_grad(set_to_none=True)
-        out = self.model(x)
-        loss = self.loss_fn(out, y)
+        loss, right = self.objective(idx)
         extra = penalty(self.weights, self.run.choices.l1, self.run.choices.l2)
         (loss + extra if extra is not None else loss).backward()
         norms = self.grad_norms()  # (P,) the probes' gradient norms too: no extra kernel
@@ -147,8 +152,15 @@ class AutogradStep:
         c = self.run.choices
         c.clip.apply(c.clip_params, self.params)
         self.optimizer.step()
-        right = (predict_classes(out) == self.labels[idx]).sum() if self.classify else None
         return loss.detach(), right, None
+
+    def objective(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The batch's loss (before the weight penalty) and, for classes, its correct count:
+        what a family's own step overrides."""
+        x, y = self.x["train"][idx], self.y["train"][idx]  # (B, F), targets
+        out = self.model(x)
+        right = (predict_classes(out) == self.labels[idx]).sum() if self.classify else None
+        return self.loss_fn(out, y), right
 
     def grad_norms(self) -> torch.Tensor:
         grads = [p.grad if p.grad is not None else self.zero for p in self.params]

@@ -1,13 +1,13 @@
 """The task registry: what is learned from a data set (classes, a value, later more).
 
-A task decides which losses fit it and which metrics its evaluation reports; model
-families that need their own step (autoencoders, GANs, RBMs) plug in here later.
+A task decides which losses fit it; what is reported and how a step is computed belong to
+the model family (engine/families).
 May import: stdlib, pydantic, engine.registry.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from engine.registry import Params, Registry
 
@@ -21,10 +21,10 @@ class TaskEntry:
     name: str
     description: str
     params: type[Params] = NoParams
-    metrics: tuple[str, ...] = field(default=("loss",))
 
 
 TASKS: Registry[TaskEntry] = Registry("task")
-TASKS.register(TaskEntry("classification", "Predict a class for each sample.",
-                         metrics=("loss", "accuracy")))
+TASKS.register(TaskEntry("classification", "Predict a class for each sample."))
 TASKS.register(TaskEntry("regression", "Predict a real value for each sample."))
+TASKS.register(TaskEntry("reconstruction", "Reproduce each sample from a code of it (an "
+                         "autoencoder): the targets are the inputs."))

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.cadence import Cadence
+from engine.checkpoint import restore_trainer, trainer_checkpoint
 from engine.control import Control
 from engine.errors import SpecError
 from engine.events import (
@@ -31,11 +33,11 @@ from engine.events import (
     RunStopped,
     StepsCompleted,
 )
-from engine.grid import grid_event
 from engine.prepare import PreparedRun, prepare_run
 from engine.probes.telemetry import Telemetry
+from engine.runtime import ensure_threads
 from engine.specs import RunSpec
-from engine.steps import AutogradStep, Divergence, StepStrategy
+from engine.steps import Divergence, StepStrategy
 from engine.subscriptions import Subscribers
 
 CHUNK_SECONDS = 0.02  # the longest chunk: bounds pause/stop latency and event lag
@@ -46,39 +48,36 @@ CHUNK_SECONDS = 0.02  # the longest chunk: bounds pause/stop latency and event l
 EVAL_SHARE = 0.05
 
 
-def choose_strategy(run: PreparedRun) -> StepStrategy:
-    from engine.fused_mlp import FusedMLPStep, fused_unsupported_reason
-
-    if run.spec.training.fast_path and fused_unsupported_reason(run) is None:
-        return FusedMLPStep(run)
-    return AutogradStep(run)
-
-
 class Trainer:
     """Trains one run spec. Use `subscribe`, then `run()` (blocking) in any thread."""
 
     def __init__(self, spec: RunSpec, *, run_id: str = "local",
-                 control: Control | None = None) -> None:
+                 control: Control | None = None, resume: bytes | None = None) -> None:
+        ensure_threads()  # torch's and BLAS's threads, unless the caller set them
         self.spec = spec
         self.run_id = run_id
         self.control = control or Control()
         self.subscribers = Subscribers()
         self.prepared = prepare_run(spec)
-        self.strategy = choose_strategy(self.prepared)
+        self.family = self.prepared.family
+        self.strategy: StepStrategy = self.family.make_step(self.prepared)
         self.telemetry = Telemetry(self.prepared, self.strategy)
         self.step = 0
         self.base_lr = self.prepared.base_lr
         self._seq = 0
         self._t0 = time.perf_counter()
-        self._last_grid = -1e9
-        self._last_scalars = -1e9
-        self._last_eval = -1e9
-        self._eval_s = 0.0  # how long the last evaluation took
+        tel, t = spec.training.telemetry, spec.training
+        self.scalars = Cadence(tel.scalars_every, tel.scalars_max_hz)
+        self.evals = Cadence(t.eval_every or self.prepared.steps_per_epoch, tel.eval_max_hz,
+                             EVAL_SHARE)
         self._step_s = 0.0  # seconds per step in the last chunk (0: none yet)
         self._rng = np.random.default_rng(spec.training.seed)
         self._perm = np.zeros(0, dtype=np.int64)
-        self._pending: list[tuple[np.ndarray, np.ndarray | None, float]] = []
-        self.final: Event | None = None
+        self._pending: list[tuple[dict[str, np.ndarray], int, float]] = []
+        self.resumed_at: int | None = None  # the step a resumed run went on from
+        self.t_offset = 0.0  # ... and the time it had trained before
+        if resume is not None:
+            restore_trainer(self, resume)
 
     @property
     def model(self) -> Any:
@@ -98,11 +97,10 @@ class Trainer:
             end = self.loop()
         except Exception as exc:  # a failing run reports and ends; it never crashes its host
             end = self.failure(exc)
-        self.final = end
         return end
 
     def loop(self) -> Event:
-        t, pause_shown = self.spec.training, False
+        pause_shown = False
         while self.step < self.prepared.total_steps:
             if self.control.paused and not pause_shown:
                 self.flush_scalars()
@@ -117,24 +115,24 @@ class Trainer:
             self.apply_lr_change()
             self.apply_probe_change()
             n = self.chunk_length(allowed)
+            if allowed is not None:
+                self.control.refund(allowed - n)
             failed = self.train_chunk(n, single=allowed is not None)
             if failed is not None:
                 return failed
-            self.after_chunk(t.telemetry.scalars_every, single=allowed is not None)
+            self.after_chunk(single=allowed is not None)
         return self.finish(RunCompleted)
 
     def chunk_length(self, allowed: int | None) -> int:
         """Steps to the nearest reporting period that can report now (one held back by its
         Hz ceiling ends no chunk), at most CHUNK_SECONDS of steps: each chunk costs a fixed
         ~50 µs, as much as a tiny net's step, and pause and stop wait for its end."""
-        tel = self.spec.training.telemetry
-        periods = [p for p, due in ((tel.scalars_every, self.scalars_due()),
-                                    (self.eval_every(), self.eval_due())) if due]
-        if tel.grid_every > 1 or tel.grid_max_hz is None:
-            periods.append(max(tel.grid_every, 1))
+        now = self.elapsed()
+        periods = [c.every for c in (self.scalars, self.evals) if c.allows(now)]
         periods += self.telemetry.boundaries(time.perf_counter())
-        longest = max(1, int(CHUNK_SECONDS / self._step_s)) if self._step_s else tel.scalars_every
-        to_boundary = min([p - self.step % p for p in periods], default=longest)
+        longest = max(1, int(CHUNK_SECONDS / self._step_s)) if self._step_s \
+            else self.scalars.every
+        to_boundary = min([p - self.step % p for p in periods if p > 0], default=longest)
         n = min(to_boundary, longest, self.prepared.total_steps - self.step)
         return n if allowed is None else min(n, allowed)
 
@@ -146,23 +144,21 @@ class Trainer:
         done = len(outcome.losses)
         if done:
             self._step_s = (time.perf_counter() - t0) / done
-            self._pending.append((outcome.losses, outcome.accuracies, lrs[done - 1]))
+            self._pending.append((self.family.step_metrics(outcome), done, lrs[done - 1]))
         self.step += done
         if outcome.divergence is not None:
             return self.diverged(outcome.divergence)
         return None
 
-    def after_chunk(self, scalars_every: int, single: bool) -> None:
-        step = self.step
+    def after_chunk(self, single: bool) -> None:
+        step, now = self.step, self.elapsed()
         last = step == self.prepared.total_steps
-        if single or last or (step % scalars_every == 0 and self.scalars_due()):
+        if single or last or self.scalars.due(step, now):
             self.flush_scalars()
-        if step % self.eval_every() == 0 and not last and self.eval_due():
+        if not last and self.evals.due(step, now):
             self.flush_scalars()
             self.emit_eval()
-        if self.grid_due(single) and step != self.prepared.total_steps:
-            self.emit_grid()
-        self.telemetry.after_chunk(step, self.lr_at(step), self.emit_fields)
+        self.telemetry.after_chunk(step, self.lr_at(step), self.emit_fields, single)
 
     # --- batches, learning rate, periods -----------------------------------------------------
 
@@ -190,33 +186,15 @@ class Trainer:
             probes = self.telemetry.reconfigure(changes)
             self.emit(ProbesChanged, type="probes_changed", probes=probes)
 
-    def eval_every(self) -> int:
-        return self.spec.training.eval_every or self.prepared.steps_per_epoch
-
-    def scalars_due(self) -> bool:
-        hz = self.spec.training.telemetry.scalars_max_hz
-        return hz is None or self.elapsed() - self._last_scalars >= 1 / hz
-
-    def eval_due(self) -> bool:
-        hz = self.spec.training.telemetry.eval_max_hz
-        if hz is None:
-            return True
-        return self.elapsed() - self._last_eval >= max(1 / hz, self._eval_s / EVAL_SHARE)
-
-    def grid_due(self, single: bool) -> bool:
-        tel = self.spec.training.telemetry
-        if tel.grid_every == 0 or self.prepared.data.extent is None:
-            return False
-        if self.step == self.prepared.total_steps or single:
-            return True
-        if self.step % tel.grid_every:
-            return False
-        return tel.grid_max_hz is None or self.elapsed() - self._last_grid >= 1 / tel.grid_max_hz
-
     # --- events ------------------------------------------------------------------------------
 
     def elapsed(self) -> float:
-        return time.perf_counter() - self._t0
+        return time.perf_counter() - self._t0 + self.t_offset
+
+    def checkpoint(self) -> bytes:
+        """The trainer as it is now (between chunks: stopped, paused or ended), as bytes that
+        `Trainer(spec, resume=...)` goes on from exactly."""
+        return trainer_checkpoint(self)
 
     def emit(self, cls: type[Event], **fields: Any) -> Event:
         self._seq += 1
@@ -230,40 +208,30 @@ class Trainer:
         p = self.prepared
         return {"type": "run_started", "spec": self.spec, "graph": p.report,
                 "data": p.data.summary(), "device": str(p.device),
-                "strategy": self.strategy.name, "steps_per_epoch": p.steps_per_epoch,
-                "total_steps": p.total_steps}
+                "device_reason": p.device_reason, "strategy": self.strategy.name,
+                "family": self.family.name, "metrics": self.family.metrics(p.data),
+                "steps_per_epoch": p.steps_per_epoch, "total_steps": p.total_steps,
+                "resumed_at": self.resumed_at}
 
     def flush_scalars(self) -> None:
         if not self._pending:
             return
-        losses = np.concatenate([p[0] for p in self._pending])
-        accs = [p[1] for p in self._pending]
-        acc = np.concatenate(accs).tolist() if accs[0] is not None else None  # type: ignore[arg-type]
-        lr = self._pending[-1][2]
+        names = self._pending[0][0]
+        metrics = {name: np.concatenate([p[0][name] for p in self._pending]).tolist()
+                   for name in names}
+        count, lr = sum(p[1] for p in self._pending), self._pending[-1][2]
         self._pending = []
-        self._last_scalars = self.elapsed()
-        self.emit(StepsCompleted, type="steps_completed", first_step=self.step - len(losses) + 1,
-                  loss=losses.tolist(), accuracy=acc, lr=lr)
+        self.scalars.mark(self.elapsed())
+        self.emit(StepsCompleted, type="steps_completed", first_step=self.step - count + 1,
+                  metrics=metrics, lr=lr)
 
     def emit_eval(self) -> dict[str, float]:
-        self._last_eval = self.elapsed()
-        train_loss, train_acc = self.strategy.evaluate("train")
-        test_loss, test_acc = self.strategy.evaluate("test")
-        self._eval_s = self.elapsed() - self._last_eval
-        if not (np.isfinite(train_loss) and np.isfinite(test_loss)):
-            return {}  # a non-finite evaluation is reported by the next training step
-        self.emit(EvalCompleted, type="eval_completed", train_loss=train_loss,
-                  test_loss=test_loss, train_accuracy=train_acc, test_accuracy=test_acc)
-        metrics = {"train_loss": train_loss, "test_loss": test_loss}
-        if train_acc is not None and test_acc is not None:
-            metrics |= {"train_accuracy": train_acc, "test_accuracy": test_acc}
+        t0 = self.elapsed()
+        metrics = self.family.evaluate(self.strategy)
+        self.evals.mark(t0, self.elapsed() - t0)
+        if metrics:  # empty: a non-finite value, which the next training step reports
+            self.emit(EvalCompleted, type="eval_completed", metrics=metrics)
         return metrics
-
-    def emit_grid(self) -> None:
-        self._last_grid = self.elapsed()
-        fields = grid_event(self.prepared, self.strategy)
-        if fields is not None:
-            self.emit_fields(fields)
 
     def emit_fields(self, fields: tuple[type[Event], dict[str, Any]]) -> None:
         self.emit(fields[0], **fields[1])
@@ -275,8 +243,8 @@ class Trainer:
         for fields in self.telemetry.at_end(self.step):
             self.emit_fields(fields)
         metrics = self.emit_eval()
-        if self.prepared.data.extent is not None and self.spec.training.telemetry.grid_every:
-            self.emit_grid()
+        for fields in self.telemetry.closing_views(self.lr_at(self.step)):
+            self.emit_fields(fields)
         kind = "run_completed" if cls is RunCompleted else "run_stopped"
         return self.emit(cls, type=kind, metrics=metrics)
 

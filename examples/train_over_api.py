@@ -51,10 +51,12 @@ def choose_spec(api: httpx.Client, preset: str, epochs: int) -> dict[str, Any]:
 
 
 def binary_header(frame: bytes) -> dict[str, Any]:
-    """A binary frame's JSON header (uint32 length, then UTF-8 JSON; arrays follow)."""
-    (n,) = struct.unpack_from("<I", frame, 0)
-    header: dict[str, Any] = json.loads(frame[4:4 + n])
-    return header
+    """A binary frame's event, without its arrays: the frame is safetensors' layout (a u64
+    header length, the JSON header, the buffers), the event's JSON is its metadata."""
+    (n,) = struct.unpack_from("<Q", frame, 0)
+    header: dict[str, Any] = json.loads(frame[8:8 + n])
+    event: dict[str, Any] = json.loads(header["__metadata__"]["event"])
+    return event
 
 
 def show(event: dict[str, Any], every: int) -> None:
@@ -62,10 +64,9 @@ def show(event: dict[str, Any], every: int) -> None:
         print(f"run started: {event['strategy']} on {event['device']}, "
               f"{event['total_steps']} steps")
     elif event["type"] == "eval_completed" and event["epoch"] % every == 0:
-        acc = event.get("test_accuracy")
-        print(f"epoch {event['epoch']:4d}  step {event['step']:6d}  "
-              f"train loss {event['train_loss']:.4f}  test loss {event['test_loss']:.4f}"
-              + (f"  test accuracy {acc:.3f}" if acc is not None else ""))
+        values = "  ".join(f"{name.replace('_', ' ')} {value:.4f}"
+                           for name, value in event["metrics"].items())
+        print(f"epoch {event['epoch']:4d}  step {event['step']:6d}  {values}")
     elif event["type"] in TERMINAL:
         print(f"{event['type']} at step {event['step']}: "
               + json.dumps(event.get("metrics") or event.get("reason")))

@@ -6,6 +6,7 @@ May import: stdlib, fastapi, starlette, sqlalchemy, server modules.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -75,7 +76,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.db_url())
-        migrate(engine)
+        await asyncio.to_thread(migrate, engine)  # the loop stays free from the first request
         sessions = sessionmaker(engine, expire_on_commit=False)
         hub = Hub(settings.data_dir / "runs", settings.history_events, settings.history_bytes)
         manager = RunManager(settings, sessions, hub)
@@ -85,7 +86,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
             yield
         finally:
             await manager.shutdown()
-            engine.dispose()
+            await asyncio.to_thread(engine.dispose)
     return lifespan
 
 

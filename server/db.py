@@ -15,10 +15,10 @@ from sqlalchemy import (
     JSON,
     DateTime,
     Engine,
-    Float,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -65,6 +65,7 @@ class RunRow(Base):
     metrics: Mapped[dict[str, float] | None] = mapped_column(JSON)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     checkpoint: Mapped[str | None] = mapped_column(String(500))
+    warnings: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class NetworkRow(Base):
@@ -77,15 +78,21 @@ class NetworkRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
-class MetricPoint(Base):
-    __tablename__ = "metric_points"
-    __table_args__ = (Index("ix_metric_points_run_name_step", "run_id", "name", "step"),)
+class MetricChunk(Base):
+    """One metric of one run over steps first_step..last_step (server.series.Chunk): `count`
+    float32 values, and their steps unless evenly spaced."""
+
+    __tablename__ = "metric_chunks"
+    __table_args__ = (Index("ix_metric_chunks_run_name_first", "run_id", "name", "first_step"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(64))
-    step: Mapped[int] = mapped_column(Integer)
-    value: Mapped[float] = mapped_column(Float)
+    name: Mapped[str] = mapped_column(String(200))
+    first_step: Mapped[int] = mapped_column(Integer)
+    last_step: Mapped[int] = mapped_column(Integer)
+    count: Mapped[int] = mapped_column(Integer)
+    values_f32: Mapped[bytes] = mapped_column(LargeBinary)
+    steps_int: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -1,6 +1,10 @@
 """Annotated dependencies for routes: SessionDep (a database session) and RunsDep (the run
 manager), plus the optional access-token check.
 
+SessionDep is for plain `def` routes only (FastAPI runs them, and this generator, in its
+threadpool). The other two are `async`: they do no I/O, and a sync dependency would cost
+every request (/health too) a trip through the threadpool, behind any slow read there.
+
 May import: stdlib, fastapi, sqlalchemy, server modules.
 """
 
@@ -20,12 +24,12 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_runs(request: Request) -> RunManager:
+async def get_runs(request: Request) -> RunManager:
     manager: RunManager = request.app.state.manager
     return manager
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     token = request.app.state.settings.access_token
     if token is None:
         return

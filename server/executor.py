@@ -13,7 +13,8 @@ CPU, and two of them side by side slow both):
   worker has finished importing and every taken worker has started its run, and only while
   at most `top_up_max_active` runs are active, so that an import never competes with a
   starting run or with training that already uses every core.
-May import: stdlib, server.settings, server.worker.
+Messages to and from workers are server.messages' dataclasses, dispatched on their type.
+May import: stdlib, server.messages, server.settings, server.worker.
 """
 
 from __future__ import annotations
@@ -29,6 +30,19 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any, Protocol
 
+from server.messages import (
+    CheckpointOut,
+    ControlCommand,
+    ErrorOut,
+    EventOut,
+    Exit,
+    FromWorker,
+    Idle,
+    Ready,
+    RunJob,
+    ToWorker,
+    WarningOut,
+)
 from server.settings import Settings
 from server.worker import worker_main
 
@@ -41,6 +55,9 @@ class ExecutorSink(Protocol):
 
     def on_checkpoint(self, run_id: str, path: str) -> None: ...
 
+    def on_warning(self, run_id: str, message: str) -> None:
+        """Something went wrong beside the training (the run itself goes on or ends)."""
+
     def on_ended(self, run_id: str, error: str | None) -> None:
         """The run's execution ended; `error` says why if it did not end on its own."""
 
@@ -50,7 +67,7 @@ class Executor(Protocol):
 
     def submit(self, run_id: str, spec_json: str, checkpoint_path: str) -> None: ...
 
-    def control(self, run_id: str, op: str, arg: Any = None) -> None: ...
+    def control(self, run_id: str, command: ControlCommand) -> None: ...
 
     def shutdown(self, grace_s: float) -> None: ...
 
@@ -75,7 +92,7 @@ class _Worker:
     retiring: bool = False  # told to exit: never given a run
     ready: threading.Event = field(default_factory=threading.Event)
     send_lock: threading.Lock = field(default_factory=threading.Lock)
-    outbox: list[tuple[Any, ...]] = field(default_factory=list)  # held until ready
+    outbox: list[ToWorker] = field(default_factory=list)  # held until ready
 
     def settled(self) -> bool:
         """Imported, and either idle or past its run's start: no start-up CPU to come."""
@@ -208,10 +225,10 @@ class LocalProcessExecutor:
             w.run_id, w.running = run_id, False
         if fresh:
             self._spawns.put(w)
-        self._post(w, ("run", run_id, spec_json, checkpoint_path))
+        self._post(w, RunJob(run_id, spec_json, checkpoint_path))
         self._top_up()
 
-    def _post(self, w: _Worker, msg: tuple[Any, ...]) -> None:
+    def _post(self, w: _Worker, msg: ToWorker) -> None:
         """Send now to a ready worker; hold for one still importing (its pipe is not read
         yet, and a long message must not block the caller)."""
         with w.send_lock:
@@ -223,10 +240,12 @@ class LocalProcessExecutor:
             except OSError:
                 pass  # the worker is gone; its reader reports the end
 
-    def control(self, run_id: str, op: str, arg: Any = None) -> None:
+    def control(self, run_id: str, command: ControlCommand) -> None:
+        if not isinstance(command, ControlCommand):  # typed, and checked when it was made
+            raise TypeError(f"a ControlCommand is needed, not {type(command).__name__}")
         w = self._find(run_id)
         if w is not None:
-            self._post(w, ("control", op, arg))
+            self._post(w, command)
 
     # --- the pool --------------------------------------------------------------------------
 
@@ -261,7 +280,7 @@ class LocalProcessExecutor:
     @staticmethod
     def _send_exit(w: _Worker) -> None:
         try:
-            w.cmd.send(("exit",))
+            w.cmd.send(Exit())
         except OSError:
             pass
 
@@ -293,23 +312,25 @@ class LocalProcessExecutor:
         self._failed_imports = 0
         self._top_up()
 
-    def _dispatch(self, w: _Worker, msg: tuple[Any, ...]) -> None:
-        kind = msg[0]
-        if kind == "event":
-            self.sink.on_event(msg[1], msg[2], msg[3], msg[4], msg[5])
-            if not w.running:
-                w.running = True
+    def _dispatch(self, w: _Worker, msg: FromWorker) -> None:
+        match msg:
+            case EventOut():
+                self.sink.on_event(msg.run_id, msg.type, msg.seq, msg.step, msg.payload)
+                if not w.running:
+                    w.running = True
+                    self._top_up()
+            case Ready():
+                self._ready(w, msg.pid)
+            case CheckpointOut():
+                self.sink.on_checkpoint(msg.run_id, msg.path)
+            case WarningOut():
+                self.sink.on_warning(msg.run_id, msg.message)
+            case ErrorOut() | Idle():
+                with self._lock:
+                    w.run_id, w.running = None, False
+                self.sink.on_ended(msg.run_id, msg.reason if isinstance(msg, ErrorOut) else None)
+                self._retire_extra()
                 self._top_up()
-        elif kind == "ready":
-            self._ready(w, msg[1])
-        elif kind == "checkpoint":
-            self.sink.on_checkpoint(msg[1], msg[2])
-        elif kind in ("error", "idle"):
-            with self._lock:
-                w.run_id, w.running = None, False
-            self.sink.on_ended(msg[1], msg[2] if kind == "error" else None)
-            self._retire_extra()
-            self._top_up()
 
     def shutdown(self, grace_s: float) -> None:
         with self._lock:

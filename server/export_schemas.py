@@ -12,7 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from engine import EVENT_ADAPTER, RunSpec
+from pydantic import TypeAdapter
+
+from engine import BUILT_IN_TYPES, EVENT_ADAPTER, EVENT_MODELS, RunSpec
 from server.protocol import Ack, ControlMessage, ErrorFrame, Hello, SubscribeMessage
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "schemas"
@@ -28,7 +30,17 @@ def schemas() -> dict[str, dict[str, Any]]:
         "control.schema.json": ControlMessage.model_json_schema(),
         "subscribe.schema.json": SubscribeMessage.model_json_schema(),
         "run_spec.schema.json": RunSpec.model_json_schema(),
+        "family_event.schema.json": family_events(),
     }
+
+
+def family_events() -> dict[str, Any]:
+    """The events the engine's own families register (an autoencoder's reconstructions...),
+    as one schema; plugins' events are theirs to document."""
+    models = [m for t, m in EVENT_MODELS.items()
+              if t not in BUILT_IN_TYPES and m.__module__.startswith("engine.")]
+    return TypeAdapter(list[Any]).json_schema() if not models else {
+        "oneOf": [m.model_json_schema() for m in sorted(models, key=lambda m: m.__name__)]}
 
 
 def render(schema: dict[str, Any]) -> str:

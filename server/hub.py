@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from server.frames import HEAVY_FIELDS
 from server.outbox import Frame, Outbox
 
 EVENTS_FILE = "events.jsonl"
@@ -61,9 +60,9 @@ class Hub:
 
     def publish(self, run_id: str, type_: str, seq: int, payload: Frame) -> None:
         ch = self._channel(run_id)
-        key = type_ if type_ in HEAVY_FIELDS else None
-        if key is not None and isinstance(payload, bytes):
-            ch.heavy[key] = (seq, payload)
+        key = type_ if isinstance(payload, bytes) else None  # a binary frame: latest wins
+        if isinstance(payload, bytes):
+            ch.heavy[type_] = (seq, payload)
         else:
             self._remember(ch, seq, str(payload))
         for box in ch.clients:
@@ -131,11 +130,10 @@ def write_heavy(folder: Path, heavy: dict[str, tuple[int, bytes]]) -> None:
 
 def read_heavy(folder: Path) -> dict[str, tuple[int, bytes]]:
     heavy: dict[str, tuple[int, bytes]] = {}
-    for key in HEAVY_FIELDS:
-        path = folder / HEAVY_FILE.format(key=key)
-        if path.exists():
-            data = path.read_bytes()
-            heavy[key] = (struct.unpack_from("<q", data)[0], data[8:])
+    for path in sorted(folder.glob(HEAVY_FILE.format(key="*"))):
+        key = path.name[len("latest-"):-len(".frame")]
+        data = path.read_bytes()
+        heavy[key] = (struct.unpack_from("<q", data)[0], data[8:])
     return heavy
 
 
@@ -148,7 +146,7 @@ def event_type(text: str) -> str | None:
 
 def compact(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """The catch-up with each run of consecutive steps_completed merged into one event: the
-    last part's seq, step, epoch, t and lr, the first part's first_step, all the losses.
+    last part's seq, step, epoch, t and lr, the first part's first_step, every step's metrics.
     Lone events keep their text; only runs of two or more are parsed."""
     out: list[tuple[int, str]] = []
     run: list[tuple[int, str]] = []
@@ -170,7 +168,7 @@ def _merge_run(parts: list[dict[str, Any]]) -> list[tuple[int, str]]:
     merged: list[tuple[int, str]] = []
     group: list[dict[str, Any]] = []
     for ev in parts:
-        if group and sum(len(g["loss"]) for g in group) + len(ev["loss"]) > MERGE_LOSSES:
+        if group and sum(_steps(g) for g in group) + _steps(ev) > MERGE_LOSSES:
             merged.append(_merged(group))
             group = []
         group.append(ev)
@@ -179,9 +177,11 @@ def _merge_run(parts: list[dict[str, Any]]) -> list[tuple[int, str]]:
 
 def _merged(group: list[dict[str, Any]]) -> tuple[int, str]:
     last = group[-1]
-    accuracy = [g.get("accuracy") for g in group]
+    names = [name for name in last["metrics"] if all(name in g["metrics"] for g in group)]
     event = {**last, "first_step": group[0]["first_step"],
-             "loss": [v for g in group for v in g["loss"]],
-             "accuracy": None if any(a is None for a in accuracy)
-             else [v for a in accuracy for v in a]}  # type: ignore[union-attr]
+             "metrics": {name: [v for g in group for v in g["metrics"][name]] for name in names}}
     return last["seq"], json.dumps(event, separators=(",", ":"))
+
+
+def _steps(ev: dict[str, Any]) -> int:
+    return int(ev["step"]) - int(ev["first_step"]) + 1

@@ -1,40 +1,59 @@
 """The run manager: the one owner of run state transitions, the concurrency limit and queue.
 
 It lives on the event loop: executor threads hand their calls over with
-call_soon_threadsafe. Every transition is written to the database; scalar metrics are
-buffered and written in batches; events go to the hub.
+call_soon_threadsafe, and nothing here blocks the loop. Database work goes to the store's
+writer thread in order (server.store): every transition is written there; scalar metrics
+are buffered per (run, metric) and written as chunks, at most one per series per flush;
+events go to the hub. Spec checks run in a thread before the state changes on the loop.
+Methods under "reads" run in other threads (FastAPI's threadpool), never on the loop.
 May import: stdlib, sqlalchemy (sessions only), server modules, engine's public names.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import shutil
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import RunFailed, RunSpec, RunStopped, SpecError, check_probe_changes, check_spec
+from engine import (
+    LocatedError,
+    RunFailed,
+    RunSpec,
+    RunStopped,
+    SpecError,
+    check_probe_changes,
+    check_spec,
+)
 from server import repository as repo
 from server.db import now
 from server.errors import Conflict, NotFound, SpecRefused
 from server.executor import Executor, LocalProcessExecutor
 from server.hub import Hub
-from server.schemas import ACTIVE, RunPublic, RunStatus
+from server.messages import ControlCommand, Op, to_op
+from server.schemas import ACTIVE, Metrics, RunPage, RunPublic, RunStatus
+from server.series import Key, SeriesBuffer
 from server.settings import Settings
+from server.store import Store
 
-ALLOWED: dict[str, frozenset[RunStatus]] = {
-    "pause": frozenset({RunStatus.running}),
-    "resume": frozenset({RunStatus.paused}),
-    "step": frozenset({RunStatus.running, RunStatus.paused}),
-    "set_lr": frozenset({RunStatus.running, RunStatus.paused}),
-    "set_probes": frozenset({RunStatus.running, RunStatus.paused}),
-    "stop": frozenset(ACTIVE),
+ALLOWED: dict[Op, frozenset[RunStatus]] = {
+    Op.pause: frozenset({RunStatus.running}),
+    Op.resume: frozenset({RunStatus.paused}),
+    Op.step: frozenset({RunStatus.running, RunStatus.paused}),
+    Op.set_lr: frozenset({RunStatus.running, RunStatus.paused}),
+    Op.set_probes: frozenset({RunStatus.running, RunStatus.paused}),
+    Op.stop: frozenset(ACTIVE),
 }
+AFTER = {Op.pause: RunStatus.paused, Op.step: RunStatus.paused, Op.resume: RunStatus.running}
 END_STATUS = {"run_completed": RunStatus.completed, "run_stopped": RunStatus.stopped,
               "run_failed": RunStatus.failed}
 FLUSH_S = 0.5
@@ -56,11 +75,13 @@ class RunManager:
                  executor: Callable[[Settings, Any], Executor] = LocalProcessExecutor) -> None:
         self.settings = settings
         self.sessions = sessions
+        self.store = Store(sessions)
         self.hub = hub
         self.executor = executor(settings, self)
         self.live: dict[str, Live] = {}
         self.queue: deque[str] = deque()
-        self.points: list[tuple[str, str, int, float]] = []
+        self.series = SeriesBuffer()  # new points, until the next flush
+        self.chunks = repo.ChunkWriter()  # the writer thread's alone
         self.loop: asyncio.AbstractEventLoop | None = None
         self._flusher: asyncio.Task[None] | None = None
 
@@ -68,8 +89,8 @@ class RunManager:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
-        with self.sessions() as s:
-            repo.interrupt_active(s, "the server stopped while this run was active")
+        await self.store.written(repo.interrupt_active,
+                                 "the server stopped while this run was active")
         self.executor.start()
         self._flusher = asyncio.create_task(self._flush_periodically())
 
@@ -77,9 +98,10 @@ class RunManager:
         """Stop active runs, give them the grace period to end, record the rest."""
         for run_id in list(self.queue):
             self._finish(run_id, RunStatus.interrupted, reason="the server shut down")
+            self.live.pop(run_id, None)  # it never ran: no worker will report its end
         self.queue.clear()
         for run_id in list(self.live):
-            self.executor.control(run_id, "stop")
+            self.executor.control(run_id, ControlCommand(Op.stop))
         deadline = time.monotonic() + self.settings.shutdown_grace_s
         while self.live and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -88,68 +110,111 @@ class RunManager:
                 self._finish(run_id, RunStatus.interrupted, reason="the server shut down")
         if self._flusher is not None:
             self._flusher.cancel()
-        self.flush()
-        await asyncio.to_thread(self.executor.shutdown, 2.0)
+        with contextlib.suppress(Exception):  # a failed write is logged by the store
+            await asyncio.wrap_future(self.flush())
         self.loop = None
+        await asyncio.to_thread(self.executor.shutdown, 2.0)
+        await asyncio.to_thread(self.store.close)
 
     # --- commands (event loop) -----------------------------------------------------------
 
-    def create(self, spec: RunSpec) -> RunPublic:
-        errors, _ = check_spec(spec)
+    async def create(self, spec: RunSpec) -> RunPublic:
+        errors, _ = await asyncio.to_thread(check_spec, spec)  # builds the graph: a thread
         if errors:
             raise SpecRefused("the run spec is not valid", errors)
         run_id = repo.new_id()
-        with self.sessions() as s:
-            row = repo.add_run(s, run_id, spec)
-            self.live[run_id] = Live(RunStatus.queued, spec.model_dump_json())
-            self.queue.append(run_id)
-            self._schedule()
-            s.refresh(row)
-            return repo.run_public(row)
+        await self.store.written(repo.add_run, run_id, spec)
+        self.live[run_id] = Live(RunStatus.queued, spec.model_dump_json())
+        self.queue.append(run_id)
+        self._schedule()
+        return await self.get(run_id)
 
     def status(self, run_id: str) -> RunStatus:
+        """A live run's from memory, another's read here (on the loop: await run_status)."""
         live = self.live.get(run_id)
         if live is not None:
             return live.status
-        with self.sessions() as s:
-            row = repo.get_run(s, run_id)
-            if row is None:
-                raise NotFound(f"no run with id {run_id!r}")
-            return RunStatus(row.status)
+        return self.store.read_now(repo.stored_run, run_id).status
 
-    def command(self, run_id: str, op: str, arg: Any = None) -> RunStatus:
-        """pause, resume, step, stop, set_lr or set_probes; raises NotFound, SpecRefused (a
-        bad probe change) or Conflict."""
-        status = self.status(run_id)
-        if op == "set_probes":
-            refuse_bad_probe_changes(arg)
-        if status not in ALLOWED[op]:
-            allowed = ", ".join(sorted(s.value for s in ALLOWED[op]))
-            raise Conflict(f"cannot {op.replace('_', ' ')} a run that is {status.value}; "
-                           f"the run must be {allowed}")
-        if op == "stop" and status is RunStatus.queued:
+    async def run_status(self, run_id: str) -> RunStatus:
+        """status() off the loop's thread (a run not live never is again: no stale answer)."""
+        live = self.live.get(run_id)
+        if live is not None:
+            return live.status
+        return (await asyncio.to_thread(self.store.read_now, repo.stored_run, run_id)).status
+
+    def command(self, run_id: str, op: str | Op, arg: Any = None) -> RunStatus:
+        """pause, resume, step, stop, set_lr or set_probes (the websocket's, on the loop);
+        raises NotFound, SpecRefused (an unknown op, a bad argument) or Conflict."""
+        return self._command(run_id, self.status(run_id), op, arg)
+
+    async def control(self, run_id: str, op: str | Op, arg: Any = None) -> RunStatus:
+        """command() for routes: the status of a run that is not live is read off the loop."""
+        return self._command(run_id, await self.run_status(run_id), op, arg)
+
+    def _command(self, run_id: str, status: RunStatus, op: str | Op, arg: Any) -> RunStatus:
+        command = typed_command(op, arg)
+        if status not in ALLOWED[command.op]:
+            allowed = ", ".join(sorted(s.value for s in ALLOWED[command.op]))
+            raise Conflict(f"cannot {command.op.replace('_', ' ')} a run that is "
+                           f"{status.value}; the run must be {allowed}")
+        if command.op is Op.stop and status is RunStatus.queued:
             self.queue.remove(run_id)
             self._synthetic(run_id, RunStopped, metrics={})
             self._finish(run_id, RunStatus.stopped)
             return RunStatus.stopped
-        self.executor.control(run_id, op, arg)
-        new = {"pause": RunStatus.paused, "step": RunStatus.paused,
-               "resume": RunStatus.running}.get(op, status)
+        self.executor.control(run_id, command)
+        new = AFTER.get(command.op, status)
         self._set_status(run_id, new)
         return new
 
-    def delete(self, run_id: str) -> None:
-        status = self.status(run_id)
+    async def delete(self, run_id: str) -> None:
+        status = await self.run_status(run_id)
         if status in ACTIVE:
             raise Conflict(f"run {run_id!r} is {status.value}; stop it before deleting it")
-        with self.sessions() as s:
-            repo.delete_run(s, run_id)
+        await self.store.written(repo.delete_run, run_id)
         self.hub.forget(run_id)
-        folder = self.settings.run_dir(run_id)
-        for path in sorted(folder.glob("*")) if folder.exists() else []:
-            path.unlink()
-        if folder.exists():
-            folder.rmdir()
+        await asyncio.to_thread(shutil.rmtree, self.settings.run_dir(run_id), True)
+
+    async def get(self, run_id: str) -> RunPublic:
+        return await asyncio.to_thread(self.public, run_id)
+
+    # --- reads (a thread other than the loop's: FastAPI's threadpool) --------------------
+
+    def public(self, run_id: str) -> RunPublic:
+        """A run as stored after the writes queued so far, with a live run's progress."""
+        return self._overlay(self.store.read(repo.stored_run, run_id))
+
+    def page(self, status: RunStatus | None, limit: int, offset: int) -> RunPage:
+        rows, total = self.store.read(repo.list_public, status, limit, offset)
+        return RunPage(items=[self._overlay(r) for r in rows], total=total, limit=limit,
+                       offset=offset)
+
+    def metrics(self, run_id: str, max_points: int, names: list[str] | None) -> Metrics:
+        """The stored series, the points buffered on the loop included, decimated."""
+        loop = self.loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nothing is buffered
+                asyncio.run_coroutine_threadsafe(self._flushed(), loop).result(timeout=60)
+        return self.store.read(repo.run_metrics, run_id, max_points, names)
+
+    def checkpoint(self, run_id: str) -> Path:
+        rel = self.store.read(repo.checkpoint_file, run_id)
+        path = self.settings.data_dir / rel if rel else None
+        if path is None or not path.exists():
+            raise NotFound(f"run {run_id!r} has no checkpoint yet: one is written when the "
+                           "run completes or is stopped")
+        return path
+
+    def _overlay(self, public: RunPublic) -> RunPublic:
+        """A live run's progress (written every FLUSH_S). Not its status: the loop queues a
+        status write as it changes one, so the read after synced() has it or a newer one
+        (and an overlaid status could run ahead of its row: completed without metrics)."""
+        live = self.live.get(public.id)
+        if live is not None:
+            public.step, public.last_seq = max(public.step, live.step), \
+                max(public.last_seq, live.last_seq)
+        return public
 
     # --- executor sink (any thread) ------------------------------------------------------
 
@@ -167,6 +232,9 @@ class RunManager:
 
     def on_checkpoint(self, run_id: str, path: str) -> None:
         self._call(self._checkpoint, run_id, path)
+
+    def on_warning(self, run_id: str, message: str) -> None:
+        self._call(self._warning, run_id, message)
 
     def on_ended(self, run_id: str, error: str | None) -> None:
         self._call(self._ended, run_id, error)
@@ -188,23 +256,25 @@ class RunManager:
                          reason=data.get("reason"))
 
     def _collect(self, run_id: str, type_: str, ev: dict[str, Any], live: Live) -> None:
+        """Whatever metrics the run's family names, stored by name (none is known here)."""
         live.epoch = ev["epoch"]
         if type_ == "steps_completed":
             first = ev["first_step"]
-            self.points.extend((run_id, "loss", first + i, v) for i, v in enumerate(ev["loss"]))
-            for i, v in enumerate(ev.get("accuracy") or []):
-                self.points.append((run_id, "accuracy", first + i, v))
-            self.points.append((run_id, "lr", ev["step"], ev["lr"]))
+            for name, values in ev["metrics"].items():
+                self.series.extend(run_id, name, first, values)
+            self.series.add(run_id, "lr", ev["step"], ev["lr"])
         else:
-            for name in ("train_loss", "test_loss", "train_accuracy", "test_accuracy"):
-                if ev.get(name) is not None:
-                    self.points.append((run_id, name, ev["step"], ev[name]))
+            for name, v in ev["metrics"].items():
+                self.series.add(run_id, name, ev["step"], v)
 
     def _checkpoint(self, run_id: str, path: str) -> None:
         rel = str(self.settings.run_dir(run_id).joinpath("checkpoint.safetensors")
                   .relative_to(self.settings.data_dir))
-        with self.sessions() as s:
-            repo.update_run(s, run_id, checkpoint=rel)
+        self.store.write(repo.update_run, run_id, checkpoint=rel)
+
+    def _warning(self, run_id: str, message: str) -> None:
+        """Kept on the run (RunPublic.warnings): engine's RunWarning has no kind for it."""
+        self.store.write(repo.add_warning, run_id, message)
 
     def _ended(self, run_id: str, error: str | None) -> None:
         live = self.live.get(run_id)
@@ -212,6 +282,14 @@ class RunManager:
             reason = error or "the worker ended the run without reporting its end"
             self._synthetic(run_id, RunFailed, reason=reason, error="WorkerLost")
             self._finish(run_id, RunStatus.failed, reason=reason)
+        self._forget_after_writes(run_id)
+
+    def _forget_after_writes(self, run_id: str) -> None:
+        """Drop the run from memory once its last writes are done: until then reads overlay
+        its status, after that the database has it."""
+        self.store.after_writes(lambda: self._call(self._forget, run_id))
+
+    def _forget(self, run_id: str) -> None:
         self.live.pop(run_id, None)
         self._schedule()
 
@@ -238,54 +316,74 @@ class RunManager:
         live = self.live.get(run_id)
         if live is not None:
             live.status = status
-        with self.sessions() as s:
-            repo.update_run(s, run_id, status=status.value, **fields)
+        self.store.write(repo.update_run, run_id, status=status.value, **fields)
 
     def _finish(self, run_id: str, status: RunStatus, metrics: dict[str, float] | None = None,
                 reason: str | None = None) -> None:
         live = self.live.get(run_id)
         self.flush()
+        self.store.run(self.chunks.close, run_id)
         fields: dict[str, Any] = {"finished_at": now(), "metrics": metrics}
         if reason is not None:
             fields["failure_reason"] = reason
+        never_ran = False
         if live is not None:
             live.ended = True
             fields.update(step=live.step, last_seq=live.last_seq)
-            if status is RunStatus.stopped and run_id not in self.queue and live.t0 == 0:
-                self.live.pop(run_id, None)
+            never_ran = status is RunStatus.stopped and run_id not in self.queue and live.t0 == 0
         self._set_status(run_id, status, **fields)
+        if never_ran:
+            self._forget_after_writes(run_id)
         self.hub.finish(run_id)
 
     # --- metrics -------------------------------------------------------------------------
 
-    def flush(self) -> None:
-        self._write(self.points, {})
-        self.points = []
+    def flush(self) -> Future[None]:
+        """Hand the buffered points to the writer thread (one chunk per series)."""
+        return self.store.write(self._store_points, self.series.take(), {})
 
-    def _write(self, points: list[tuple[str, str, int, float]],
-               progress: dict[str, tuple[int, int]]) -> None:
-        with self.sessions() as s:
-            if points:
-                repo.add_points(s, points)
-            for run_id, (step, seq) in progress.items():
-                repo.update_progress(s, run_id, step, seq)
+    async def _flushed(self) -> None:
+        await asyncio.wrap_future(self.flush())
+
+    def _store_points(self, s: Session, points: dict[Key, tuple[list[int], list[float]]],
+                      progress: dict[str, tuple[int, int]]) -> None:
+        if points:
+            self.chunks.write(s, points)
+        for run_id, (step, seq) in progress.items():
+            repo.update_progress(s, run_id, step, seq)
 
     async def _flush_periodically(self) -> None:
-        """Every FLUSH_S, write the buffered points and live progress from a thread: a
+        """Every FLUSH_S, the buffered points and live progress go to the writer thread: a
         fast run makes 10^4 points a second, and the event loop must not wait on them."""
         while True:
             await asyncio.sleep(FLUSH_S)
-            points, self.points = self.points, []
             progress = {run_id: (live.step, live.last_seq) for run_id, live in self.live.items()
                         if not live.ended and live.status is not RunStatus.queued}
-            await asyncio.to_thread(self._write, points, progress)
+            fut = self.store.write(self._store_points, self.series.take(), progress)
+            with contextlib.suppress(Exception):  # logged by the store; the next flush tries
+                await asyncio.wrap_future(fut)
 
     def active_count(self) -> int:
         return len(self.live)
 
 
+def typed_command(op: str | Op, arg: Any) -> ControlCommand:
+    """The ControlCommand for op and arg, or SpecRefused: nothing malformed crosses to a
+    worker. Probe changes are checked here, not in the worker: the client hears what was
+    wrong, field by field."""
+    try:
+        kind = to_op(op)
+    except ValueError as exc:
+        raise SpecRefused(str(exc), [LocatedError(None, "op", str(exc))]) from None
+    if kind is Op.set_probes:
+        refuse_bad_probe_changes(arg)
+    try:
+        return ControlCommand(kind, arg)
+    except ValueError as exc:
+        raise SpecRefused(str(exc), [LocatedError(None, kind.value, str(exc))]) from None
+
+
 def refuse_bad_probe_changes(changes: Any) -> None:
-    """Here, not in the worker: the client hears what was wrong, field by field."""
     try:
         check_probe_changes(changes)
     except SpecError as exc:

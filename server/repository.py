@@ -1,21 +1,34 @@
-"""All database access: runs, networks and metric points. Routes and the manager call this.
+"""All database access: runs, networks and metric chunks. Routes and the manager call this.
 
-May import: stdlib, sqlalchemy, server.db, server.schemas, engine's public names.
+Metrics are stored as chunks (server.series): ChunkWriter turns buffered points into at most
+one chunk write per (run, metric) per call; metric_series reads them back decimated.
+May import: stdlib, numpy, sqlalchemy, server.db, server.errors, server.schemas,
+server.series, engine's public names.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+import numpy as np
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from engine import NetworkSpec, RunSpec
-from server.db import MetricPoint, NetworkRow, RunRow, now
-from server.schemas import ACTIVE, NetworkCreate, NetworkPublic, RunPublic, RunStatus, Series
+from server.db import MetricChunk, NetworkRow, RunRow, now
+from server.errors import NotFound
+from server.schemas import (
+    ACTIVE,
+    Metrics,
+    NetworkCreate,
+    NetworkPublic,
+    RunPublic,
+    RunStatus,
+    Series,
+)
+from server.series import CHUNK_POINTS, Chunk, Key, encode, finite, reduce
 
 
 def new_id() -> str:
@@ -28,11 +41,25 @@ def run_public(row: RunRow) -> RunPublic:
         spec=RunSpec.model_validate(row.spec), created_at=row.created_at,
         started_at=row.started_at, finished_at=row.finished_at, step=row.step,
         last_seq=row.last_seq, metrics=row.metrics, failure_reason=row.failure_reason,
-        has_checkpoint=row.checkpoint is not None,
+        has_checkpoint=row.checkpoint is not None, warnings=row.warnings or [],
     )
 
 
 # --- runs ------------------------------------------------------------------------------------
+
+def stored_run(s: Session, run_id: str) -> RunPublic:
+    row = get_run(s, run_id)
+    if row is None:
+        raise NotFound(f"no run with id {run_id!r}")
+    return run_public(row)
+
+
+def checkpoint_file(s: Session, run_id: str) -> str | None:
+    row = get_run(s, run_id)
+    if row is None:
+        raise NotFound(f"no run with id {run_id!r}")
+    return row.checkpoint
+
 
 def add_run(s: Session, run_id: str, spec: RunSpec) -> RunRow:
     row = RunRow(id=run_id, name=spec.name, spec=spec.model_dump(mode="json"),
@@ -57,6 +84,12 @@ def list_runs(s: Session, status: RunStatus | None, limit: int,
     return list(rows), int(s.scalar(count) or 0)
 
 
+def list_public(s: Session, status: RunStatus | None, limit: int,
+                offset: int) -> tuple[list[RunPublic], int]:
+    rows, total = list_runs(s, status, limit, offset)
+    return [run_public(r) for r in rows], total
+
+
 def update_run(s: Session, run_id: str, **fields: Any) -> None:
     s.execute(update(RunRow).where(RunRow.id == run_id).values(**fields))
     s.commit()
@@ -69,8 +102,15 @@ def update_progress(s: Session, run_id: str, step: int, last_seq: int) -> None:
     s.commit()
 
 
+def add_warning(s: Session, run_id: str, message: str) -> None:
+    row = s.get(RunRow, run_id)
+    if row is not None:
+        row.warnings = [*(row.warnings or []), message]  # a new list: JSON columns see it
+        s.commit()
+
+
 def delete_run(s: Session, run_id: str) -> None:
-    s.execute(delete(MetricPoint).where(MetricPoint.run_id == run_id))
+    s.execute(delete(MetricChunk).where(MetricChunk.run_id == run_id))
     s.execute(delete(RunRow).where(RunRow.id == run_id))
     s.commit()
 
@@ -88,41 +128,110 @@ def interrupt_active(s: Session, reason: str) -> list[str]:
 
 # --- metrics ---------------------------------------------------------------------------------
 
-def add_points(s: Session, points: Iterable[tuple[str, str, int, float]]) -> None:
-    """Store metric points. Non-finite values are left out: SQLite turns NaN into NULL, JSON
-    has no NaN, and the engine reports a divergence with run_failed, not with the series."""
-    rows = [{"run_id": r, "name": n, "step": st, "value": v} for r, n, st, v in points
-            if math.isfinite(v)]
-    if rows:  # Core executemany: 3-5x faster than the ORM's bulk path for 10^4 rows
-        s.execute(insert(MetricPoint.__table__), rows)
-        s.commit()
+@dataclass
+class _Open:
+    """A chunk short of CHUNK_POINTS: its row and its points, to append the next ones to."""
+
+    id: int
+    steps: np.ndarray
+    values: np.ndarray
 
 
-def downsample(n: int, max_points: int) -> list[int]:
-    """At most max_points indices into n points, evenly spread, always keeping the last."""
-    if n <= max_points:
-        return list(range(n))
-    if max_points == 1:
-        return [n - 1]
-    return sorted({round(i * (n - 1) / (max_points - 1)) for i in range(max_points)})
+class ChunkWriter:
+    """Writes buffered points as chunks, at most one chunk per (run, metric) per call. A
+    chunk short of CHUNK_POINTS is rewritten with the next points appended, so that a slow
+    run (a few steps a flush) pays for its values, not for a row per flush. Not thread-safe:
+    one writer thread owns it."""
+
+    def __init__(self) -> None:
+        self.open: dict[Key, _Open] = {}
+
+    def write(self, s: Session, points: dict[Key, tuple[list[int], list[float]]]) -> int:
+        """Store the points (non-finite ones left out); returns the points written."""
+        made: list[tuple[Key, MetricChunk, np.ndarray, np.ndarray]] = []
+        written = 0
+        try:
+            for key, (steps, values) in points.items():
+                st, va = finite(steps, values)
+                if len(st) == 0:
+                    continue
+                written += len(st)
+                if len(st) > 1 and (np.diff(st) < 0).any():
+                    order = np.argsort(st, kind="stable")
+                    st, va = st[order], va[order]
+                held = self.open.pop(key, None)
+                if held is not None and st[0] > held.steps[-1]:
+                    st, va = np.concatenate([held.steps, st]), np.concatenate([held.values, va])
+                    s.execute(update(MetricChunk).where(MetricChunk.id == held.id)
+                              .values(**_columns(encode(st, va))))
+                    self._keep(key, held.id, st, va)
+                else:
+                    row = MetricChunk(run_id=key[0], name=key[1], **_columns(encode(st, va)))
+                    s.add(row)
+                    made.append((key, row, st, va))
+            s.flush()
+            for key, row, st, va in made:
+                self._keep(key, row.id, st, va)
+            s.commit()
+        except BaseException:
+            self.open.clear()  # rows that may not exist: the next points start new chunks
+            raise
+        return written
+
+    def _keep(self, key: Key, row_id: int, steps: np.ndarray, values: np.ndarray) -> None:
+        if len(steps) < CHUNK_POINTS:
+            self.open[key] = _Open(row_id, steps, values)
+
+    def close(self, run_id: str) -> None:
+        """A run ended: its chunks grow no more."""
+        for key in [k for k in self.open if k[0] == run_id]:
+            del self.open[key]
+
+
+def _columns(chunk: Chunk) -> dict[str, Any]:
+    return {"first_step": chunk.first_step, "last_step": chunk.last_step, "count": chunk.count,
+            "values_f32": chunk.values, "steps_int": chunk.steps}
+
+
+def add_points(s: Session, points: list[tuple[str, str, int, float]]) -> None:
+    """(run, metric, step, value) points as new chunks (tests and tools; the manager buffers
+    and uses a long-lived ChunkWriter)."""
+    grouped: dict[Key, tuple[list[int], list[float]]] = {}
+    for run_id, name, step, value in points:
+        steps, values = grouped.setdefault((run_id, name), ([], []))
+        steps.append(step)
+        values.append(value)
+    ChunkWriter().write(s, grouped)
+
+
+def metric_chunks(s: Session, run_id: str, names: list[str] | None) -> dict[str, list[Chunk]]:
+    """A run's chunks per metric name, each list ordered by first step."""
+    c = MetricChunk
+    q = select(c.name, c.first_step, c.last_step, c.count, c.values_f32, c.steps_int).where(
+        c.run_id == run_id)
+    if names:
+        q = q.where(c.name.in_(names))
+    out: dict[str, list[Chunk]] = {}
+    for name, first, last, count, values, steps in s.execute(q.order_by(c.name, c.first_step,
+                                                                        c.id)):
+        out.setdefault(name, []).append(Chunk(first, last, count, values, steps))
+    return out
 
 
 def metric_series(s: Session, run_id: str, max_points: int,
                   names: list[str] | None) -> dict[str, Series]:
-    q = select(MetricPoint.name, MetricPoint.step, MetricPoint.value).where(
-        MetricPoint.run_id == run_id)
-    if names:
-        q = q.where(MetricPoint.name.in_(names))
-    raw: dict[str, list[tuple[int, float]]] = {}
-    for name, step, value in s.execute(q.order_by(MetricPoint.name, MetricPoint.step,
-                                                  MetricPoint.id)):
-        raw.setdefault(name, []).append((step, value))
+    """Per metric: at most max_points points, each bucket's minimum and maximum plus the
+    last point, in step order."""
     out = {}
-    for name, pts in raw.items():
-        keep = [pts[i] for i in downsample(len(pts), max_points)]
-        out[name] = Series(steps=[p[0] for p in keep], values=[p[1] for p in keep],
-                           total=len(pts))
+    for name, chunks in metric_chunks(s, run_id, names).items():
+        steps, values, total = reduce(chunks, max_points)
+        out[name] = Series(steps=steps, values=values, total=total)
     return out
+
+
+def run_metrics(s: Session, run_id: str, max_points: int, names: list[str] | None) -> Metrics:
+    stored_run(s, run_id)
+    return Metrics(run=run_id, series=metric_series(s, run_id, max_points, names))
 
 
 # --- networks --------------------------------------------------------------------------------

@@ -57,6 +57,9 @@ class Health(BaseModel):
 class Catalog(BaseModel):
     """Every registry's entries, each with its parameters' JSON Schema."""
 
+    families: list[dict[str, Any]] = Field(
+        default_factory=list, description="Model families, each with its network roles, the "
+        "metrics it reports (name, title, split, chart, lower_is_better) and its probes.")
     layers: list[dict[str, Any]]
     datasets: list[dict[str, Any]]
     tasks: list[dict[str, Any]]
@@ -129,6 +132,9 @@ class RunPublic(BaseModel):
     metrics: dict[str, float] | None
     failure_reason: str | None
     has_checkpoint: bool
+    warnings: list[str] = Field(
+        default_factory=list, description="What went wrong beside the training, oldest "
+        "first, e.g. 'checkpoint not saved: ...' (the run's outcome is in `status`).")
 
 
 class RunPage(BaseModel):
@@ -163,6 +169,10 @@ class StepRequest(BaseModel):
 
 
 class Series(BaseModel):
+    """One metric's points in step order. Past max_points the series is decimated: per
+    bucket of consecutive points its minimum and its maximum, plus the last point, so that
+    spikes survive. Values are stored as float32."""
+
     steps: list[int]
     values: list[float]
     total: int = Field(description="Points stored before downsampling.")

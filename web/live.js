@@ -1,7 +1,8 @@
 /**
  * The run on the page: starts it from the store's spec, reopens past ones, sends control
- * commands, and gathers its event stream into typed buffers (per-step loss and accuracy,
- * evaluations, the latest boundary grid, weights and neuron maps). It never draws:
+ * commands, and gathers its event stream into typed buffers (one per named metric, whatever
+ * the run's family declares in run_started.metrics or the catalog: no metric name is written
+ * here; the latest boundary grid, weights and neuron maps). It never draws:
  * components read `live` once per animation frame through `onFrame`, and redraw only when
  * `version` (or `gridVersion`, `weightsVersion`) moved. A batch of events costs a few buffer
  * pushes and one version bump each: nothing is drawn or dispatched per event.
@@ -10,7 +11,7 @@
  * probe events that open panels `want` (collapsed ones do not pay for their events).
  * Bus topics it emits on the store: 'run' (status, counters; at most once per animation
  * frame), 'run-error' ({error, where}).
- * May import: internals-buffers.js (gets the api and the store from main.js).
+ * May import: internals-buffers.js (gets the api, the store and the catalog from main.js).
  */
 import { createInternals } from './internals-buffers.js';
 
@@ -36,18 +37,31 @@ class Buffer {
   get last() { return this.n ? this.x[this.n - 1] : -Infinity; }
 }
 
-const EVAL_KEYS = ['train_loss', 'test_loss', 'train_accuracy', 'test_accuracy'];
 // probe events that always-visible parts draw: warnings on the loss chart, the share line
 const ALWAYS = ['warning', 'telemetry_share'];
 
-export function createLive({ store, api }) {
+/** The metrics a run reports: its run_started list, else its family's from the catalog. */
+function familyMetrics(catalog, run) {
+  const name = run?.spec?.family || 'supervised';
+  return catalog?.families?.find((f) => f.name === name)?.metrics || [];
+}
+
+export function createLive({ store, api, catalog = null }) {
   const frameFns = [];
   const live = {
     run: null, status: 'idle', step: 0, epoch: 0, totalSteps: null, stepsPerEpoch: null,
     started: null, grid: null, lr: null, failure: null, version: 0, gridVersion: 0,
     weights: null, maps: null, weightsVersion: 0, // the latest weights_sampled, neuron maps
-    loss: new Buffer(), accuracy: new Buffer(), internals: createInternals(),
-    evals: Object.fromEntries(EVAL_KEYS.map((k) => [k, new Buffer()])),
+    // MetricInfo: {name, title, split, chart, chart_title, lower_is_better, range}
+    metricInfo: familyMetrics(catalog, null),
+    series: new Map(), // metric name -> Buffer (step, value)
+    internals: createInternals(),
+    /** The buffer of one named metric (empty until its first value). */
+    metric(name) {
+      let buf = this.series.get(name);
+      if (!buf) { buf = new Buffer(); this.series.set(name, buf); }
+      return buf;
+    },
     get active() { return ACTIVE.has(this.status); },
     onFrame(fn) { frameFns.push(fn); },
   };
@@ -58,8 +72,8 @@ export function createLive({ store, api }) {
   const changed = () => { live.version++; };
 
   function clear() {
-    live.loss.clear(); live.accuracy.clear();
-    EVAL_KEYS.forEach((k) => live.evals[k].clear());
+    live.series.clear();
+    live.metricInfo = familyMetrics(catalog, null); // until the run says what it reports
     Object.assign(live, { step: 0, epoch: 0, grid: null, started: null, failure: null,
       totalSteps: null, weights: null, maps: null });
     live.gridVersion++;
@@ -77,23 +91,30 @@ export function createLive({ store, api }) {
     run_started: (e) => {
       live.started = e; live.status = 'running';
       live.totalSteps = e.total_steps; live.stepsPerEpoch = e.steps_per_epoch;
+      if (e.metrics?.length) live.metricInfo = e.metrics;
     },
     steps_completed: (e) => {
       live.lr = e.lr;
-      e.loss.forEach((v, i) => {
-        const s = e.first_step + i;
-        if (s <= live.loss.last) return;
-        live.loss.push(s, v);
-        live.accuracy.push(s, e.accuracy ? e.accuracy[i] : NaN);
-      });
+      for (const [name, values] of Object.entries(e.metrics)) {
+        const buf = live.metric(name);
+        values.forEach((v, i) => { if (e.first_step + i > buf.last) buf.push(e.first_step + i, v); });
+      }
     },
     eval_completed: (e) => {
-      if (e.step <= live.evals.test_loss.last) return;
-      EVAL_KEYS.forEach((k) => live.evals[k].push(e.step, e[k]));
+      for (const [name, v] of Object.entries(e.metrics)) {
+        const buf = live.metric(name);
+        if (e.step > buf.last) buf.push(e.step, v);
+      }
     },
-    grid_computed: (e) => { live.grid = e; live.gridVersion++; },
-    weights_sampled: (e) => { live.weights = e; live.weightsVersion++; },
-    neuron_maps_computed: (e) => { live.maps = e; live.weightsVersion++; },
+    // heavy events come as binary frames: their arrays are typed-array views with a `shape`
+    grid_computed: (e) => { live.grid = e; live.gridVersion++; }, // values (R, R) row-major
+    weights_sampled: (e) => { live.weights = e; live.weightsVersion++; }, // values (out, in)
+    neuron_maps_computed: (e) => { // values (units, R, R): map i is a view of its plane
+      const [units, r, c] = e.values.shape;
+      const maps = Array.from({ length: units }, (_, i) => e.values.subarray(i * r * c, (i + 1) * r * c));
+      live.maps = { ...e, values: maps };
+      live.weightsVersion++;
+    },
     run_paused: () => { live.status = 'paused'; },
     run_resumed: () => { live.status = 'running'; },
     lr_changed: (e) => { live.lr = e.lr; },
@@ -131,15 +152,14 @@ export function createLive({ store, api }) {
       buf.clear();
       xs.forEach((x, i) => buf.push(x, ys[i]));
     };
-    merge(live.loss, 'loss');
-    if (s.accuracy) merge(live.accuracy, 'accuracy');
-    EVAL_KEYS.forEach((k) => merge(live.evals[k], k));
+    for (const name of Object.keys(s)) if (name !== 'lr') merge(live.metric(name), name);
   }
 
   function attach(run) {
     stream?.close();
     live.run = run;
     live.status = run.status;
+    if (!live.started) live.metricInfo = familyMetrics(catalog, run);
     store.setRun(run.id);
     stream = api.events(run.id, -1, subscription());
     listen(stream);

@@ -6,7 +6,7 @@
  * May import: every module of web/.
  */
 import { createApi } from './api.js';
-import { createStore, readHash } from './store.js';
+import { createStore, docFromSpec, readHash } from './store.js';
 import { createLive } from './live.js';
 import { freshId } from './graph.js';
 import { createValidator } from './components/validator.js';
@@ -26,7 +26,7 @@ import { createInternals } from './components/internals.js';
 
 /** A new page: the first preset's data and training settings, and only an input layer. */
 function freshDoc(catalog, presets) {
-  const spec = structuredClone(presets[0]?.spec || {});
+  const spec = presets[0] ? docFromSpec(presets[0].spec) : {};
   const input = catalog.layers.find((l) => l.category === 'input');
   const network = { nodes: [], edges: [], output: null };
   network.nodes.push({ id: freshId(network, input.name), kind: input.name, params: {} });
@@ -41,7 +41,7 @@ async function boot() {
     api.schemas().catch(() => ({}))]);
   const hash = readHash(location.hash);
   store = createStore(hash.doc || freshDoc(catalog, presets));
-  const live = createLive({ store, api });
+  const live = createLive({ store, api, catalog });
   const deps = { store, api, live, catalog, presets, schemas };
 
   const mount = (slot, component) => document.getElementById(slot).append(component.el);

@@ -35,6 +35,22 @@ export function readHash(hash) {
 
 const clone = (x) => structuredClone(x);
 
+/** The page's document from a run spec the server sent (version 2). Until the page edits
+ * networks by role, it edits one network, one optimizer and one regularizer: the 'model'
+ * network (else the first), the first optimizer and the first regularizer. The server reads
+ * the document back as a version-1 spec, which it upgrades. */
+export function docFromSpec(spec) {
+  const { schema_version: _version, networks, ...doc } = clone(spec);
+  if (networks) doc.network = networks.model ?? Object.values(networks)[0];
+  const t = doc.training;
+  if (t?.optimizers) { t.optimizer = Object.values(t.optimizers)[0]; delete t.optimizers; }
+  if (t?.regularizers) {
+    t.regularizer = t.regularizers[0] ?? { name: 'none', params: {} };
+    delete t.regularizers;
+  }
+  return doc;
+}
+
 export function createStore(initialDoc, { runId = null } = {}) {
   const bus = new EventTarget();
   const done = [];

@@ -50,6 +50,14 @@ class Dataset:
     def input_shape(self) -> tuple[int, ...]:
         return tuple(int(d) for d in self.x_train.shape[1:])
 
+    @property
+    def kind(self) -> str:
+        """'plane' (points of the 2-D plane, which a grid can cover), 'image' (C, H, W
+        samples) or 'vector' (flat features): what the probes and views can show."""
+        if self.extent is not None:
+            return "plane"
+        return "image" if len(self.input_shape) == 3 else "vector"
+
     def grid(self, resolution: int) -> np.ndarray | None:
         """(R*R, F) inputs at the cell centres of an R x R grid, in image order (top row first)."""
         if self.extent is None:

@@ -1,14 +1,16 @@
 """scikit-learn's bundled 8x8 handwritten digits (1,797 images, no download) as a data set.
 
-Each image is flattened to 64 pixel features scaled from 0..16 to [0, 1]; labels are the
-digits 0..9. The set is shuffled with `seed` and split per class, so that train and test both
-hold every digit in about the same share.
+Each image is 64 pixels scaled from 0..16 to [0, 1], flattened to 64 features or kept as one
+1x8x8 image (`shape`: what convolutions and image views need); labels are the digits 0..9.
+The set is shuffled with `seed` and split per class, so that train and test both hold every
+digit in about the same share.
 May import: stdlib, numpy, pydantic, scikit-learn, engine.registry, engine.data.base.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -29,6 +31,9 @@ class DigitsParams(Params):
     seed: int = Field(
         default=0, ge=0, le=2**32 - 1, description="Seed of the shuffle before the split."
     )
+    shape: Literal["flat", "image"] = Field(
+        default="flat", description="'flat': 64 features; 'image': one 1x8x8 image per sample "
+        "(channels, height, width).")
     n_points: int | None = Field(
         default=None, ge=50, le=N_DIGITS,
         description="Use only this many images, drawn at random (none: all 1,797).",
@@ -54,6 +59,8 @@ def make_digits(p: DigitsParams) -> Dataset:
         keep = np.sort(rng.choice(len(labels), size=p.n_points, replace=False))
     train, test = split_indices(rng, keep.size, p.train_fraction, labels[keep])
     train, test = keep[train], keep[test]
+    if p.shape == "image":
+        pixels = pixels.reshape(-1, 1, 8, 8)  # (N, C, H, W)
     return Dataset(
         name="digits",
         task=CLASSIFICATION,
@@ -72,7 +79,8 @@ def make_digits(p: DigitsParams) -> Dataset:
 DATASETS.register(
     DatasetEntry(
         "digits",
-        "scikit-learn's 8x8 handwritten digits: 64 pixels in [0, 1], 10 classes.",
+        "scikit-learn's 8x8 handwritten digits: 64 pixels in [0, 1] (flat, or 1x8x8 "
+        "images), 10 classes.",
         CLASSIFICATION,
         DigitsParams,
         make_digits,

@@ -10,6 +10,7 @@ that touches torch hooks, and only for the length of a probe pass.
 May import: stdlib, numpy, torch, pydantic, engine modules below the trainer, its own modules.
 """
 
+from engine.probes import entries  # noqa: F401  (registers the probes sampled between chunks)
 from engine.probes.registry import (
     PROBES,
     ProbeEntry,

@@ -168,14 +168,16 @@ class NeuronMapsProbe:
             return None  # a diverging run reports itself; maps never carry NaN
         units = [u for n in nodes for u in range(width(outputs[n]))]
         owners = [n for n in nodes for _ in range(width(outputs[n]))]
+        res = self.p.resolution
         return NeuronMapsComputed, {
-            "type": "neuron_maps_computed", "resolution": self.p.resolution,
+            "type": "neuron_maps_computed", "resolution": res,
             "extent": tuple(float(v) for v in data.extent), "nodes": owners, "units": units,
-            "values": maps.tolist()}
+            "values": maps.reshape(len(units), res, res)}  # (U, R, R), as the grid's rows
 
 
 def unit_rows(outs: list[Any]) -> np.ndarray:
-    """(units, points) float64: each node's (points, units) output, transposed and stacked."""
+    """(units, points) float32, a fresh array: each node's (points, units) output, transposed
+    and stacked (an overflow past float32 reads inf, and the maps are then not sent)."""
     if isinstance(outs[0], np.ndarray):
-        return np.concatenate([o.T for o in outs]).astype(np.float64)
-    return torch.cat([o.T for o in outs]).double().cpu().numpy()  # type: ignore[no-any-return]
+        return np.concatenate([o.T for o in outs]).astype(np.float32)
+    return torch.cat([o.T for o in outs]).float().cpu().numpy()  # type: ignore[no-any-return]

@@ -1,5 +1,7 @@
 """The probe registry: one entry per probe, with its parameter model (a period in steps, a
-ceiling in Hz and the probe's own settings) and the events it emits.
+ceiling in Hz and the probe's own settings), the events it emits, a factory and where it
+applies. The built-in probes that sample between chunks register in engine/probes/entries.py
+(their modules import the parameter models defined here).
 
 A run's `training.telemetry.probes` names entries here and overrides their defaults;
 `probe_settings` validates them, and the catalog carries each entry's JSON Schema.
@@ -8,6 +10,7 @@ May import: stdlib, pydantic, engine.registry, engine.errors, engine.specs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,19 +100,50 @@ class WeightsParams(ProbeParams):
                             "parameters are not sampled (the frames would be too big to draw).")
 
 
+class GridParams(ProbeParams):
+    every: int = Field(1, ge=0, le=1_000_000, description="Steps between prediction grids over "
+                       "the input plane (0: never). Default: training.telemetry.grid_every.")
+    max_hz: float | None = Field(20.0, gt=0, le=1000, description="Ceiling on grids per second. "
+                                 "Default: training.telemetry.grid_max_hz.")
+    resolution: int = Field(64, ge=4, le=256, description="Grid cells per side. Default: "
+                            "training.telemetry.grid_resolution.")
+
+
 @dataclass(frozen=True)
 class ProbeEntry:
+    """One probe. `factory(context, params, previous)` makes the object that samples it (see
+    engine/probes/hub.py: `sample(context)` returns one event's fields or None); `previous`
+    is the probe it replaces after a mid-run change, so that what it learnt is kept. A probe
+    without a factory records inside the steps (the gradient norms and histograms), which the
+    hub drives itself. `data_kinds` and `families` say where it applies (None: everywhere);
+    a `view` is part of what a family shows rather than an internal: it runs with probes
+    off, is never throttled, and also samples on a single step and at the end."""
+
     name: str
     description: str
     params: type[ProbeParams]
     events: tuple[str, ...]
-    plane_only: bool = False  # only for data in the 2-D plane
+    factory: Callable[..., Any] | None = None
+    data_kinds: frozenset[str] | None = None
+    families: frozenset[str] | None = None
+    view: bool = False
+
+    @property
+    def plane_only(self) -> bool:
+        return self.data_kinds == frozenset({"plane"})
+
+    def applies(self, family: str, data_kind: str) -> bool:
+        return (self.families is None or family in self.families) \
+            and (self.data_kinds is None or data_kind in self.data_kinds)
 
     def catalog_extra(self) -> dict[str, Any]:
-        return {"events": list(self.events), "plane_only": self.plane_only}
+        return {"events": list(self.events), "plane_only": self.plane_only, "view": self.view,
+                "data_kinds": None if self.data_kinds is None else sorted(self.data_kinds),
+                "families": None if self.families is None else sorted(self.families)}
 
 
 PROBES: Registry[ProbeEntry] = Registry("probe")
+PLANE = frozenset({"plane"})
 PROBES.register(ProbeEntry(
     "norms", "Per parameter: the gradient's L2 norm every step (before clipping), and at each "
     "flush the weight norm and the update-to-weight ratio ‖Δw‖/‖w‖. Feeds the exploding and "
@@ -117,22 +151,6 @@ PROBES.register(ProbeEntry(
 PROBES.register(ProbeEntry(
     "histograms", "Histograms of every weight and gradient tensor (big ones on a fixed sample).",
     HistogramsParams, ("histograms_sampled",)))
-PROBES.register(ProbeEntry(
-    "activations", "A separate eval-mode pass on a fixed batch: each layer output's mean, "
-    "standard deviation and histogram, dead ReLU units and saturated sigmoid/tanh outputs.",
-    ActivationsParams, ("activations_sampled",)))
-PROBES.register(ProbeEntry(
-    "neuron_maps", "Every hidden unit's output over the input plane, as TensorFlow "
-    "Playground draws it on each neuron.", NeuronMapsParams, ("neuron_maps_computed",),
-    plane_only=True))
-PROBES.register(ProbeEntry(
-    "weights", "Every linear layer's weight matrix and bias, for small models: the network "
-    "drawing's links, coloured and sized by weight, as training moves them.", WeightsParams,
-    ("weights_sampled",)))
-PROBES.register(ProbeEntry(
-    "curvature", "The largest eigenvalue λ_max of the loss's Hessian by power iteration on "
-    "Hessian-vector products; plain gradient descent diverges for lr > 2/λ_max.",
-    CurvatureParams, ("curvature_estimated", "warning")))
 
 
 WHERE = "training.telemetry.probes"  # where a probe's settings live in a run spec
@@ -149,9 +167,13 @@ def probe_settings(tel: TelemetrySpec) -> dict[str, Any]:
     errors = unknown_probes(list(tel.probes))
     settings: dict[str, Any] = {}
     for entry in PROBES:
+        asked = tel.probes.get(entry.name, {})
+        if entry.name == "grid":  # version-1 specs set the grid in the telemetry itself
+            asked = {"every": tel.grid_every, "max_hz": tel.grid_max_hz,
+                     "resolution": tel.grid_resolution, **asked}
         try:
-            settings[entry.name] = parse_params(entry, tel.probes.get(entry.name, {}),
-                                                node=None, where=f"{WHERE}.{entry.name}")
+            settings[entry.name] = parse_params(entry, asked, node=None,
+                                                where=f"{WHERE}.{entry.name}")
         except SpecError as exc:
             errors.extend(exc.errors)
     if errors:

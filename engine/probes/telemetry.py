@@ -2,14 +2,17 @@
 each probe is due (a period in steps and a ceiling in Hz), and the auto-throttle that keeps
 the probes' share of wall time under the budget by widening their periods.
 
-The trainer calls `train` for each chunk, `after_chunk` after it, `at_end` before the
-terminal event and `diagnose` on divergence; everything else stays here.
+Probes that sample between chunks are registry entries with factories (entries.py): the hub
+makes, schedules, times and throttles them without naming any. The gradient norms and
+histograms record inside the steps and are driven here. A probe that is a family's view (the
+prediction grid) runs even with probes off, is never throttled, and samples on single steps
+and at the end too. The trainer calls `train` for each chunk, `after_chunk` after it,
+`at_end` and `closing_views` before the terminal event, `diagnose` on divergence.
 May import: stdlib, numpy, torch, engine modules below the trainer, the probes' own modules.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from functools import partial
@@ -17,15 +20,15 @@ from typing import Any
 
 import numpy as np
 
+from engine.cadence import Cadence
 from engine.events import Diagnosis, Event, HistogramsSampled, RunWarning, TelemetryShare
 from engine.prepare import PreparedRun
-from engine.probes.curvature import CurvatureProbe
 from engine.probes.diagnosis import diagnose
+from engine.probes.entries import ProbeContext
 from engine.probes.norms import NormsProbe, snapshot, weight_views
-from engine.probes.passes import ActivationsProbe, NeuronMapsProbe
-from engine.probes.registry import changed_settings, probe_settings
-from engine.probes.stats import Sampler, histograms, param_table
-from engine.probes.weights import WeightsProbe
+from engine.probes.registry import PROBES, changed_settings, probe_settings
+from engine.probes.stats import Sampler as HistogramSampler
+from engine.probes.stats import histograms, param_table
 from engine.steps import Recording, StepOutcome, StepStrategy
 
 EventFields = tuple[type[Event], dict[str, Any]]
@@ -44,7 +47,6 @@ WINDOW_STEPS = 100  # ... and at least this many steps, so that tiny runs send n
 TIMED_PART = 0.4
 # Relaxing halves the widened periods, which can double the share: only well under the mark
 RELAX_MARGIN = 2.5
-BETWEEN_CHUNKS = ("activations", "neuron_maps", "curvature", "weights")  # on the weights now
 
 
 class Telemetry:
@@ -55,17 +57,17 @@ class Telemetry:
         self.enabled = tel.probes_enabled
         self.budget, self.auto = tel.budget, tel.auto_throttle
         self.table = param_table(run.model)
-        self.weights = WeightsProbe(run, self.settings["weights"], self.table)
+        self.ctx = ProbeContext(run, strategy, self.table, self.weights_now)
+        self.probes = {e.name: e.factory(self.ctx, self.settings[e.name], None)
+                       for e in PROBES if e.factory is not None and self.applies(e.name)}
+        self.views = {e.name for e in PROBES if e.view}
         self.asked = {name: self.period(name) for name in self.settings}
-        self.every = dict(self.asked) if self.enabled else dict.fromkeys(self.asked, 0)
+        self.cadence = {name: Cadence(every if self.enabled or name in self.views else 0,
+                                      self.settings[name].max_hz)
+                        for name, every in self.asked.items()}
         self.norms = NormsProbe(self.settings["norms"], self.table)
         self.norms.p = self.norms.p.model_copy(update={"every": self.every["norms"]})
-        forward = strategy.node_outputs  # the fused step's own forward, or None: torch's
-        self.activations = ActivationsProbe(run, self.settings["activations"], forward)
-        self.maps = NeuronMapsProbe(run, self.settings["neuron_maps"], forward)
-        self.curvature = CurvatureProbe(run, self.settings["curvature"])
-        self.sampler = Sampler(self.settings["histograms"].sample_size)
-        self.last_t = dict.fromkeys(self.asked, -math.inf)
+        self.sampler = HistogramSampler(self.settings["histograms"].sample_size)
         self.before: list[Any] = []  # weights before a flush step (see norms.snapshot)
         self.plan: dict[str, Any] = {}
         self.unstable = False
@@ -74,66 +76,69 @@ class Telemetry:
 
     # --- settings ----------------------------------------------------------------------------
 
+    @property
+    def every(self) -> dict[str, int]:
+        """Each probe's period now (the throttle may have widened it; 0: off)."""
+        return {name: c.every for name, c in self.cadence.items()}
+
+    def applies(self, name: str) -> bool:
+        """The probe fits the run's family and kind of data."""
+        return PROBES.get(name).applies(self.run.family.name, self.run.data.kind) \
+            and self.run.family.applies(name)
+
     def period(self, name: str) -> int:
-        """The period a probe's settings ask for, 0 where it has nothing to show."""
-        if name == "neuron_maps" and self.run.data.extent is None:
+        """The period a probe's settings ask for, 0 where it has nothing to show (it does not
+        apply, or its probe is inactive, e.g. a model too big to draw: no chunk boundaries
+        for nothing)."""
+        probe = self.probes.get(name)
+        if not self.applies(name) or not getattr(probe, "active", True):
             return 0
-        if name == "weights" and not self.weights.active:
-            return 0  # too big to draw: no chunk boundaries for nothing
         return int(self.settings[name].every)
 
     def reconfigure(self, changes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Apply a mid-run change at a chunk boundary (raises a located SpecError for a bad
         one). A changed period is the throttle's new baseline. Returns every probe's
-        settings as plain dicts."""
+        settings as plain dicts (those that apply to this run)."""
         self.settings = changed_settings(self.settings, changes)
         self.window_s = FIRST_WINDOW_SECONDS  # new costs: measure them soon
         for name in changes:
             self.rebuild(name)
             self.asked[name] = self.period(name)
-            self.set_every(name, self.asked[name] if self.enabled else 0)
-        return {name: p.model_dump() for name, p in self.settings.items()}
+            on = self.enabled or name in self.views
+            self.set_every(name, self.asked[name] if on else 0)
+        return {name: p.model_dump() for name, p in self.settings.items() if self.applies(name)}
 
     def rebuild(self, name: str) -> None:
         """A probe with its new settings; what it learnt (norms buffered and their history,
-        the last λ_max) is kept."""
+        what a factory carries over from the probe it replaces) is kept."""
         p = self.settings[name]
-        if name == "norms":
+        self.cadence[name].max_hz = p.max_hz
+        entry = PROBES.get(name)
+        if entry.factory is not None and self.applies(name):
+            self.probes[name] = entry.factory(self.ctx, p, self.probes.get(name))
+        elif name == "norms":
             self.norms.p, self.norms.keep = p, max(p.keep, p.window)
         elif name == "histograms":
-            self.sampler = Sampler(p.sample_size)
-        elif name == "activations":
-            self.activations = ActivationsProbe(self.run, p, self.strategy.node_outputs)
-        elif name == "neuron_maps":
-            self.maps = NeuronMapsProbe(self.run, p, self.strategy.node_outputs)
-        elif name == "weights":
-            self.weights = WeightsProbe(self.run, p, self.table)
-        elif name == "curvature":
-            last, self.curvature = self.curvature.last, CurvatureProbe(self.run, p)
-            self.curvature.last = last
+            self.sampler = HistogramSampler(p.sample_size)
 
     # --- scheduling --------------------------------------------------------------------------
 
     def boundaries(self, now: float) -> list[int]:
         """Step periods at which the next chunk must end, so that due probes see their step.
-        A probe held back by its Hz ceiling sets none: at thousands of steps a second, the
-        chunks would otherwise end every few steps for probes that then do nothing."""
-        periods = [e for name, e in self.every.items() if e > 0 and name != "norms"
-                   and self.hz_allows(self.settings[name].max_hz, self.last_t[name], now)]
+        A probe held back by its Hz ceiling sets none (at thousands of steps a second, the
+        chunks would otherwise end every few steps for probes that then do nothing), nor does
+        a period of one step under a ceiling (every chunk ends on it; without a ceiling it
+        means every single step)."""
+        periods = [c.every for name, c in self.cadence.items() if name != "norms"
+                   and (c.every > 1 or (c.every == 1 and c.max_hz is None)) and c.allows(now)]
         norms = self.norms.p
-        if norms.every > 0 and self.hz_allows(norms.max_hz, self.norms.last_flush_t, now):
+        if norms.every > 0 and Cadence(1, norms.max_hz, last_t=self.norms.last_flush_t) \
+                .allows(now):
             periods.append(norms.flush_every)
         return periods
 
-    @staticmethod
-    def hz_allows(hz: float | None, last: float, now: float) -> bool:
-        return hz is None or now - last >= 1 / hz
-
     def due(self, name: str, step: int, now: float) -> bool:
-        every, hz = self.every[name], self.settings[name].max_hz
-        if every == 0 or step % every:
-            return False
-        return self.hz_allows(hz, self.last_t[name], now)
+        return self.cadence[name].due(step, now)
 
     # --- one chunk ---------------------------------------------------------------------------
 
@@ -146,7 +151,7 @@ class Telemetry:
             outcome = self.strategy.train(batches, lrs)
             self.train_seconds += time.perf_counter() - t0
             return outcome
-        end, every, n = step + len(batches), self.every["norms"], len(batches)
+        end, every, n = step + len(batches), self.cadence["norms"].every, len(batches)
         flush = self.norms.flush_due(end, t0, single)
         hist = self.due("histograms", end, t0)
         sample = sampled_steps(step, n, every)
@@ -182,9 +187,18 @@ class Telemetry:
         tail = self.steps(batches[-1:], lrs[-1:], Recording(sample[-1:], True))
         return tail if head is None else merge(head, tail)
 
-    def after_chunk(self, step: int, lr: float, emit: Callable[[EventFields], object]) -> None:
-        """Emit the events of probes due now: norms (warnings first), histograms, the
-        passes, the weights, the share. Each probe's cost includes emitting its events."""
+    def after_chunk(self, step: int, lr: float, emit: Callable[[EventFields], object],
+                    single: bool = False) -> None:
+        """Emit the events of probes due now: the views, then norms (warnings first),
+        histograms, the other probes, the share. Each probe's cost includes emitting its
+        events. The last step's views wait for `closing_views`."""
+        now = time.perf_counter()
+        self.ctx.lr = lr
+        last = step == self.run.total_steps
+        for name in self.views & self.probes.keys():
+            c = self.cadence[name]
+            if not last and c.every > 0 and (single or c.due(step, now)):
+                self.sample(name, emit, now)
         if not self.enabled:
             return
         t0 = now = time.perf_counter()
@@ -196,9 +210,9 @@ class Telemetry:
         if self.plan.get("hist"):
             self.timed("histograms", self.histograms, emit)
         self.plan = {}
-        for name in BETWEEN_CHUNKS:
+        for name in self.probes.keys() - self.views:
             if self.due(name, step, now):
-                self.timed(name, partial(self.pass_event, name, lr), emit)
+                self.timed(name, partial(self.sample, name, None, now), emit)
         t1 = time.perf_counter()
         if self.unstable_lr(lr):
             emit(self.unstable_warning(lr))
@@ -207,6 +221,15 @@ class Telemetry:
         if share is not None:
             emit(share)
 
+    def sample(self, name: str, emit: Callable[[EventFields], object] | None, now: float
+               ) -> EventFields | None:
+        """One probe's sample; emitted at once when `emit` is given (views), else returned."""
+        self.cadence[name].mark(now)
+        fields = self.probes[name].sample(self.ctx)
+        if emit is not None and fields is not None:
+            emit(fields)
+        return fields
+
     def at_end(self, step: int) -> list[EventFields]:
         """What the norms buffer still holds, for runs long enough to have had a flush."""
         if not self.enabled or step < self.settings["norms"].flush_every:
@@ -214,10 +237,17 @@ class Telemetry:
         fields = self.norms.flush(step, time.perf_counter(), None)
         return self.norms.take_warnings() + ([fields] if fields is not None else [])
 
+    def closing_views(self, lr: float) -> list[EventFields]:
+        """Every view's last sample, for the end of the run."""
+        self.ctx.lr = lr
+        found = [self.sample(name, None, time.perf_counter())
+                 for name in self.views & self.probes.keys() if self.cadence[name].every > 0]
+        return [f for f in found if f is not None]
+
     def diagnose(self, step: int, quantity: str, lr: float) -> Diagnosis:
         steps, norms = self.norms.trajectory()
         return diagnose(step, quantity, lr, self.norms.layer_ids, steps, norms,
-                        self.curvature.last, self.run.choices.optimizer.name)
+                        self.ctx.readings.get("lambda_max"), self.run.choices.optimizer.name)
 
     # --- probes ------------------------------------------------------------------------------
 
@@ -227,7 +257,7 @@ class Telemetry:
         fields = make()
         if fields is not None:
             emit(fields)
-        self.last_t[name] = t0
+        self.cadence[name].mark(t0)
         self.cost(name, time.perf_counter() - t0)
         self.samples[name] = self.samples.get(name, 0) + 1
 
@@ -240,15 +270,6 @@ class Telemetry:
             "weights": histograms(names, self.weights_now(), p.bins, self.sampler),
             "grads": histograms(names[:len(grads)], grads, p.bins, self.sampler)}
 
-    def pass_event(self, name: str, lr: float) -> EventFields | None:
-        if name == "activations":
-            return self.activations.sample()
-        if name == "neuron_maps":
-            return self.maps.sample()
-        if name == "weights":
-            return self.weights.sample(self.weights_now())
-        return self.curvature.sample(lr)
-
     def weights_now(self) -> list[Any]:
         """Every parameter in the table's order: the fused step's NumPy views, else views of
         the tensors (see norms.weight_views)."""
@@ -257,7 +278,7 @@ class Telemetry:
 
     def unstable_lr(self, lr: float) -> bool:
         """Plain SGD past 2/λ_max: warn once, again only after it came back under."""
-        lam = self.curvature.last
+        lam = self.ctx.readings.get("lambda_max")
         over = self.run.choices.optimizer.name == "sgd" and lam is not None and lam > 0 \
             and lr > 2 / lam
         fire = over and not self.unstable
@@ -265,7 +286,7 @@ class Telemetry:
         return fire
 
     def unstable_warning(self, lr: float) -> EventFields:
-        lam = self.curvature.last or 1.0
+        lam = self.ctx.readings.get("lambda_max") or 1.0
         return RunWarning, {
             "type": "warning", "kind": "unstable_lr", "layer": None, "value": lr,
             "threshold": 2 / lam, "message": (
@@ -309,9 +330,9 @@ class Telemetry:
         if share > self.budget * TIMED_PART and self.costs:
             name = max(self.costs, key=lambda k: self.costs[k])
             if name == "norms":
-                seen = self.every[name]
+                seen = self.cadence[name].every
             else:
-                seen = max(self.every[name], steps // max(self.samples.get(name, 1), 1))
+                seen = max(self.cadence[name].every, steps // max(self.samples.get(name, 1), 1))
             self.set_every(name, min(2 * max(seen, 1), 1_000_000))
         elif share < self.budget * TIMED_PART / RELAX_MARGIN:
             for name, every in self.every.items():
@@ -319,7 +340,7 @@ class Telemetry:
                     self.set_every(name, max(self.asked[name], every // 2))
 
     def set_every(self, name: str, every: int) -> None:
-        self.every[name] = every
+        self.cadence[name].every = every
         if name == "norms":
             # a flush (weight norms, update ratios, the event) costs the same however few
             # steps were sampled: widening the period slows the flushes alike

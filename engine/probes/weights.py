@@ -1,4 +1,4 @@
-"""The weights probe: every linear layer's weight matrix and bias as plain floats, so that a
+"""The weights probe: every linear layer's weight matrix and bias as float32 arrays, so that a
 front end can draw the network's links coloured and sized by weight while it trains
 (TensorFlow Playground's picture). Small models only: past `max_params` parameters the
 picture is unreadable and the frames heavy, so the probe stays silent.
@@ -16,7 +16,7 @@ from torch import nn
 from engine.events import LayerWeights, WeightsSampled
 from engine.prepare import PreparedRun
 from engine.probes.registry import WeightsParams
-from engine.probes.stats import ParamTable, finite
+from engine.probes.stats import FLOAT32_MAX, ParamTable
 
 
 class WeightsProbe:
@@ -41,19 +41,22 @@ class WeightsProbe:
         if not self.active:
             return None
         views = [weights[i] for i in self.positions]
-        # float64 keeps float32 values exact; on a GPU, one transfer for all of them
+        # one fresh float32 array for all (on a GPU, one transfer): the event's arrays are
+        # views of it, so that training's next step cannot change them
         if isinstance(views[0], np.ndarray):
-            flat = np.concatenate([v.reshape(-1) for v in views]).astype(np.float64)
+            flat = np.concatenate([v.reshape(-1) for v in views]).astype(np.float32)
         else:
-            flat = torch.cat([t.reshape(-1) for t in views]).double().cpu().numpy()
+            flat = torch.cat([t.detach().reshape(-1) for t in views]).float().cpu().numpy()
+        if not np.isfinite(flat).all():  # NaN reads 0 and overflow ±3.4e38, as elsewhere
+            flat = np.nan_to_num(flat, nan=0.0, posinf=FLOAT32_MAX, neginf=-FLOAT32_MAX)
         layers, at = [], 0
         for node, m in self.linears:
             out_f, in_f = m.weight.shape  # (out_features, in_features), torch's layout
-            values = finite(flat[at:at + out_f * in_f])
+            values = flat[at:at + out_f * in_f].reshape(out_f, in_f)  # (out, in)
             at += out_f * in_f
             bias = None
             if m.bias is not None:
-                bias = finite(flat[at:at + out_f])
+                bias = flat[at:at + out_f]  # (out,)
                 at += out_f
             layers.append(LayerWeights(node=node, shape=(out_f, in_f), values=values, bias=bias))
         return WeightsSampled, {"type": "weights_sampled", "layers": layers}

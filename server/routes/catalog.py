@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from engine import (
     CLIPPERS,
     DATASETS,
+    FAMILIES,
     INITIALIZERS,
     LAYERS,
     LOSSES,
@@ -40,10 +41,11 @@ async def health(runs: RunsDep, request: Request) -> Health:
 
 @router.get("/catalog", response_model=Catalog)
 def catalog() -> Catalog:
-    """Every layer kind, data set, task, loss, optimizer, schedule, regularizer, initializer
-    and probe, each with its parameters' JSON Schema."""
+    """Every model family, layer kind, data set, task, loss, optimizer, schedule, regularizer,
+    initializer and probe, each with its parameters' JSON Schema."""
     return Catalog(
-        layers=LAYERS.catalog(), datasets=DATASETS.catalog(), tasks=TASKS.catalog(),
+        families=FAMILIES.catalog(), layers=LAYERS.catalog(), datasets=DATASETS.catalog(),
+        tasks=TASKS.catalog(),
         losses=LOSSES.catalog(), optimizers=OPTIMIZERS.catalog(), schedules=SCHEDULES.catalog(),
         regularizers=REGULARIZERS.catalog(), clippers=CLIPPERS.catalog(),
         initializers=INITIALIZERS.catalog(), probes=PROBES.catalog(),

@@ -17,7 +17,7 @@ def test_every_part_is_checked_at_once() -> None:
                                          telemetry=TelemetrySpec(probes={"nrms": {}})))
     found = errors_of(spec)
     assert (None, "data.params.noise") in found
-    assert "unknown optimizer 'adamax'" in found[(None, "training.optimizer.name")]
+    assert "unknown optimizer 'adamax'" in found[(None, "training.optimizers.model.name")]
     assert "unknown probe 'nrms'" in found[(None, "training.telemetry.probes.nrms")]
 
 

@@ -109,3 +109,21 @@ def test_control_refuses_nonsense() -> None:
         except ValueError:
             continue
         raise AssertionError("accepted a bad command")
+
+
+def test_step_n_takes_n_steps_across_reporting_periods() -> None:
+    # a chunk ends at every 25th step (scalars_every): step(60) must still take 60
+    control = Control(paused=True)
+    tel = TelemetrySpec(scalars_every=25, grid_every=0)
+    trainer = Trainer(run_spec(mlp([4]), "circle", loss=opt("mse"), steps=1000, telemetry=tel),
+                      control=control)
+    rec, thread = start(trainer)
+    rec.wait_for("run_paused")
+    control.step(60)
+    deadline = time.monotonic() + TIMEOUT
+    while trainer.step < 60 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.05)
+    assert trainer.step == 60
+    control.stop()
+    thread.join(TIMEOUT)

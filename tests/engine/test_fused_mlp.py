@@ -1,8 +1,11 @@
-"""The fused NumPy step against AutogradStep (torch is the oracle): losses, accuracies,
-final weights, divergence reports, evaluation and outputs agree; the trainer picks it."""
+"""The fused step against AutogradStep (torch is the oracle): losses, accuracies, final
+weights, divergence reports, evaluation and outputs agree; the trainer picks it. Every test
+runs twice: on the compiled kernel (fused_kernel.py; these nets are all small enough for it)
+and on the NumPy code it falls back to."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -10,6 +13,7 @@ import pytest
 import torch
 
 from engine import Choice, NetworkSpec, NodeSpec, RunSpec, TelemetrySpec, Trainer, TrainingSpec
+from engine.fused_kernel import ensure_compiled
 from engine.fused_mlp import FusedMLPStep, fused_unsupported_reason
 from engine.prepare import PreparedRun, prepare_run
 from engine.specs import EdgeSpec
@@ -17,6 +21,18 @@ from engine.steps import AutogradStep
 
 RTOL, ATOL = 1e-4, 1e-5
 STEPS = 20
+
+
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Which kernel FusedMLPStep picks in this test (through the switch a user has)."""
+    if request.param == "compiled":
+        if not ensure_compiled():
+            pytest.skip("the compiled kernel is unavailable here")
+        monkeypatch.delenv("LIVEGRAD_FUSED_KERNEL", raising=False)
+    else:
+        monkeypatch.setenv("LIVEGRAD_FUSED_KERNEL", "numpy")
+    return str(request.param)
 
 
 def mlp(hidden: list[int], out: int, act: str = "tanh", act_params: dict[str, Any] | None = None
@@ -59,6 +75,7 @@ def compare(s: RunSpec, steps: int = STEPS) -> None:
     batches, lrs = batches_and_lrs(ref_run, steps)
     ref = AutogradStep(ref_run).train(batches, lrs)
     step = FusedMLPStep(fused_run)
+    assert step.kernel == ("numpy" if os.environ.get("LIVEGRAD_FUSED_KERNEL") else "compiled")
     got = step.train(batches[:7], lrs[:7])  # two chunks, as the trainer calls it
     more = step.train(batches[7:], lrs[7:])
     assert ref.divergence is None and got.divergence is None and more.divergence is None

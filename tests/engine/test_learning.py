@@ -40,7 +40,7 @@ def test_every_optimizer_lowers_the_loss_on_circle(name: str) -> None:
                     seed=1)
     trainer = Trainer(spec)
     evals: list[float] = []
-    trainer.subscribe(lambda e: evals.append(e.test_loss), types={"eval_completed"})
+    trainer.subscribe(lambda e: evals.append(e.metrics["test_loss"]), types={"eval_completed"})
     end = trainer.run()
     assert end.type == "run_completed"
     assert evals[-1] < 0.5 * evals[0], f"{name}: {evals[0]:.3f} -> {evals[-1]:.3f}"

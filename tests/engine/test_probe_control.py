@@ -58,7 +58,7 @@ def test_a_new_period_changes_the_spacing_and_zero_stops_the_probe(
                                                "bins": 8, "max_hz": None}
     assert changed[-1].probes["histograms"]["every"] == 0
     assert set(changed[0].probes) == {"norms", "histograms", "activations", "neuron_maps",
-                                      "weights", "curvature"}
+                                      "weights", "curvature", "grid"}
 
 
 @pytest.mark.parametrize("fast_path", [True, False])

@@ -124,7 +124,7 @@ def test_histograms_equal_torch_histc_of_weights_and_applied_grads(fast_path: bo
 def test_big_tensors_are_histogrammed_on_a_fixed_sample() -> None:
     probes = {"histograms": {"every": 1, "max_hz": None, "sample_size": 16, "bins": 4}}
     s = spec(False, probes=probes)
-    s.network = mlp([20, 3])
+    s.networks = {"model": mlp([20, 3])}
     trainer = Trainer(s)
     events: list[Event] = []
     trainer.subscribe(events.append, types={"histograms_sampled"})
@@ -160,7 +160,7 @@ def test_numpy_and_device_histograms_both_equal_torch_histc() -> None:
 @pytest.mark.parametrize("fast_path", [False, True])
 def test_activations_equal_the_layer_outputs(fast_path: bool) -> None:
     s = spec(fast_path)
-    s.network = mlp([6, 4], "relu")
+    s.networks = {"model": mlp([6, 4], "relu")}
     s.network.nodes[4].kind = "sigmoid"  # act2: one sigmoid layer among the ReLUs
     trainer = Trainer(s)
     checked = []
@@ -201,9 +201,9 @@ def test_neuron_maps_are_each_hidden_units_output_over_the_plane() -> None:
     hidden = ["dense1", "act1", "dense2", "act2"]
     assert last.nodes == [n for n in hidden for _ in range(outs[n].shape[1])]
     assert last.units == [u for n in hidden for u in range(outs[n].shape[1])]
-    want = torch.cat([outs[n].T for n in hidden]).numpy()
-    np.testing.assert_allclose(np.array(last.values), want, rtol=1e-5, atol=1e-6)
-    assert last.resolution == 8 and len(last.values[0]) == 64
+    want = torch.cat([outs[n].T for n in hidden]).numpy().reshape(-1, 8, 8)
+    np.testing.assert_allclose(last.values, want, rtol=1e-5, atol=1e-6)
+    assert last.resolution == 8 and last.values.shape == (len(last.units), 8, 8)
 
 
 def test_probe_pass_hooks_exist_only_during_the_pass() -> None:

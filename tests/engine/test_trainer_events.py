@@ -20,7 +20,8 @@ def test_two_epoch_run_types_and_order() -> None:
         "steps_completed", "eval_completed", "grid_computed", "run_completed",
     ]
     steps = [e for e in events if e.type == "steps_completed"]
-    assert [(e.first_step, e.step, len(e.loss)) for e in steps] == [(1, 5, 5), (6, 10, 5)]
+    assert [(e.first_step, e.step, len(e.metrics["loss"])) for e in steps] == [
+        (1, 5, 5), (6, 10, 5)]
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[-1].epoch == 2 and events[-1].step == 10
 
@@ -76,26 +77,23 @@ def test_wall_clock_ceilings_thin_reports_but_lose_no_step() -> None:
     assert len(steps) <= 10 * seconds + 3 and len(evals) <= 10 * seconds + 3
     covered = [s for e in steps for s in range(e.first_step, e.step + 1)]
     assert covered == list(range(1, 4001))  # every step's loss, in order, once
-    assert all(len(e.loss) == e.step - e.first_step + 1 for e in steps)
+    assert all(len(e.metrics["loss"]) == e.step - e.first_step + 1 for e in steps)
 
 
 def test_under_a_ceiling_evaluations_take_at_most_a_twentieth_of_the_time() -> None:
     tel = TelemetrySpec(grid_every=0, eval_max_hz=1000)
     trainer = Trainer(run_spec(mlp([4]), "circle", loss=opt("mse"), telemetry=tel))
-    trainer._last_eval, trainer._eval_s = trainer.elapsed(), 0.5  # one took half a second
-    assert not trainer.eval_due()  # the next waits 10 s, not 1 ms
-    trainer._last_eval -= 10.0
-    assert trainer.eval_due()
-    trainer.spec.training.telemetry.eval_max_hz = None  # no ceiling: strictly every period
-    trainer._last_eval = trainer.elapsed()
-    assert trainer.eval_due()
+    evals, period = trainer.evals, trainer.evals.every
+    evals.mark(100.0, 0.5)  # one took half a second
+    assert not evals.due(period, 101.0)  # the next waits 10 s, not 1 ms
+    assert evals.due(period, 110.0) and not evals.due(period + 1, 110.0)
 
 
 def test_grid_covers_the_plane_without_nan() -> None:
     _, events = collect(two_epochs(grid_resolution=16))
     grid = next(e for e in events if e.type == "grid_computed")
-    assert grid.mode == "binary" and grid.resolution == 16 and len(grid.values) == 256
-    assert all(-1.0 <= v <= 1.0 for v in grid.values)
+    assert grid.mode == "binary" and grid.resolution == 16 and grid.values.shape == (16, 16)
+    assert ((grid.values >= -1.0) & (grid.values <= 1.0)).all()
     assert grid.extent == (-6.0, 6.0, -6.0, 6.0)
 
 

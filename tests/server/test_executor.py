@@ -21,11 +21,13 @@ from fastapi.testclient import TestClient
 
 from server.app import create_app
 from server.executor import LocalProcessExecutor
+from server.messages import ControlCommand, Op
 from server.schemas import Health
 from server.worker import worker_main
 from tests.server.conftest import DEADLINE_S, TERMINAL, long_spec, make_settings, xor_spec
 
 GATE_ENV = "LIVEGRAD_TEST_WORKER_GATE"
+STOP = ControlCommand(Op.stop)
 
 
 def gated_worker(cmd: Any, out: Any, threads: int, nice: int = 0) -> None:
@@ -49,6 +51,9 @@ class Sink:
             self.cond.notify_all()
 
     def on_checkpoint(self, run_id: str, path: str) -> None:
+        pass
+
+    def on_warning(self, run_id: str, message: str) -> None:
         pass
 
     def on_ended(self, run_id: str, error: str | None) -> None:
@@ -137,7 +142,7 @@ def test_a_run_prefers_a_ready_worker(
     ex.submit("a", spec_json(long_spec()), ckpt(tmp_path, "a"))
     until(lambda: ex.workers() == 2, "a replacement once the run started")
     assert ex._find("a") is ready
-    ex.control("a", "stop")
+    ex.control("a", STOP)
     until(lambda: "a" in sink.ended, "the stopped run's end")
     ex.submit("b", spec_json(xor_spec(2)), ckpt(tmp_path, "b"))  # ready one, not importing
     assert ex._find("b") is ready
@@ -156,7 +161,7 @@ def test_replacements_start_one_at_a_time_and_wait_for_spare_cores(
     until(lambda: "run_started" in sink.types("a"), "the run's start")
     time.sleep(0.5)
     assert ex.workers() == 2  # one run active > top_up_max_active: no import beside it
-    ex.control("a", "stop")
+    ex.control("a", STOP)
     until(lambda: "a" in sink.ended, "the stopped run's end")
     until(lambda: ex.workers_ready() == 2, "both workers idle again")
 
@@ -184,7 +189,7 @@ def test_a_stop_sent_before_the_worker_is_ready_is_kept(
         tmp_path: Path) -> None:
     ex, sink = pool(warm_workers=1)
     ex.submit("a", spec_json(long_spec()), ckpt(tmp_path, "a"))
-    ex.control("a", "stop")
+    ex.control("a", STOP)
     gate.touch()
     until(lambda: "a" in sink.ended, "the stopped run's end")
     assert sink.types("a")[-1] == "run_stopped"

@@ -14,7 +14,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 
-from engine import RunSpec
+from engine import RunSpec, parse_event
 from server import repository as repo
 from server.app import create_app
 from server.db import make_engine, migrate
@@ -81,8 +81,7 @@ def last_grid(ws: object) -> dict:
     while not any(f["type"] == "grid_computed" for f in frames):
         frames.append(frame(ws.receive()))  # type: ignore[attr-defined]
     grid = next(f for f in frames if f["type"] == "grid_computed")
-    return {k: (list(v) if hasattr(v, "__len__") and not isinstance(v, str) else v)
-            for k, v in grid.items()}
+    return parse_event(grid).model_dump()
 
 
 def test_runs_left_running_are_marked_interrupted(tmp_path: Path,

@@ -1,6 +1,6 @@
 """The database layer on SQLite and PostgreSQL: Alembic migrates up, down and up again; runs,
-networks and metric points round-trip (non-finite points are left out); saved networks survive
-a new app.
+networks, warnings and metric points round-trip (non-finite points are left out); saved
+networks survive a new app. Chunks themselves: test_metric_chunks.py.
 
 May import: stdlib, pytest, fastapi.testclient, sqlalchemy, alembic, server, engine's public
 names, tests.
@@ -24,7 +24,7 @@ from server.db import MIGRATIONS, make_engine, migrate
 from server.schemas import NetworkPublic
 from tests.server.conftest import make_settings, xor_spec
 
-TABLES = {"runs", "networks", "metric_points", "alembic_version"}
+TABLES = {"runs", "networks", "metric_chunks", "alembic_version"}
 
 
 def _engine(tmp_path: Path, database_url: str | None) -> Engine:
@@ -42,7 +42,8 @@ def test_migrations_go_up_down_and_up(tmp_path: Path, database_url: str | None) 
     with eng.begin() as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "base")
-    assert not {"runs", "networks", "metric_points"} & set(inspect(eng).get_table_names())
+    assert not {"runs", "networks", "metric_chunks", "metric_points"} & \
+        set(inspect(eng).get_table_names())
     migrate(eng)
     assert TABLES <= set(inspect(eng).get_table_names())
     eng.dispose()
@@ -58,10 +59,12 @@ def test_rows_round_trip(tmp_path: Path, database_url: str | None) -> None:
                         failure_reason="diverged at step 3")
         repo.add_points(s, [("r1", "loss", i, v) for i, v in
                             enumerate([1.0, 0.5, math.inf, math.nan])])
+        repo.add_warning(s, "r1", "checkpoint not saved: disk full")
     with sessions() as s:
         run = repo.run_public(repo.get_run(s, "r1"))  # type: ignore[arg-type]
         assert run.status == "failed" and run.failure_reason == "diverged at step 3"
         assert run.metrics == {"loss": 0.25, "accuracy": 0.5}
+        assert run.warnings == ["checkpoint not saved: disk full"]
         assert run.created_at.tzinfo is not None
         loss = repo.metric_series(s, "r1", 1000, ["loss"])["loss"]
         assert loss.steps == [0, 1] and loss.values == [1.0, 0.5]  # non-finite: left out
@@ -73,7 +76,7 @@ def test_rows_round_trip(tmp_path: Path, database_url: str | None) -> None:
 
 def test_saved_networks_survive_a_new_app(tmp_path: Path, database_url: str | None) -> None:
     settings = make_settings(tmp_path, warm_workers=0, database_url=database_url)
-    body = {"name": "xor net", "network": xor_spec()["network"]}
+    body = {"name": "xor net", "network": xor_spec()["networks"]["model"]}
     with TestClient(create_app(settings)) as c:
         made = NetworkPublic.model_validate(c.post("/api/v1/networks", json=body).json())
     with TestClient(create_app(settings)) as c:

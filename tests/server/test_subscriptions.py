@@ -85,7 +85,7 @@ def test_the_subscribe_parameter_filters_the_catch_up(client: TestClient) -> Non
     # the same events but those left out; merged steps_completed still carry every loss
     assert [e["seq"] for e in part if e["type"] != "steps_completed"] == [
         e["seq"] for e in full if e["type"] in wanted - {"steps_completed"}]
-    losses = [[v for e in es if e["type"] == "steps_completed" for v in e["loss"]]
+    losses = [[v for e in es if e["type"] == "steps_completed" for v in e["metrics"]["loss"]]
               for es in (full, part)]
     assert losses[0] == losses[1] and losses[0]
     only_always = stream(client, run.id, "?subscribe=")

@@ -102,9 +102,9 @@ def test_weights_and_neuron_maps_stream_as_binary_frames(client: TestClient) -> 
         while (len(binary) < 2 or arrays < 2) and time.monotonic() < deadline:
             message = ws.receive()
             if message.get("bytes") is not None:
-                header, _ = decode(message["bytes"])
-                binary[header["type"]] = frame(message)  # validated against its model
-                binary[header["type"]]["shapes"] = [b["shape"] for b in header["buffers"]]
+                event, buffers = decode(message["bytes"])
+                binary[event["type"]] = frame(message)  # validated against its model
+                binary[event["type"]]["shapes"] = [list(a.shape) for a in buffers.values()]
             else:
                 batch = json.loads(message["text"])
                 assert isinstance(batch, list)  # batched light events: JSON arrays
@@ -114,8 +114,8 @@ def test_weights_and_neuron_maps_stream_as_binary_frames(client: TestClient) -> 
     assert set(binary) == {"weights_sampled", "neuron_maps_computed"}
     weights = binary["weights_sampled"]
     assert [w["node"] for w in weights["layers"]] == ["dense1", "out"]
-    assert [len(w["values"]) for w in weights["layers"]] == [2 * 4, 4 * 1]
+    assert [w["values"].shape for w in weights["layers"]] == [(4, 2), (1, 4)]
     assert sorted(weights["shapes"]) == [[1], [1, 4], [4], [4, 2]]
     maps = binary["neuron_maps_computed"]
     assert maps["nodes"] == ["dense1"] * 4 + ["tanh1"] * 4
-    assert maps["shapes"] == [[16, 16]] * 8  # the probe's default resolution
+    assert maps["shapes"] == [[8, 16, 16]]  # 8 units at the probe's default resolution

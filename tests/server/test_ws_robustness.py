@@ -86,7 +86,7 @@ def test_chunked_bodies_over_the_limit_get_413(client: TestClient) -> None:
     r = client.post(f"{API}/networks", content=chunks(limit + 10),
                     headers={"content-type": "application/json"})
     assert r.status_code == 413 and "too large" in r.json()["detail"], r.text
-    body = json.dumps({"name": "chunked", "network": xor_spec()["network"]}).encode()
+    body = json.dumps({"name": "chunked", "network": xor_spec()["networks"]["model"]}).encode()
     ok = client.post(f"{API}/networks", content=iter([body[:50], body[50:]]),
                      headers={"content-type": "application/json"})
     assert ok.status_code == 201, ok.text
@@ -94,7 +94,7 @@ def test_chunked_bodies_over_the_limit_get_413(client: TestClient) -> None:
 
 def _steps(seq: int, first: int, losses: list[float]) -> str:
     return StepsCompleted(run="r", seq=seq, step=first + len(losses) - 1, epoch=0, t=seq / 10,
-                          first_step=first, loss=losses, lr=0.1).model_dump_json()
+                          first_step=first, metrics={"loss": losses}, lr=0.1).model_dump_json()
 
 
 def test_compact_merges_consecutive_steps_completed() -> None:
@@ -105,7 +105,8 @@ def test_compact_merges_consecutive_steps_completed() -> None:
     assert [s for s, _ in out] == [2, 3, 4] and out[1:] == held[2:]
     merged = parse_event(out[0][1])
     assert isinstance(merged, StepsCompleted)
-    assert (merged.seq, merged.first_step, merged.step, merged.loss) == (2, 1, 3, [1.0, 0.9, 0.8])
+    assert (merged.seq, merged.first_step, merged.step, merged.metrics["loss"]) == (
+        2, 1, 3, [1.0, 0.9, 0.8])
     assert compact([]) == [] and compact(held[3:]) == held[3:]
 
 
@@ -118,8 +119,8 @@ def test_catch_up_is_compacted_and_batches_carry_every_event(client: TestClient)
         frame(ws.receive())
         plain = read_until_end(ws)
     steps = [f for f in plain if f["type"] == "steps_completed"]
-    assert sum(len(f["loss"]) for f in steps) == plain[-1]["step"]
-    assert any(len(f["loss"]) > 2 for f in steps)  # merged: each part held 2 losses
+    assert sum(len(f["metrics"]["loss"]) for f in steps) == plain[-1]["step"]
+    assert any(len(f["metrics"]["loss"]) > 2 for f in steps)  # merged: each part held 2 losses
     batched: list[dict[str, Any]] = []
     with client.websocket_connect(f"{API}/runs/{run.id}/events?batch=true") as ws:
         assert frame(ws.receive())["type"] == "hello"
@@ -152,7 +153,7 @@ def test_history_is_bounded_in_bytes_as_well_as_in_events(tmp_path: Any) -> None
     for seq in range(100):
         hub.publish("r", "steps_completed", seq,
                     f'{{"type":"steps_completed","seq":{seq},"first_step":{seq * 2000 + 1},'
-                    f'"loss":[{losses}],"accuracy":null}}')
+                    f'"step":{seq * 2000 + 2000},"metrics":{{"loss":[{losses}]}}}}')
     history = hub.channels["r"].history
     held = sum(len(text) for _, text in history)
     assert held <= 1 << 16 and held == hub.channels["r"].history_bytes

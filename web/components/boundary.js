@@ -24,7 +24,8 @@ function put(data, o, a, b, t) {
   data[o + 3] = 255;
 }
 
-/** Colours a grid_computed frame into `data` (RGBA, r x r). */
+/** Colours a grid_computed frame into `data` (RGBA, r x r): its `values` and `confidence`
+ * are (R, R) Float32Array views, row-major from the top-left, as the image's pixels. */
 function colourGrid(grid, data) {
   const { values, confidence, mode } = grid;
   const n = values.length;
@@ -118,11 +119,14 @@ export function createBoundary({ store, live }) {
   }
 
   function writeReadout() {
-    const e = live.evals;
-    const rows = [['Test loss', fmt(e.test_loss), 'test'], ['Training loss', fmt(e.train_loss), 'train']];
-    if (e.test_accuracy.n && Number.isFinite(e.test_accuracy.y[e.test_accuracy.n - 1])) {
-      rows.push(['Test accuracy', fmt(e.test_accuracy), 'test']);
-    }
+    // the family's evaluations: its first chart's test and train values, then the other
+    // charts' test values once they have one
+    const evals = live.metricInfo.filter((m) => m.split !== 'batch');
+    const first = evals[0]?.chart;
+    const byTest = (a, b) => (a.split === 'test' ? 0 : 1) - (b.split === 'test' ? 0 : 1);
+    const shown = [...evals.filter((m) => m.chart === first).sort(byTest),
+      ...evals.filter((m) => m.chart !== first && m.split === 'test' && live.metric(m.name).n)];
+    const rows = shown.map((m) => [m.title, fmt(live.metric(m.name)), m.split]);
     const key = rows.map((r) => r[0]).join();
     if (readout.dataset.key !== key) { // rebuild only when the set of metrics changes
       readout.dataset.key = key;

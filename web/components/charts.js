@@ -1,12 +1,14 @@
 /**
- * Live loss and accuracy curves (uPlot): the per-step training value, smoothed by a debiased
- * exponential moving average (slider), and the train and test evaluations; log scale toggle.
- * Data is bucketed to about one point per pixel into arrays reused from draw to draw. Each
- * uPlot redraw rasterises its whole canvas (axes, grid, every path), the page's dearest work
- * while a run streams, so the loss chart redraws at most every LOSS_MS (the latency budget is
- * 100 ms from the server) and the accuracy chart every ACC_MS. Warnings and a divergence are
- * pinned on the loss chart at their step (loss-marks.js); a diagnosis's reading shows below it.
- * Emits on the bus: 'drawn' ({step}) after a loss redraw (the latency benchmark listens).
+ * Live metric charts (uPlot), one per chart the run's family declares (live.metricInfo: each
+ * metric names its chart, title, split and range; no metric name is written here). A chart
+ * shows its per-step ('batch') metrics smoothed by a debiased exponential moving average
+ * (slider) and its train and test evaluations; log scale toggle. Per-step data is decimated
+ * by min and max per bucket (two points per pixel column, in the order they happened), so a
+ * spike survives any zoom, into arrays reused from draw to draw. Each uPlot redraw rasterises
+ * its whole canvas, the page's dearest work while a run streams, so the first chart redraws at
+ * most every FIRST_MS and the others every OTHER_MS. Warnings and a divergence are pinned on
+ * the first chart at their step (loss-marks.js); a diagnosis's reading shows below it.
+ * Emits on the bus: 'drawn' ({step}) after a first-chart redraw (the latency benchmark).
  * Listens to: live.onFrame.
  * May import: uplot, form.js (el), loss-marks.js.
  */
@@ -15,8 +17,9 @@ import { el } from '../form.js';
 import { marksPlugin, rangeWithMarks } from './loss-marks.js';
 
 const COLORS = { batch: '#9aa5b1', train: '#0877bd', test: '#f59322' };
-const LOSS_MS = 25; // live.js calls frame functions at most every 28 ms: every call
-const ACC_MS = 100;
+const FIRST_MS = 25; // live.js calls frame functions at most every 28 ms: every call
+const OTHER_MS = 100;
+const HEIGHT = 170;
 
 function smoothInto(out, y, n, from, alpha, state) {
   for (let i = from; i < n; i++) {
@@ -29,54 +32,88 @@ function smoothInto(out, y, n, from, alpha, state) {
   }
 }
 
-function makeChart(host, title, log, yRange, marks = null) {
+/** The declared charts in order: [{id, title, range, metrics: [MetricInfo]}]. */
+export function chartGroups(info) {
+  const groups = new Map();
+  for (const m of info) {
+    if (!groups.has(m.chart)) groups.set(m.chart, { id: m.chart, title: m.chart_title, range: m.range, metrics: [] });
+    groups.get(m.chart).metrics.push(m);
+  }
+  return [...groups.values()];
+}
+
+/** Decimates y[0..n) by min and max per bucket: two (x, y) slots per bucket, in step order. */
+export function minMaxBuckets(xs, ys, n, buckets, outX, outY) {
+  for (let b = 0; b < buckets; b++) {
+    const lo = Math.floor((b * n) / buckets);
+    const hi = Math.max(lo + 1, Math.floor(((b + 1) * n) / buckets));
+    let iMin = -1; let iMax = -1;
+    for (let i = lo; i < hi; i++) {
+      const v = ys[i];
+      if (!Number.isFinite(v)) continue;
+      if (iMin < 0 || v < ys[iMin]) iMin = i;
+      if (iMax < 0 || v > ys[iMax]) iMax = i;
+    }
+    const a = iMin < 0 ? hi - 1 : Math.min(iMin, iMax);
+    const c = iMin < 0 ? hi - 1 : Math.max(iMin, iMax);
+    outX[2 * b] = xs[a]; outY[2 * b] = iMin < 0 ? null : ys[a];
+    outX[2 * b + 1] = xs[c]; outY[2 * b + 1] = iMin < 0 ? null : ys[c];
+  }
+}
+
+function makePlot(host, group, log, marks) {
+  const series = [{ label: 'step' }, ...group.metrics.map((m) => ({
+    label: m.split === 'batch' ? `${m.title} (smoothed)` : m.title,
+    stroke: COLORS[m.split], width: m.split === 'batch' ? 1.2 : 2, spanGaps: true,
+  }))];
   const opts = {
     plugins: marks ? [marksPlugin(marks, host)] : [],
-    title, width: host.clientWidth || 380, height: 170,
+    title: group.title, width: host.clientWidth || 380, height: HEIGHT,
     cursor: { drag: { x: true, y: false } },
     legend: { live: false },
     scales: { x: { time: false, range: marks ? rangeWithMarks(marks) : undefined },
-      y: log ? { distr: 3 } : { range: yRange } },
-    axes: [{ grid: { stroke: '#eef1f4' }, size: 32 },
-      { grid: { stroke: '#eef1f4' }, size: 46 }],
-    series: [{ label: 'step' },
-      { label: 'batch (smoothed)', stroke: COLORS.batch, width: 1.2, spanGaps: true },
-      { label: 'train', stroke: COLORS.train, width: 2, spanGaps: true },
-      { label: 'test', stroke: COLORS.test, width: 2, spanGaps: true }],
+      y: log && !group.range ? { distr: 3 } : { range: group.range || null } },
+    axes: [{ grid: { stroke: '#eef1f4' }, size: 32 }, { grid: { stroke: '#eef1f4' }, size: 46 }],
+    series,
   };
-  return new uPlot(opts, [[], [], [], []], host);
+  return new uPlot(opts, series.map(() => []), host);
 }
 
 export function createCharts({ store, live }) {
   const smoothing = el('input', { type: 'range', min: 0, max: 0.99, step: 0.01, value: 0.9,
     id: 'smoothing', 'aria-label': 'Smoothing' });
   const log = el('input', { type: 'checkbox', id: 'logscale' });
-  const lossHost = el('div', { class: 'chart', 'data-testid': 'loss-chart' });
-  const accHost = el('div', { class: 'chart', 'data-testid': 'accuracy-chart' });
   const diagnosis = el('p', { class: 'diagnosis', 'data-testid': 'diagnosis', role: 'status',
     hidden: true });
+  const hosts = el('div', { class: 'chart-list' });
   const root = el('div', { class: 'charts' },
     el('div', { class: 'chart-tools' },
       el('label', { for: 'smoothing' }, 'Smoothing'), smoothing,
       el('label', { class: 'check' }, log, ' log scale')),
-    lossHost, diagnosis, accHost);
+    hosts);
   const marks = () => live.internals.marks.list;
-  let loss = null;
-  let acc = null;
-  const sm = { loss: null, acc: null };
+  let charts = []; // [{group, host, plot, data, at, atT, smooth}]
+  let builtFor = null; // the metricInfo the charts were built for
 
   function build() {
-    loss?.destroy(); acc?.destroy();
-    loss = makeChart(lossHost, 'Loss', log.checked, null, marks);
-    acc = makeChart(accHost, 'Accuracy', false, [0, 1]);
-    at.loss = at.acc = -1;
+    charts.forEach((c) => c.plot.destroy());
+    hosts.replaceChildren();
+    builtFor = live.metricInfo;
+    charts = chartGroups(live.metricInfo).map((group, i) => {
+      const host = el('div', { class: 'chart', 'data-testid': `${group.id}-chart` });
+      hosts.append(host);
+      if (i === 0) hosts.append(diagnosis);
+      const plot = makePlot(host, group, log.checked, i === 0 ? marks : null);
+      return { group, host, plot, data: null, at: -1, atT: -Infinity, smooth: new Map() };
+    });
   }
 
-  function smoothed(name, buf) {
+  function smoothed(chart, name, buf) {
     const alpha = Number(smoothing.value);
-    let s = sm[name];
+    let s = chart.smooth.get(name);
     if (!s || s.alpha !== alpha || s.n > buf.n || s.buf !== buf.x) {
-      s = sm[name] = { alpha, n: 0, out: new Float32Array(buf.x.length), state: { ema: 0, k: 0 }, buf: buf.x };
+      s = { alpha, n: 0, out: new Float32Array(buf.x.length), state: { ema: 0, k: 0 }, buf: buf.x };
+      chart.smooth.set(name, s);
     }
     if (s.out.length < buf.x.length) { const o = new Float32Array(buf.x.length); o.set(s.out); s.out = o; }
     smoothInto(s.out, buf.y, buf.n, s.n, alpha, s.state);
@@ -84,89 +121,83 @@ export function createCharts({ store, live }) {
     return s.out;
   }
 
-  /** Buckets: x = last step of each bucket; evals land in the bucket that holds their step.
-   * Writes into `out` (four arrays, resized only when the bucket count changes). */
-  function series(out, buf, smooth, evTrain, evTest, width) {
-    const n = buf.n;
-    const xs = n ? buf.x : evTest.x;
-    const count = n || evTest.n;
-    const buckets = Math.max(1, Math.min(count, Math.floor(width)));
-    if (out[0].length !== buckets) for (let k = 0; k < 4; k++) out[k] = new Array(buckets);
-    const [x, yb] = out;
-    for (let b = 0; b < buckets; b++) {
-      const i = Math.min(count - 1, Math.floor(((b + 1) * count) / buckets) - 1);
-      x[b] = xs[i];
-      yb[b] = n && Number.isFinite(smooth[i]) ? smooth[i] : null;
+  /** The chart's columns: x from its first non-empty batch metric (else its evaluations),
+   * min/max per bucket; evaluations land in the first slot at or past their step. */
+  function columns(chart, width) {
+    const ms = chart.group.metrics;
+    const bufs = ms.map((m) => live.metric(m.name));
+    const lead = bufs.findIndex((b, i) => ms[i].split === 'batch' && b.n);
+    const base = lead >= 0 ? bufs[lead] : bufs.find((b) => b.n);
+    if (!base) return null;
+    const buckets = Math.max(1, Math.min(base.n, Math.floor(width)));
+    const slots = 2 * buckets;
+    if (!chart.data || chart.data[0].length !== slots) {
+      chart.data = [new Array(slots), ...ms.map(() => new Array(slots))];
     }
-    const place = (ev, y) => {
+    const [x] = chart.data;
+    const ys = lead >= 0 ? smoothed(chart, ms[lead].name, base) : base.y;
+    minMaxBuckets(base.x, ys, base.n, buckets, x, chart.data[1 + bufs.indexOf(base)]);
+    ms.forEach((m, k) => {
+      const buf = bufs[k]; const y = chart.data[1 + k];
+      if (buf === base) return;
       y.fill(null);
-      let b = 0;
-      for (let j = 0; j < ev.n; j++) {
-        while (b < buckets - 1 && x[b] < ev.x[j]) b++;
-        if (Number.isFinite(ev.y[j])) y[b] = ev.y[j];
+      if (m.split === 'batch') { // another per-step metric: its value at each slot's step
+        const sm = smoothed(chart, m.name, buf);
+        let j = 0;
+        for (let s = 0; s < slots; s++) {
+          while (j < buf.n - 1 && buf.x[j] < x[s]) j++;
+          if (buf.n && Number.isFinite(sm[j])) y[s] = sm[j];
+        }
+        return;
       }
-    };
-    place(evTrain, out[2]);
-    place(evTest, out[3]);
-    return out;
+      let s = 0;
+      for (let j = 0; j < buf.n; j++) {
+        while (s < slots - 1 && x[s] < buf.x[j]) s++;
+        if (Number.isFinite(buf.y[j])) y[s] = buf.y[j];
+      }
+    });
+    return chart.data;
   }
 
-  const lossData = [[], [], [], []];
-  const accData = [[], [], [], []];
-  const empty = () => !live.loss.n && !live.evals.test_loss.n;
-
-  function drawLoss() {
-    const ev = live.evals;
-    showDiagnosis(live.internals.marks.diagnosis);
-    if (empty()) { loss.setData([[], [], [], []]); return; }
-    const width = lossHost.clientWidth || 380;
-    loss.setData(series(lossData, live.loss, smoothed('loss', live.loss), ev.train_loss,
-      ev.test_loss, width));
-    store.emit('drawn', { step: live.loss.n ? live.loss.x[live.loss.n - 1] : 0 });
-  }
-
-  /** The diagnosis's plain-language reading, under the loss chart, when the run diverged. */
+  /** The diagnosis's plain-language reading, under the first chart, when the run diverged. */
   function showDiagnosis(d) {
     const text = d ? `Diverged at step ${d.step} (first non-finite: ${d.quantity}). ${d.reading}` : '';
     if (diagnosis.textContent !== text) diagnosis.textContent = text;
     diagnosis.hidden = !d;
   }
 
-  function drawAcc() {
-    const ev = live.evals;
-    const hasAcc = !empty() && ev.test_accuracy.n
-      && Number.isFinite(ev.test_accuracy.y[ev.test_accuracy.n - 1]);
-    if (accHost.hidden !== !hasAcc) accHost.hidden = !hasAcc;
-    if (!hasAcc) { acc.setData([[], [], [], []]); return; }
-    acc.setData(series(accData, live.accuracy, smoothed('acc', live.accuracy), ev.train_accuracy,
-      ev.test_accuracy, lossHost.clientWidth || 380));
+  function draw(chart, i) {
+    const data = columns(chart, chart.host.clientWidth || 380);
+    const shown = i === 0 || (data && data.slice(1).some((y) => y.some((v) => v !== null)));
+    if (chart.host.hidden !== !shown) chart.host.hidden = !shown;
+    chart.plot.setData(data || chart.group.metrics.reduce((d) => [...d, []], [[]]));
+    if (i === 0) {
+      showDiagnosis(live.internals.marks.diagnosis);
+      const lead = chart.group.metrics.map((m) => live.metric(m.name)).find((b) => b.n);
+      store.emit('drawn', { step: lead ? lead.x[lead.n - 1] : 0 });
+    }
   }
 
-  // Versions drawn, and when: -1 forces a redraw on the next frame (new chart, smoothing).
-  const at = { loss: -1, acc: -1, lossT: -Infinity, accT: -Infinity };
-  smoothing.addEventListener('input', () => { at.loss = at.acc = -1; });
+  smoothing.addEventListener('input', () => charts.forEach((c) => { c.at = -1; }));
   log.addEventListener('change', build);
   live.onFrame((now) => {
-    if (!loss) return;
-    const forced = at.loss === -1 || at.acc === -1; // a new chart or smoothing: now
-    const lossKey = live.version + live.internals.marks.version * 1e9; // data or marks moved
-    if (at.loss !== lossKey && (forced || now - at.lossT >= LOSS_MS)) {
-      at.loss = lossKey; at.lossT = now;
-      drawLoss();
-    }
-    if (at.acc !== live.version && (forced || now - at.accT >= ACC_MS)) {
-      at.acc = live.version; at.accT = now;
-      drawAcc();
-    }
+    if (builtFor !== live.metricInfo) build();
+    charts.forEach((chart, i) => {
+      // the first chart also redraws when the marks moved
+      const key = live.version + (i === 0 ? live.internals.marks.version * 1e9 : 0);
+      const wait = i === 0 ? FIRST_MS : OTHER_MS;
+      if (chart.at !== key && (chart.at === -1 || now - chart.atT >= wait)) {
+        chart.at = key; chart.atT = now;
+        draw(chart, i);
+      }
+    });
   });
   let lastW = 0;
   new ResizeObserver(() => {
-    const w = lossHost.clientWidth;
-    if (!loss || Math.abs(w - lastW) < 4) return;
+    const w = hosts.clientWidth;
+    if (!charts.length || Math.abs(w - lastW) < 4) return;
     lastW = w;
-    loss.setSize({ width: w, height: 170 });
-    acc.setSize({ width: w, height: 170 });
+    charts.forEach((c) => c.plot.setSize({ width: w, height: HEIGHT }));
   }).observe(root);
-  queueMicrotask(build);
   return { el: root };
 }

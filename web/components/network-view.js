@@ -65,7 +65,8 @@ export function createNetworkView({ store, api, live, catalog }) {
   function source() {
     if (live.run && live.started) {
       const shapes = Object.fromEntries(live.started.graph.nodes.map((n) => [n.id, n.output_shape]));
-      return { net: live.started.spec.network, shapes, features: live.started.data.feature_names };
+      const spec = live.started.spec;
+      return { net: spec.networks?.model ?? spec.network, shapes, features: live.started.data.feature_names };
     }
     const shapes = Object.fromEntries((report?.report?.nodes || []).map((n) => [n.id, n.output_shape]));
     return { net: store.doc.network, shapes, features: null };
@@ -80,8 +81,9 @@ export function createNetworkView({ store, api, live, catalog }) {
     }
     if (live.run && live.weights) {
       const byNode = Object.fromEntries(live.weights.layers.map((l) => [l.node, l]));
+      // values: a Float32Array view, (out, in) row-major, as the checkpoint's tensors
       const mats = cols.slice(1).map((c) => (byNode[c.id]
-        ? { shape: byNode[c.id].shape, data: byNode[c.id].values } : null));
+        ? { shape: byNode[c.id].values.shape, data: byNode[c.id].values } : null));
       return { mats, from: 'stream', step: live.weights.step };
     }
     return { mats: cols.slice(1).map(() => null), from: null, step: null };

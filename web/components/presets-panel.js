@@ -1,21 +1,23 @@
 /**
  * Presets from the server's catalog: one card each; choosing one loads its spec (undoable).
  * Listens to: nothing.
- * May import: commands.js, form.js (el).
+ * May import: commands.js, form.js (el), store.js (docFromSpec).
  */
 import { LoadDoc } from '../commands.js';
 import { el } from '../form.js';
+import { docFromSpec } from '../store.js';
 
 export function createPresetsPanel({ store, presets }) {
   const root = el('section', { class: 'panel presets-panel', 'aria-labelledby': 'presets-h' },
     el('h2', { id: 'presets-h' }, 'Presets'));
-  for (const p of presets) {
+  // the page edits one network; presets of families with several (an autoencoder's encoder
+  // and decoder) run from the API until the page edits networks by role
+  for (const p of presets.filter((q) => Object.keys(q.spec.networks || { model: 0 }).length === 1)) {
     const b = el('button', { type: 'button', class: 'preset', 'data-preset': p.name,
       'aria-label': `Load preset: ${p.title}` },
     el('strong', {}, p.title), el('span', { class: 'small muted' }, p.description));
     b.addEventListener('click', () => {
-      const doc = structuredClone(p.spec);
-      delete doc.schema_version;
+      const doc = docFromSpec(p.spec);
       store.exec(new LoadDoc(doc, `preset ${p.name}`));
       store.select(null);
     });

@@ -2,14 +2,15 @@
  * Runs: the server's past and current runs, newest first. Open one to see its curves,
  * boundary and network again (its spec is loaded into the editor); delete finished ones.
  * Listens to: store 'run' (refreshes when a run ends or starts).
- * May import: commands.js, form.js (el).
+ * May import: commands.js, form.js (el), store.js (docFromSpec).
  */
 import { LoadDoc } from '../commands.js';
 import { el } from '../form.js';
+import { docFromSpec } from '../store.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 
-export function createRunsPanel({ store, api, live }) {
+export function createRunsPanel({ store, api, live, catalog }) {
   const list = el('ul', { class: 'runs', 'aria-label': 'Past runs' });
   const error = el('p', { class: 'error', role: 'alert' });
   const refresh = el('button', { type: 'button', class: 'ghost', 'aria-label': 'Refresh runs' }, '\u21bb');
@@ -17,11 +18,17 @@ export function createRunsPanel({ store, api, live }) {
     el('h2', { id: 'runs-h' }, 'Runs ', refresh), error, list);
   let seen = '';
 
+  /** The run's headline: its family's test metric that is best high (as accuracy), else
+   * its first test metric, as the catalog declares them. */
   function metric(r) {
     const m = r.metrics || {};
-    if (m.test_accuracy !== undefined && m.test_accuracy !== null) return `test acc ${(m.test_accuracy * 100).toFixed(1)}%`;
-    if (m.test_loss !== undefined) return `test loss ${Number(m.test_loss).toFixed(3)}`;
-    return '';
+    const family = catalog.families?.find((f) => f.name === (r.spec?.family || 'supervised'));
+    const tests = (family?.metrics || []).filter((d) => d.split === 'test' && m[d.name] != null);
+    const best = tests.find((d) => !d.lower_is_better) || tests[0];
+    if (!best) return '';
+    const v = Number(m[best.name]);
+    const text = best.range?.[1] === 1 ? `${(v * 100).toFixed(1)}%` : v.toFixed(3);
+    return `${best.title.toLowerCase()} ${text}`;
   }
 
   async function load() {
@@ -37,7 +44,7 @@ export function createRunsPanel({ store, api, live }) {
 
   function row(r) {
     const name = r.spec?.data?.name || '';
-    const nodes = r.spec?.network?.nodes?.length ?? 0;
+    const nodes = (r.spec?.networks?.model ?? r.spec?.network)?.nodes?.length ?? 0;
     const open = el('button', { type: 'button', class: 'open', 'aria-label': `Open run ${r.id}` },
       el('span', { class: `badge ${r.status}` }, r.status),
       el('span', { class: 'run-name' }, `${name} \u00b7 ${nodes} layers`),
@@ -59,11 +66,7 @@ export function createRunsPanel({ store, api, live }) {
     return li;
   }
 
-  function stripDoc(spec) {
-    const doc = structuredClone(spec);
-    delete doc.schema_version;
-    return doc;
-  }
+  const stripDoc = docFromSpec;
 
   refresh.addEventListener('click', load);
   store.on('run', () => {

@@ -88,7 +88,10 @@ export function createTrainingPanel({ store, live, catalog, schemas }) {
   store.on('run-error', ({ error }) => {
     Object.values(blocks).forEach((b) => b.form?.clearErrors());
     for (const e of error?.errors || []) {
-      const m = /training\.(\w+)(?:\.params\.(\w+))?/.exec(e.field || '');
+      // the page edits one optimizer and one regularizer: version 2 names them by role / index
+      const field = (e.field || '').replace(/^training\.optimizers\.\w+/, 'training.optimizer')
+        .replace(/^training\.regularizers\.\d+/, 'training.regularizer');
+      const m = /training\.(\w+)(?:\.params\.(\w+))?/.exec(field);
       if (!m) continue;
       if (blocks[m[1]] && m[2]) blocks[m[1]].form?.setError(m[2], e.message);
       else if (blocks[m[1]]) blocks[m[1]].error.textContent = e.message;
