@@ -72,10 +72,6 @@ class Control:
     def paused(self) -> bool:
         return self._paused
 
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
     def take_lr(self) -> float | None:
         with self._cond:
             lr, self._lr = self._lr, None

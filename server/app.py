@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from engine import load_plugins
 from server.db import make_engine, migrate
 from server.deps import require_token
 from server.errors import install, problem
@@ -92,6 +93,7 @@ def _lifespan(settings: Settings):  # type: ignore[no-untyped-def]
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    load_plugins(settings.plugins)  # before any route or worker reads a registry
     app = FastAPI(title="livegrad", version=VERSION, lifespan=_lifespan(settings),
                   description="Train small PyTorch models and watch them learn, live.")
     app.state.settings = settings

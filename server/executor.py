@@ -162,7 +162,8 @@ class LocalProcessExecutor:
         out_recv, out_send = self.ctx.Pipe(duplex=False)
         proc = self.ctx.Process(target=self.target, name="livegrad-worker", daemon=True,
                                 args=(cmd_recv, out_send, self.settings.worker_threads,
-                                      self.settings.worker_nice))
+                                      self.settings.worker_nice),
+                                kwargs={"plugins": tuple(self.settings.plugins)})
         w = _Worker(proc=proc, cmd=cmd_send, out=out_recv, child_ends=(cmd_recv, out_send),
                     born=time.monotonic())
         self._workers.append(w)

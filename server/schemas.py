@@ -25,7 +25,6 @@ class RunStatus(StrEnum):
 
 
 ACTIVE = frozenset({RunStatus.queued, RunStatus.running, RunStatus.paused})
-FINISHED = frozenset(set(RunStatus) - ACTIVE)
 
 
 class ErrorItem(BaseModel):

@@ -7,9 +7,10 @@ May import: stdlib, pydantic, pydantic-settings.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -50,6 +51,17 @@ class Settings(BaseSettings):
     history_bytes: int = Field(default=64 << 20, ge=1 << 16, description="Bytes of light "
                                "events kept per run (the oldest go first; /metrics has all).")
     shutdown_grace_s: float = Field(default=3.0, ge=0)
+    plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Python modules imported by the server and every "
+        "worker before any run (they register families, probes, events, layers or data sets); "
+        "LIVEGRAD_PLUGINS takes them comma-separated.")
+
+    @field_validator("plugins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.lstrip().startswith("["):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
 
     def db_url(self) -> str:
         if self.database_url:

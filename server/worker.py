@@ -31,14 +31,16 @@ from server.messages import (
 )
 
 
-def worker_main(cmd: Connection, out: Connection, threads: int, nice: int = 0) -> None:
+def worker_main(cmd: Connection, out: Connection, threads: int, nice: int = 0,
+                plugins: tuple[str, ...] = ()) -> None:
     if nice:
         os.nice(nice)  # training is the batch job here; the server and the page come first
     os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch loads, for its thread pools
     os.environ["MKL_NUM_THREADS"] = str(threads)
-    from engine import set_threads, warm_up  # the slow import, paid while idle
+    from engine import load_plugins, set_threads, warm_up  # the slow import, paid while idle
 
     set_threads(threads)
+    load_plugins(plugins)  # the server's plugins: their families and probes exist here too
     warm_up()  # torch's first-use costs, paid before any run waits for them
 
     jobs: queue.Queue[tuple[RunJob, Any] | Exit] = queue.Queue()

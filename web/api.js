@@ -169,12 +169,6 @@ class RunStream extends EventTarget {
 
   #emit(type, detail) { this.dispatchEvent(new CustomEvent(type, { detail })); }
 
-  /** Sends a control message ({action, lr?, n?}) over the socket. */
-  send(message) {
-    if (this.ws?.readyState !== WebSocket.OPEN) throw new Error('the run is not connected');
-    this.#write({ type: 'control', ...message });
-  }
-
   /** Asks the server for only these event types (plus its always-on lifecycle events; null:
    * all). Kept, and sent again on every reconnect, as a new socket starts unfiltered. */
   subscribe(types) {

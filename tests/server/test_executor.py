@@ -30,12 +30,12 @@ GATE_ENV = "LIVEGRAD_TEST_WORKER_GATE"
 STOP = ControlCommand(Op.stop)
 
 
-def gated_worker(cmd: Any, out: Any, threads: int, nice: int = 0) -> None:
+def gated_worker(cmd: Any, out: Any, threads: int, nice: int = 0, **kw: Any) -> None:
     """A worker that waits for the gate file before importing the engine."""
     gate = Path(os.environ[GATE_ENV])
     while not gate.exists():
         time.sleep(0.02)
-    worker_main(cmd, out, threads, nice)
+    worker_main(cmd, out, threads, nice, **kw)
 
 
 class Sink:

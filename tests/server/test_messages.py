@@ -117,7 +117,8 @@ def test_the_manager_refuses_a_bad_op_before_it_crosses(tmp_path: Path) -> None:
     eng.dispose()
 
 
-def failing_checkpoint_worker(cmd: Any, out: Any, threads: int, nice: int = 0) -> None:
+def failing_checkpoint_worker(cmd: Any, out: Any, threads: int, nice: int = 0,
+                              **kw: Any) -> None:
     """The real worker, with a disk that refuses the checkpoint."""
     import engine
 
@@ -125,7 +126,7 @@ def failing_checkpoint_worker(cmd: Any, out: Any, threads: int, nice: int = 0) -
         raise OSError(28, "No space left on device")
 
     engine.save_checkpoint = refuse  # type: ignore[assignment]
-    worker_main(cmd, out, threads, nice)
+    worker_main(cmd, out, threads, nice, **kw)
 
 
 def test_the_checkpoint_warning_reaches_the_run(tmp_path: Path) -> None:

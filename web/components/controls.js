@@ -22,13 +22,16 @@ export function createControls({ store, live }) {
   const stepOut = el('output', { 'data-testid': 'step', 'aria-label': 'Step' }, '0');
   const epochOut = el('output', { 'data-testid': 'epoch', 'aria-label': 'Epoch' }, '0');
   const status = el('span', { class: 'status', 'data-testid': 'status', role: 'status' }, 'idle');
+  // where the run trains and why (run_started.device_reason): 'auto' keeps a plain MLP on the
+  // CPU's fused step even beside a GPU
+  const where = el('span', { class: 'where small muted', 'data-testid': 'where' });
   const reason = el('p', { class: 'reason', 'data-testid': 'play-reason', role: 'status' });
   const error = el('p', { class: 'error', role: 'alert', 'data-testid': 'run-error' });
   const root = el('div', { class: 'controls', role: 'group', 'aria-label': 'Run controls' },
     el('div', { class: 'buttons' }, reset, play, step, stop),
     el('div', { class: 'counter' }, el('span', { class: 'label' }, 'Step'), stepOut),
     el('div', { class: 'counter' }, el('span', { class: 'label' }, 'Epoch'), epochOut),
-    status,
+    status, where,
     el('div', { class: 'messages' }, reason, error),
     el('div', { class: 'edit' }, undo, redo, copy));
   let report = { pending: true };
@@ -61,6 +64,9 @@ export function createControls({ store, live }) {
     put(stop, 'disabled', !live.active);
     put(reset, 'disabled', !live.run);
     put(status, 'textContent', live.failure ? `failed: ${live.failure}` : live.status);
+    const s = live.run && live.started;
+    put(where, 'textContent', s ? `on ${s.device} (${s.strategy})` : '');
+    put(where, 'title', s ? s.device_reason || '' : '');
     if (status.dataset.state !== live.status) status.dataset.state = live.status;
     put(undo, 'disabled', !store.canUndo);
     put(redo, 'disabled', !store.canRedo);
