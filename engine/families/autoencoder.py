@@ -20,7 +20,7 @@ import torch
 from pydantic import Field
 
 from engine.errors import LocatedError
-from engine.families.base import FAMILIES, Family, finite_metrics
+from engine.families.base import FAMILIES, Family, check_roles, finite_metrics
 from engine.graph import output_node
 from engine.metrics import MetricInfo
 from engine.registry import Params
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from engine.graph import GraphReport
     from engine.prepare import Choices, PreparedRun
     from engine.specs import RunSpec
-    from engine.steps import StepOutcome, StepStrategy
+    from engine.steps import StepStrategy
 
 LOSSES = ("mse", "binary_cross_entropy")
 
@@ -82,8 +82,6 @@ class Autoencoder(Family):
                 chart("test_loss", "Test reconstruction", "test"), NOISY, *SPARSITY]
 
     def network(self, spec: RunSpec, errors: list[LocatedError]) -> NetworkSpec | None:
-        from engine.families.base import check_roles
-
         check_roles(self, spec, errors)
         if set(spec.networks) != set(self.roles):
             return None
@@ -108,12 +106,6 @@ class Autoencoder(Family):
 
     def make_step(self, run: PreparedRun) -> StepStrategy:
         return AutoencoderStep(run)
-
-    def step_metrics(self, outcome: StepOutcome) -> dict[str, np.ndarray]:
-        return {"loss": outcome.losses}
-
-    def metrics(self, data: Dataset) -> list[MetricInfo]:
-        return self.catalog_metrics()
 
     def evaluate(self, step: StepStrategy) -> dict[str, float]:
         assert isinstance(step, AutoencoderStep)
