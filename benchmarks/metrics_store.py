@@ -40,9 +40,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
 from engine import RunSpec
-from server import repository as repo
-from server.db import make_engine, now
-from server.series import SeriesBuffer
+from server.runs.series import SeriesBuffer
+from server.storage import repository as repo
+from server.storage.db import make_engine, now
 
 PER_FLUSH = 5_000  # steps per manager flush of a fast run
 EVENT_EVERY = 500  # steps per steps_completed (lr) and per evaluation

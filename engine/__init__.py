@@ -11,13 +11,12 @@ Usage::
 May import: the engine's own modules.
 """
 
-from engine.arrays import DTYPES as ARRAY_DTYPES
-from engine.arrays import Array, ArrayField, array_fields, arrays_of, without_arrays
-from engine.cadence import Cadence
-from engine.control import Control
-from engine.data import DATASETS, FEATURES, Dataset, load_dataset
-from engine.errors import DeviceError, LocatedError, SpecError
-from engine.events import (
+from engine.core.arrays import DTYPES as ARRAY_DTYPES
+from engine.core.arrays import Array, ArrayField, array_fields, arrays_of, without_arrays
+from engine.core.cadence import Cadence
+from engine.core.control import Control
+from engine.core.errors import DeviceError, LocatedError, SpecError
+from engine.core.events import (
     BUILT_IN_TYPES,
     EVENT_ADAPTER,
     EVENT_MODELS,
@@ -51,19 +50,10 @@ from engine.events import (
     parse_event,
     register_event,
 )
-from engine.families import FAMILIES, Family
-from engine.graph import GraphModel, GraphReport, NodeReport, build_model, inspect_graph
-from engine.initializers import INITIALIZERS
-from engine.layers import LAYERS, LayerEntry, ShapeError
-from engine.losses import LOSSES
-from engine.metrics import MetricInfo
-from engine.optimizers import OPTIMIZERS
-from engine.prepare import check_spec, resolve_device
-from engine.probes import PROBES, ProbeEntry, ProbeParams, check_probe_changes
-from engine.registry import Params, Registry
-from engine.regularizers import CLIPPERS, REGULARIZERS
-from engine.schedules import SCHEDULES
-from engine.specs import (
+from engine.core.metrics import MetricInfo
+from engine.core.prepare import check_spec, resolve_device
+from engine.core.registry import Params, Registry
+from engine.core.specs import (
     SCHEMA_VERSION,
     Choice,
     EdgeSpec,
@@ -73,8 +63,18 @@ from engine.specs import (
     TelemetrySpec,
     TrainingSpec,
 )
-from engine.tasks import TASKS
-from engine.trainer import Trainer, train
+from engine.core.trainer import Trainer, train
+from engine.data import DATASETS, FEATURES, Dataset, load_dataset
+from engine.families import FAMILIES, Family
+from engine.families.tasks import TASKS
+from engine.nn.graph import GraphModel, GraphReport, NodeReport, build_model, inspect_graph
+from engine.nn.initializers import INITIALIZERS
+from engine.nn.layers import LAYERS, LayerEntry, ShapeError
+from engine.nn.losses import LOSSES
+from engine.nn.optimizers import OPTIMIZERS
+from engine.nn.regularizers import CLIPPERS, REGULARIZERS
+from engine.nn.schedules import SCHEDULES
+from engine.probes import PROBES, ProbeEntry, ProbeParams, check_probe_changes
 
 __all__ = [
     "CLIPPERS", "DATASETS", "EVENT_ADAPTER", "EVENT_TYPES", "FEATURES", "INITIALIZERS", "LAYERS",
@@ -99,14 +99,14 @@ __all__ = [
     "register_event",
 ]
 
-from engine.checkpoint import load_weights, save_checkpoint  # noqa: E402
 from engine.cli import example_spec, train_command  # noqa: E402
-from engine.plugins import PluginError, load_plugins  # noqa: E402
-from engine.prepare import PreparedRun  # noqa: E402
+from engine.core.checkpoint import load_weights, save_checkpoint  # noqa: E402
+from engine.core.plugins import PluginError, load_plugins  # noqa: E402
+from engine.core.prepare import PreparedRun  # noqa: E402
+from engine.core.runtime import set_threads, warm_up  # noqa: E402
+from engine.core.steps import Recording, StepOutcome, StepStrategy  # noqa: E402
 from engine.presets import presets  # noqa: E402
 from engine.probes.entries import ProbeContext  # noqa: E402
-from engine.runtime import set_threads, warm_up  # noqa: E402
-from engine.steps import Recording, StepOutcome, StepStrategy  # noqa: E402
 
 # for plugins: what a family's step and a probe's factory are made of
 __all__ += ["PluginError", "PreparedRun", "ProbeContext", "Recording", "StepOutcome",

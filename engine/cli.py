@@ -12,10 +12,10 @@ from pathlib import Path
 from pydantic import ValidationError
 from tqdm import tqdm
 
-from engine.errors import DeviceError, SpecError
-from engine.events import EvalCompleted, Event, RunStarted, StepsCompleted
-from engine.specs import RunSpec
-from engine.trainer import Trainer
+from engine.core.errors import DeviceError, SpecError
+from engine.core.events import EvalCompleted, Event, RunStarted, StepsCompleted
+from engine.core.specs import RunSpec
+from engine.core.trainer import Trainer
 
 
 def load_spec(path: Path) -> RunSpec:

@@ -1,13 +1,13 @@
 """Ready-made run specs from the course, for the catalog and the UI's preset menu.
 
-May import: stdlib, engine.specs.
+May import: stdlib, engine.core.specs.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from engine.specs import Choice, NetworkSpec, RunSpec, TelemetrySpec, TrainingSpec
+from engine.core.specs import Choice, NetworkSpec, RunSpec, TelemetrySpec, TrainingSpec
 
 
 def mlp(inputs: str, hidden: list[int], activation: str, out: int) -> NetworkSpec:

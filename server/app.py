@@ -20,13 +20,13 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from engine import load_plugins
-from server.db import make_engine, migrate
-from server.deps import require_token
-from server.errors import install, problem
-from server.hub import Hub
-from server.manager import RunManager
-from server.routes import catalog, datasets, events, networks, runs
+from server.api import catalog, datasets, events, networks, runs
+from server.api.deps import require_token
+from server.api.errors import install, problem
+from server.runs.hub import Hub
+from server.runs.manager import RunManager
 from server.settings import Settings
+from server.storage.db import make_engine, migrate
 
 VERSION = "0.1.0"
 WEB = Path(__file__).resolve().parent.parent / "web"

@@ -2,7 +2,7 @@
 websocket's own frames, the run spec). `python -m server.export_schemas` regenerates them;
 a test fails when the files drift from the models.
 
-May import: stdlib, pydantic, server.protocol, engine's public names.
+May import: stdlib, pydantic, server.api.protocol, engine's public names.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from engine import BUILT_IN_TYPES, EVENT_ADAPTER, EVENT_MODELS, RunSpec
-from server.protocol import Ack, ControlMessage, ErrorFrame, Hello, SubscribeMessage
+from server.api.protocol import Ack, ControlMessage, ErrorFrame, Hello, SubscribeMessage
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "schemas"
 

@@ -2,8 +2,8 @@
 
 Importing this package registers every set in `DATASETS`; `load_dataset` validates a
 `Choice`'s parameters against the set's model and generates it.
-May import: stdlib, numpy, pydantic, scikit-learn, engine.registry, engine.specs and its own
-modules.
+May import: stdlib, numpy, pydantic, scikit-learn, engine.core.registry, engine.core.specs and its
+own modules.
 """
 
 from __future__ import annotations

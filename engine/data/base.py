@@ -5,7 +5,7 @@ the plane's extent for the sets that live in the plane, so that a front end can 
 points and a prediction grid. `DatasetEntry` names a generator and its parameter model; each
 set module registers its entries in `DATASETS`. Shared pieces for the plane sets (their common
 parameters, the stratified split, the assembly of a `Dataset`) live here too.
-May import: stdlib, numpy, pydantic, engine.registry, engine.specs, engine.data.features.
+May import: stdlib, numpy, pydantic, engine.core.registry, engine.core.specs, engine.data.features.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 from pydantic import Field, field_validator
 
+from engine.core.registry import Params, Registry, parse_params
+from engine.core.specs import Choice
 from engine.data.features import FEATURES, FeatureName, apply_features
-from engine.registry import Params, Registry, parse_params
-from engine.specs import Choice
 
 CLASSIFICATION = "classification"
 REGRESSION = "regression"

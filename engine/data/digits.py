@@ -4,7 +4,7 @@ Each image is 64 pixels scaled from 0..16 to [0, 1], flattened to 64 features or
 1x8x8 image (`shape`: what convolutions and image views need); labels are the digits 0..9.
 The set is shuffled with `seed` and split per class, so that train and test both hold every
 digit in about the same share.
-May import: stdlib, numpy, pydantic, scikit-learn, engine.registry, engine.data.base.
+May import: stdlib, numpy, pydantic, scikit-learn, engine.core.registry, engine.data.base.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import numpy as np
 from pydantic import Field
 from sklearn.datasets import load_digits
 
+from engine.core.registry import Params
 from engine.data.base import CLASSIFICATION, DATASETS, Dataset, DatasetEntry, split_indices
-from engine.registry import Params
 
 N_DIGITS = 1797
 N_CLASSES = 10

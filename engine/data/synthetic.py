@@ -3,7 +3,7 @@
 Each class has a seeded random prototype (a smooth blob pattern); an example is its class's
 prototype plus Gaussian pixel noise, clipped to [0, 1]. Big enough to time a 784-256-256-10
 MLP as on MNIST, easy enough that such a net learns it in an epoch.
-May import: stdlib, numpy, pydantic, engine.registry, engine.data.base.
+May import: stdlib, numpy, pydantic, engine.core.registry, engine.data.base.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
+from engine.core.registry import Params
 from engine.data.base import CLASSIFICATION, DATASETS, Dataset, DatasetEntry, split_indices
-from engine.registry import Params
 
 SIDE = 28
 N_CLASSES = 10

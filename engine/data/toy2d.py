@@ -3,7 +3,7 @@
 Each generator draws balanced classes from a numpy Generator seeded by `seed`, so the same
 parameters always give the same points; labels are class indices 0..C-1. Noise follows the
 Playground: a shift of up to `noise` times the radius (5) per axis, unless stated otherwise.
-May import: stdlib, numpy, pydantic, engine.registry, engine.data.base.
+May import: stdlib, numpy, pydantic, engine.core.registry, engine.data.base.
 """
 
 from __future__ import annotations

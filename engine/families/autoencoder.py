@@ -19,20 +19,20 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from engine.errors import LocatedError
+from engine.core.errors import LocatedError
+from engine.core.metrics import MetricInfo
+from engine.core.registry import Params
+from engine.core.specs import EdgeSpec, NetworkSpec
+from engine.core.steps import AutogradStep
 from engine.families.base import FAMILIES, Family, check_roles, finite_metrics
-from engine.graph import output_node
-from engine.metrics import MetricInfo
-from engine.registry import Params
-from engine.specs import EdgeSpec, NetworkSpec
-from engine.steps import AutogradStep
+from engine.nn.graph import output_node
 
 if TYPE_CHECKING:
+    from engine.core.prepare import Choices, PreparedRun
+    from engine.core.specs import RunSpec
+    from engine.core.steps import StepStrategy
     from engine.data import Dataset
-    from engine.graph import GraphReport
-    from engine.prepare import Choices, PreparedRun
-    from engine.specs import RunSpec
-    from engine.steps import StepStrategy
+    from engine.nn.graph import GraphReport
 
 LOSSES = ("mse", "binary_cross_entropy")
 

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from engine.arrays import Array
-from engine.events import Event, register_event
+from engine.core.arrays import Array
+from engine.core.events import Event, register_event
 from engine.families.autoencoder import AutoencoderStep, hoyer
 from engine.probes.registry import PROBES, ProbeEntry, ProbeParams
 

@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.errors import LocatedError
-from engine.metrics import MetricInfo
-from engine.registry import Params, Registry
+from engine.core.errors import LocatedError
+from engine.core.metrics import MetricInfo
+from engine.core.registry import Params, Registry
 
 if TYPE_CHECKING:  # the prepared run imports the registry; the types only are needed here
+    from engine.core.prepare import Choices, PreparedRun
+    from engine.core.specs import NetworkSpec, RunSpec
+    from engine.core.steps import StepOutcome, StepStrategy
     from engine.data import Dataset
-    from engine.graph import GraphReport
-    from engine.prepare import Choices, PreparedRun
-    from engine.specs import NetworkSpec, RunSpec
-    from engine.steps import StepOutcome, StepStrategy
+    from engine.nn.graph import GraphReport
 
 
 class NoParams(Params):

@@ -12,17 +12,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.errors import LocatedError
+from engine.core.errors import LocatedError
+from engine.core.metrics import MetricInfo, metric_group
 from engine.families.base import FAMILIES, Family, finite_metrics
-from engine.metrics import MetricInfo, metric_group
-from engine.tasks import TASKS
+from engine.families.tasks import TASKS
 
 if TYPE_CHECKING:
+    from engine.core.prepare import Choices, PreparedRun
+    from engine.core.specs import RunSpec
+    from engine.core.steps import StepOutcome, StepStrategy
     from engine.data import Dataset
-    from engine.graph import GraphReport
-    from engine.prepare import Choices, PreparedRun
-    from engine.specs import RunSpec
-    from engine.steps import StepOutcome, StepStrategy
+    from engine.nn.graph import GraphReport
 
 LOSS = metric_group("loss", "Loss", "loss", "Loss")
 ACCURACY = metric_group("accuracy", "Accuracy", "accuracy", "Accuracy", lower_is_better=False,
@@ -48,7 +48,7 @@ class Supervised(Family):
             check_output(report, data, choices, errors)
 
     def cpu_reason(self, run: PreparedRun) -> str | None:
-        from engine.fused_mlp import fused_unsupported_reason
+        from engine.families.fused.mlp import fused_unsupported_reason
 
         if run.spec.training.fast_path and fused_unsupported_reason(run) is None:
             return ("a plain MLP trains faster on the CPU's fused NumPy step than with "
@@ -56,8 +56,8 @@ class Supervised(Family):
         return None
 
     def make_step(self, run: PreparedRun) -> StepStrategy:
-        from engine.fused_mlp import FusedMLPStep, fused_unsupported_reason
-        from engine.steps import AutogradStep
+        from engine.core.steps import AutogradStep
+        from engine.families.fused.mlp import FusedMLPStep, fused_unsupported_reason
 
         if run.spec.training.fast_path and fused_unsupported_reason(run) is None:
             return FusedMLPStep(run)

@@ -2,8 +2,8 @@
 Hessian-vector products (Pearlmutter's trick: differentiate g·v), on a fixed training batch in
 eval mode. For plain gradient descent on a quadratic the step is stable when lr < 2/λ_max;
 past it the iterates grow along the sharpest direction (unit 3.4.2.1, ill-conditioning).
-May import: stdlib, numpy, torch, engine.events, engine.prepare, engine.regularizers and the
-probes' own modules.
+May import: stdlib, numpy, torch, engine.core.events, engine.core.prepare, engine.nn.regularizers
+and the probes' own modules.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.events import CurvatureEstimated
-from engine.prepare import PreparedRun
+from engine.core.events import CurvatureEstimated
+from engine.core.prepare import PreparedRun
+from engine.nn.regularizers import penalty
 from engine.probes.registry import CurvatureParams
-from engine.regularizers import penalty
 
 
 class CurvatureProbe:

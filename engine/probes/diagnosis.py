@@ -2,14 +2,14 @@
 plain-language reading ("the gradient norm of dense1 grew 10⁴× in 20 steps before the loss
 became infinite; the learning rate 3 is above 2/λ_max ≈ 0.4"), after unit 3's cliffs and
 exploding gradients and its ill-conditioning of the Hessian.
-May import: stdlib, numpy, engine.events and the probes' own modules.
+May import: stdlib, numpy, engine.core.events and the probes' own modules.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from engine.events import Diagnosis
+from engine.core.events import Diagnosis
 from engine.probes.stats import finite_rows, fmt
 
 GROWTH_WORTH_TELLING = 10.0

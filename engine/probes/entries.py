@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.events import Event
-from engine.grid import grid_event
-from engine.prepare import PreparedRun
+from engine.core.events import Event
+from engine.core.prepare import PreparedRun
 from engine.probes.curvature import CurvatureProbe
+from engine.probes.grid import grid_event
 from engine.probes.passes import ActivationsProbe, NeuronMapsProbe
 from engine.probes.registry import (
     PLANE,

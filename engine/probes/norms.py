@@ -4,7 +4,7 @@ exploding and vanishing warnings read off the same numbers.
 
 The strategies compute the norms inside the step (AutogradStep from the kernel its finiteness
 check runs anyway, FusedMLPStep from the flat gradient); this module only keeps and reads them.
-May import: stdlib, numpy, torch, engine.events, engine.steps and the probes' own modules.
+May import: stdlib, numpy, torch, engine.core.events, engine.core.steps and the probes' own modules.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.events import Event, NormsSampled, RunWarning
+from engine.core.events import Event, NormsSampled, RunWarning
+from engine.core.steps import StepOutcome
 from engine.probes.registry import NormsParams
 from engine.probes.stats import ParamTable, finite, finite_rows, fmt
-from engine.steps import StepOutcome
 
 EventFields = tuple[type[Event], dict[str, Any]]
 

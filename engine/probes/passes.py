@@ -7,7 +7,8 @@ slow the steps after them (cold caches) by more than they cost themselves.
 
 Activations: per node, mean, standard deviation, histogram, dead ReLU units and saturated
 sigmoid/tanh outputs. Neuron maps: every hidden unit's output over the plane.
-May import: stdlib, numpy, torch, engine.events, engine.prepare and the probes' own modules.
+May import: stdlib, numpy, torch, engine.core.events, engine.core.prepare and the probes' own
+modules.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.events import ActivationsSampled, LayerActivations, NeuronMapsComputed
-from engine.prepare import PreparedRun
+from engine.core.events import ActivationsSampled, LayerActivations, NeuronMapsComputed
+from engine.core.prepare import PreparedRun
 from engine.probes.registry import ActivationsParams, NeuronMapsParams
 from engine.probes.stats import Sampler, finite, histograms
 

@@ -5,7 +5,7 @@ applies. The built-in probes that sample between chunks register in engine/probe
 
 A run's `training.telemetry.probes` names entries here and overrides their defaults;
 `probe_settings` validates them, and the catalog carries each entry's JSON Schema.
-May import: stdlib, pydantic, engine.registry, engine.errors, engine.specs.
+May import: stdlib, pydantic, engine.core.registry, engine.core.errors, engine.core.specs.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import Field
 
-from engine.errors import LocatedError, SpecError
-from engine.registry import Params, Registry, parse_params
-from engine.specs import TelemetrySpec
+from engine.core.errors import LocatedError, SpecError
+from engine.core.registry import Params, Registry, parse_params
+from engine.core.specs import TelemetrySpec
 
 
 class ProbeParams(Params):

@@ -2,7 +2,7 @@
 plain-data clean-up and number formatting for the plain-language readings.
 
 Everything that reaches an event passes through here: tensors in, lists of finite floats out.
-May import: stdlib, numpy, torch, engine.events.
+May import: stdlib, numpy, torch, engine.core.events.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.events import Histogram
+from engine.core.events import Histogram
 
 FLOAT32_MAX = 3.4e38  # what an overflowed norm reads as: events never carry inf or NaN
 

@@ -20,16 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from engine.cadence import Cadence
-from engine.events import Diagnosis, Event, HistogramsSampled, RunWarning, TelemetryShare
-from engine.prepare import PreparedRun
+from engine.core.cadence import Cadence
+from engine.core.events import Diagnosis, Event, HistogramsSampled, RunWarning, TelemetryShare
+from engine.core.prepare import PreparedRun
+from engine.core.steps import Recording, StepOutcome, StepStrategy
 from engine.probes.diagnosis import diagnose
 from engine.probes.entries import ProbeContext
 from engine.probes.norms import NormsProbe, snapshot, weight_views
 from engine.probes.registry import PROBES, changed_settings, probe_settings
 from engine.probes.stats import Sampler as HistogramSampler
 from engine.probes.stats import histograms, param_table
-from engine.steps import Recording, StepOutcome, StepStrategy
 
 EventFields = tuple[type[Event], dict[str, Any]]
 WINDOW_SECONDS = 1.0  # the throttle's measuring window, and the share event's period

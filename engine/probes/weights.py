@@ -2,7 +2,8 @@
 front end can draw the network's links coloured and sized by weight while it trains
 (TensorFlow Playground's picture). Small models only: past `max_params` parameters the
 picture is unreadable and the frames heavy, so the probe stays silent.
-May import: stdlib, numpy, torch, engine.events, engine.prepare and the probes' own modules.
+May import: stdlib, numpy, torch, engine.core.events, engine.core.prepare and the probes' own
+modules.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine.events import LayerWeights, WeightsSampled
-from engine.prepare import PreparedRun
+from engine.core.events import LayerWeights, WeightsSampled
+from engine.core.prepare import PreparedRun
 from engine.probes.registry import WeightsParams
 from engine.probes.stats import FLOAT32_MAX, ParamTable
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from engine.cadence import Cadence
+from engine.core.cadence import Cadence
 
 
 def test_period_alone_is_strict() -> None:

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
+from engine.core.errors import SpecError
+from engine.core.specs import Choice
 from engine.data import DATASETS, FEATURES, Dataset, DatasetEntry, load_dataset
 from engine.data.base import EXTENT, PlaneParams, grid_points
 from engine.data.features import FeatureName
-from engine.errors import SpecError
-from engine.specs import Choice
 
 NAMES = DATASETS.names()
 PLANE = [e.name for e in DATASETS if e.plane]

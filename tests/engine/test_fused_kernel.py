@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from engine import Choice
-from engine import fused_kernel as fk
-from engine.fused_mlp import FusedMLPStep
-from engine.prepare import prepare_run
-from engine.steps import AutogradStep, Recording
+from engine.core.prepare import prepare_run
+from engine.core.steps import AutogradStep, Recording
+from engine.families.fused import kernel as fk
+from engine.families.fused.mlp import FusedMLPStep
 from tests.engine.test_fused_mlp import batches_and_lrs, mlp, spec, weights
 
 pytestmark = pytest.mark.skipif(not fk.ensure_compiled(), reason="no compiled kernel here")
@@ -137,7 +137,7 @@ def test_the_compiled_code_is_cached_by_a_hash_of_every_kernel_source(
         tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     # numba checks only the caller's file: a change to a module it calls must not load stale
     # code, so the folder is named by all of them (under the base numba was given, if any)
-    assert "fused_chunk.py" in fk.SOURCES and "fused_kernel_ops.py" in fk.SOURCES
+    assert "chunk.py" in fk.SOURCES and "kernel_ops.py" in fk.SOURCES
     callee = tmp_path / "callee.py"
     callee.write_text("x = 1\n")
     monkeypatch.setattr(fk, "SOURCES", (*fk.SOURCES, str(callee)))  # an absolute path

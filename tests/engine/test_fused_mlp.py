@@ -1,6 +1,6 @@
 """The fused step against AutogradStep (torch is the oracle): losses, accuracies, final
 weights, divergence reports, evaluation and outputs agree; the trainer picks it. Every test
-runs twice: on the compiled kernel (fused_kernel.py; these nets are all small enough for it)
+runs twice: on the compiled kernel (kernel.py; these nets are all small enough for it)
 and on the NumPy code it falls back to."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import pytest
 import torch
 
 from engine import Choice, NetworkSpec, NodeSpec, RunSpec, TelemetrySpec, Trainer, TrainingSpec
-from engine.fused_kernel import ensure_compiled
-from engine.fused_mlp import FusedMLPStep, fused_unsupported_reason
-from engine.prepare import PreparedRun, prepare_run
-from engine.specs import EdgeSpec
-from engine.steps import AutogradStep
+from engine.core.prepare import PreparedRun, prepare_run
+from engine.core.specs import EdgeSpec
+from engine.core.steps import AutogradStep
+from engine.families.fused.kernel import ensure_compiled
+from engine.families.fused.mlp import FusedMLPStep, fused_unsupported_reason
 
 RTOL, ATOL = 1e-4, 1e-5
 STEPS = 20

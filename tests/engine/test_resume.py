@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from engine import Choice, Control, RunSpec, Trainer
-from engine.checkpoint import metadata
+from engine.core.checkpoint import metadata
 from engine.presets import DIGITS_IMAGES, ae_training, autoencoder
 from tests.engine.helpers import mlp, opt, run_spec
 

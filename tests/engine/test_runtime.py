@@ -1,4 +1,4 @@
-"""engine.runtime: one thread setting reaches torch and NumPy's BLAS (as threadpoolctl sees
+"""engine.core.runtime: one thread setting reaches torch and NumPy's BLAS (as threadpoolctl sees
 it), and the default applies only where nobody set one."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import torch
 from threadpoolctl import threadpool_info
 
-from engine import runtime
+from engine.core import runtime
 
 
 def blas_threads() -> list[int]:

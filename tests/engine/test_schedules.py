@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from engine import SCHEDULES
-from engine.registry import parse_params
+from engine.core.registry import parse_params
 
 
 def torch_lrs(make, steps: int) -> list[float]:

@@ -20,10 +20,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import parse_event
+from server.api.frames import to_event
+from server.api.protocol import Ack, ErrorFrame, Hello
+from server.api.schemas import RunPublic
 from server.app import create_app
-from server.frames import to_event
-from server.protocol import Ack, ErrorFrame, Hello
-from server.schemas import RunPublic
 from server.settings import Settings
 from tests.server import pg
 

@@ -14,9 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from engine import GraphReport, RunSpec
-from server import repository as repo
-from server.app import create_app
-from server.schemas import (
+from server.api.schemas import (
     Catalog,
     Health,
     Metrics,
@@ -26,6 +24,8 @@ from server.schemas import (
     RunPage,
     RunPublic,
 )
+from server.app import create_app
+from server.storage import repository as repo
 from tests.server.conftest import long_spec, make_settings, post_run, wait_status, xor_spec
 
 API = "/api/v1"

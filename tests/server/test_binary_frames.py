@@ -15,7 +15,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from engine import Event, GridComputed, RunSpec, Trainer, parse_event
-from server.frames import decode, to_event
+from server.api.frames import decode, to_event
 from tests.server.conftest import post_run, wait_status, xor_spec
 
 TERMINAL = {"run_completed", "run_stopped", "run_failed"}

@@ -9,8 +9,8 @@ import numpy as np
 from fastapi.testclient import TestClient
 
 from engine import Choice, load_dataset
-from server.routes.datasets import MAX_POINTS
-from server.schemas import DatasetPoints, Problem
+from server.api.datasets import MAX_POINTS
+from server.api.schemas import DatasetPoints, Problem
 
 URL = "/api/v1/datasets/points"
 

@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from server.api.schemas import Health
 from server.app import create_app
-from server.executor import LocalProcessExecutor
-from server.messages import ControlCommand, Op
-from server.schemas import Health
-from server.worker import worker_main
+from server.execution.executor import LocalProcessExecutor
+from server.execution.messages import ControlCommand, Op
+from server.execution.worker import worker_main
 from tests.server.conftest import DEADLINE_S, TERMINAL, long_spec, make_settings, xor_spec
 
 GATE_ENV = "LIVEGRAD_TEST_WORKER_GATE"

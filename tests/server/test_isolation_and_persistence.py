@@ -15,10 +15,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 
 from engine import RunSpec, parse_event
-from server import repository as repo
+from server.api.schemas import Metrics, RunPublic
 from server.app import create_app
-from server.db import make_engine, migrate
-from server.schemas import Metrics, RunPublic
+from server.storage import repository as repo
+from server.storage.db import make_engine, migrate
 from tests.server.conftest import (
     frame,
     long_spec,

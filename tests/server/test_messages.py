@@ -1,5 +1,6 @@
-"""Typed messages across the process boundary (server.messages): a bad control op or argument
-is refused in the server, before anything crosses to a worker; commands pickle and round-trip
+"""Typed messages across the process boundary (server.execution.messages): a bad control op or
+argument is refused in the server, before anything crosses to a worker; commands pickle and
+round-trip
 through a pipe; the worker's checkpoint warning reaches the run (RunPublic.warnings).
 
 May import: stdlib, pytest, fastapi.testclient, sqlalchemy, server, engine's public names,
@@ -18,16 +19,16 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import sessionmaker
 
 from engine import RunSpec
+from server.api.errors import Conflict, SpecRefused
+from server.api.schemas import RunPublic, RunStatus
 from server.app import create_app
-from server.db import make_engine, migrate
-from server.errors import Conflict, SpecRefused
-from server.executor import LocalProcessExecutor
-from server.hub import Hub
-from server.manager import RunManager
-from server.messages import ControlCommand, Op, RunJob, WarningOut
-from server.schemas import RunPublic, RunStatus
+from server.execution.executor import LocalProcessExecutor
+from server.execution.messages import ControlCommand, Op, RunJob, WarningOut
+from server.execution.worker import worker_main
+from server.runs.hub import Hub
+from server.runs.manager import RunManager
 from server.settings import Settings
-from server.worker import worker_main
+from server.storage.db import make_engine, migrate
 from tests.server.conftest import long_spec, make_settings, post_run, wait_status, xor_spec
 
 

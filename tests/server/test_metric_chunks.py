@@ -1,4 +1,4 @@
-"""Metrics in chunks (server.series, repository.ChunkWriter): encoding round trips, the
+"""Metrics in chunks (server.runs.series, repository.ChunkWriter): encoding round trips, the
 min/max decimation keeps every bucket's extremes (a lone spike among 10^6 points survives
 max_points=100), a supervised run costs at most 16 bytes a step on SQLite, and old point
 rows move into chunks (and back) with the migration.
@@ -19,9 +19,9 @@ from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import RunSpec
-from server import repository as repo
-from server.db import MIGRATIONS, MetricChunk, make_engine, migrate
-from server.series import CHUNK_POINTS, as_floats, encode, minmax_indices, reduce
+from server.runs.series import CHUNK_POINTS, as_floats, encode, minmax_indices, reduce
+from server.storage import repository as repo
+from server.storage.db import MIGRATIONS, MetricChunk, make_engine, migrate
 from tests.server.conftest import make_settings, xor_spec
 
 

@@ -18,10 +18,10 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.orm import sessionmaker
 
 from engine import RunSpec
-from server import repository as repo
+from server.api.schemas import NetworkPublic
 from server.app import create_app
-from server.db import MIGRATIONS, make_engine, migrate
-from server.schemas import NetworkPublic
+from server.storage import repository as repo
+from server.storage.db import MIGRATIONS, make_engine, migrate
 from tests.server.conftest import make_settings, xor_spec
 
 TABLES = {"runs", "networks", "metric_chunks", "alembic_version"}

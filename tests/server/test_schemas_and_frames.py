@@ -26,8 +26,8 @@ from engine import (
     array_fields,
     parse_event,
 )
+from server.api.frames import decode, encode, to_event, to_frame
 from server.export_schemas import OUT, render, schemas
-from server.frames import decode, encode, to_event, to_frame
 
 DTYPES = ["float32", "float16", "uint8", "int32"]
 SHAPES = [(), (0,), (1,), (5,), (3, 1), (2, 3), (2, 3, 5), (4, 0, 2)]
@@ -35,7 +35,7 @@ HEAD: dict[str, Any] = {"run": "r", "seq": 3, "step": 10, "epoch": 1, "t": 0.5}
 
 
 def header_of(frame: bytes) -> tuple[int, dict[str, Any]]:
-    """(N, header) read by hand, as a client without server.frames would."""
+    """(N, header) read by hand, as a client without server.api.frames would."""
     (n,) = struct.unpack_from("<Q", frame)
     return n, json.loads(frame[8:8 + n])
 
@@ -135,7 +135,7 @@ def test_arrays_in_nested_models_and_lists_round_trip() -> None:
 
 
 class ImagesSampled(Event):
-    """A test-only image event, unknown to server/frames.py and to the event union."""
+    """A test-only image event, unknown to server/api/frames.py and to the event union."""
 
     type: Literal["images_sampled"] = "images_sampled"
     images: Annotated[np.ndarray, Array("uint8", ("N", "H", "W"))]

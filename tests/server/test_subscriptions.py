@@ -15,8 +15,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from engine import EVENT_TYPES
-from server.outbox import Outbox
-from server.protocol import ALWAYS_SENT, subscription
+from server.api.protocol import ALWAYS_SENT, subscription
+from server.runs.outbox import Outbox
 from tests.server.conftest import (
     DEADLINE_S,
     frame,

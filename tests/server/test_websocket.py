@@ -10,7 +10,7 @@ import time
 
 from fastapi.testclient import TestClient
 
-from server.frames import decode
+from server.api.frames import decode
 from tests.server.conftest import (
     DEADLINE_S,
     frame,

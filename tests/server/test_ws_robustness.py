@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from engine import StepsCompleted, parse_event
-from server.hub import Hub, compact
-from server.outbox import Outbox, drain
-from server.routes.events import origin_allowed
+from server.api.events import origin_allowed
+from server.runs.hub import Hub, compact
+from server.runs.outbox import Outbox, drain
 from tests.server.conftest import frame, post_run, read_until_end, wait_status, xor_spec
 
 API = "/api/v1"

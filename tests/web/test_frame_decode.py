@@ -1,10 +1,10 @@
 """web/api.js decodes the server's binary frames into typed-array views of the received buffer
 (no copies), of every dtype, and puts each back at its path in the event; float16 falls back
-to a Float32Array where the browser has no Float16Array. The frames come from server.frames,
+to a Float32Array where the browser has no Float16Array. The frames come from server.api.frames,
 so that the two ends are checked against each other. No server runs: Playwright serves
 api.js from the working tree.
 
-May import: stdlib, numpy, pytest, playwright, server.frames, engine's public names.
+May import: stdlib, numpy, pytest, playwright, server.api.frames, engine's public names.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from engine import Array, Event, LayerWeights, WeightsSampled
-from server.frames import encode
+from server.api.frames import encode
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 ORIGIN = "http://frames.test"

@@ -1,0 +1,197 @@
+"""A run spec checked as a whole and turned into what the loop needs.
+
+`prepare_run` collects every located error it can find (data, training choices, graph,
+output shape against the loss) before raising, so that one answer lists them all.
+May import: stdlib, numpy, torch, engine modules (not the trainer).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from engine.core.errors import DeviceError, LocatedError, SpecError
+from engine.core.registry import parse_params
+from engine.core.specs import Choice, RunSpec
+from engine.data import Dataset, load_dataset
+from engine.families import FAMILIES, Family
+from engine.nn.graph import GraphModel, GraphReport, build_model, inspect_graph
+from engine.nn.initializers import INITIALIZERS, InitEntry, initialize
+from engine.nn.losses import LOSSES, LossEntry
+from engine.nn.optimizers import OPTIMIZERS, OptimizerEntry
+from engine.nn.regularizers import CLIPPERS, REGULARIZERS, ClipEntry
+from engine.nn.schedules import SCHEDULES, ScheduleEntry
+
+
+@dataclass
+class Choices:
+    loss: LossEntry
+    loss_params: Any
+    optimizer: OptimizerEntry
+    optimizer_params: Any
+    schedule: ScheduleEntry
+    schedule_params: Any
+    l1: float
+    l2: float
+    clip: ClipEntry
+    clip_params: Any
+    init: InitEntry
+    init_params: Any
+
+
+@dataclass
+class PreparedRun:
+    spec: RunSpec
+    data: Dataset
+    model: GraphModel
+    report: GraphReport
+    choices: Choices
+    device: torch.device
+    out_features: int
+    steps_per_epoch: int
+    total_steps: int
+    family: Family
+    device_reason: str = ""
+    family_params: Any = None  # the family's own parameters, validated
+
+    @property
+    def base_lr(self) -> float:
+        return float(self.choices.optimizer_params.lr)
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' picks CUDA when present, else the CPU; 'cuda' without CUDA is refused."""
+    if name == "cuda" and not torch.cuda.is_available():
+        raise DeviceError("device 'cuda' was asked for but this machine has no usable CUDA "
+                          "device (torch.cuda.is_available() is False); use 'auto' or 'cpu'")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def place(run: PreparedRun) -> None:
+    """Move the run's model where it trains fastest. 'auto' asks the family first: a plain
+    MLP on the fused NumPy path outruns autograd on a GPU by 10-60x at this size (measured:
+    400-1,300 steps/s on an H200 against 11,000-80,000 on the CPU)."""
+    asked = run.spec.training.device
+    target = resolve_device(asked)
+    if asked != "auto":
+        run.device_reason = f"device {asked!r} was asked for"
+    elif target.type == "cpu":
+        run.device_reason = "auto: this machine has no usable CUDA device"
+    else:
+        cpu_reason = run.family.cpu_reason(run)
+        if cpu_reason is not None:
+            target = torch.device("cpu")
+        run.device_reason = "auto: " + (cpu_reason or "a CUDA device is present")
+    run.device = target
+    run.model.to(target)
+
+
+def choose(registry: Any, choice: Choice, where: str, errors: list[LocatedError]) -> Any:
+    try:
+        entry = registry.get(choice.name, field=f"{where}.name")
+        return entry, parse_params(entry, choice.params, node=None, where=f"{where}.params")
+    except SpecError as exc:
+        errors.extend(exc.errors)
+        return None, None
+
+
+def parse_choices(spec: RunSpec, errors: list[LocatedError]) -> Choices | None:
+    t = spec.training
+    role = next(iter(t.optimizers))
+    found = {
+        "loss": choose(LOSSES, t.loss, "training.loss", errors),
+        "optimizer": choose(OPTIMIZERS, t.optimizer, f"training.optimizers.{role}", errors),
+        "schedule": choose(SCHEDULES, t.schedule, "training.schedule", errors),
+        "clip": choose(CLIPPERS, t.clip, "training.clip", errors),
+        "init": choose(INITIALIZERS, t.init, "training.init", errors),
+    }
+    regs = [choose(REGULARIZERS, r, f"training.regularizers.{i}", errors)
+            for i, r in enumerate(t.regularizers)]
+    if any(entry is None for entry, _ in [*found.values(), *regs]):
+        return None
+    weights = [reg.weights(params) for reg, params in regs]
+    l1, l2 = sum(w[0] for w in weights), sum(w[1] for w in weights)
+    (loss, loss_p), (opt, opt_p) = found["loss"], found["optimizer"]
+    (sched, sched_p), (clip, clip_p), (init, init_p) = (
+        found["schedule"], found["clip"], found["init"])
+    return Choices(loss, loss_p, opt, opt_p, sched, sched_p, l1, l2, clip, clip_p, init, init_p)
+
+
+def check_probes(spec: RunSpec, errors: list[LocatedError]) -> None:
+    from engine.probes.registry import probe_settings  # the probes import this module
+
+    try:
+        probe_settings(spec.training.telemetry)
+    except SpecError as exc:
+        errors.extend(exc.errors)
+
+
+def check_spec(spec: RunSpec) -> tuple[list[LocatedError], GraphReport | None]:
+    """Every located error in a run spec, and the graph report when the data loaded."""
+    errors: list[LocatedError] = []
+    data = None
+    try:
+        data = load_dataset(spec.data)
+    except SpecError as exc:
+        errors.extend(exc.errors)
+    family = choose_family(spec, errors)
+    choices = parse_choices(spec, errors)
+    check_probes(spec, errors)
+    if data is None:
+        return errors, None
+    network = family.network(spec, errors) if family is not None else None
+    if network is None:
+        return errors, None
+    report = inspect_graph(network, data.input_shape)
+    errors.extend(report.errors)
+    if family is not None:
+        family.check(spec, data, report, choices, errors)
+    return errors, report
+
+
+def choose_family(spec: RunSpec, errors: list[LocatedError]) -> Family | None:
+    try:
+        family = FAMILIES.get(spec.family.name, field="family.name")
+        parse_params(family, spec.family.params, node=None, where="family.params")
+        return family
+    except SpecError as exc:
+        errors.extend(exc.errors)
+        return None
+
+
+def output_features(report: GraphReport) -> int:
+    """The output node's feature count (dim 1), 0 when its output is not (N, F)."""
+    out_node = next(n for n in report.nodes if n.id == report.output)
+    shape = out_node.output_shape or []
+    return int(shape[0]) if len(shape) == 1 else 0
+
+
+def prepare_run(spec: RunSpec) -> PreparedRun:
+    errors, _ = check_spec(spec)
+    if errors:
+        raise SpecError(errors)
+    resolve_device(spec.training.device)  # refuse an impossible device before any work
+    data = load_dataset(spec.data)
+    choices = parse_choices(spec, errors)
+    assert choices is not None
+    torch.manual_seed(spec.training.seed)
+    family = FAMILIES.get(spec.family.name)
+    network = family.network(spec, errors)
+    assert network is not None
+    model, report = build_model(network, data.input_shape)
+    initialize(model, choices.init, choices.init_params)
+    out_features = output_features(report)
+    per_epoch = math.ceil(len(data.x_train) / spec.training.batch_size)
+    t = spec.training
+    total = t.steps if t.steps is not None else per_epoch * (t.epochs or 1)
+    run = PreparedRun(spec, data, model, report, choices, torch.device("cpu"), out_features,
+                      per_epoch, total, family)
+    place(run)
+    run.family_params = parse_params(family, spec.family.params, node=None,
+                                     where="family.params")
+    return run

@@ -1,0 +1,2 @@
+"""Networks: the graph of layers, layers by kind, initializers, losses, optimizers,
+regularizers and schedules."""

@@ -1,0 +1,240 @@
+"""Network specs to shape reports and to `nn.Module`s.
+
+`inspect_graph` checks the structure (ids, edges, cycles, unfed nodes, unread outputs) and
+infers every node's output shape and parameter count before any weight is made (parameters
+are counted on the meta device). `build_model` turns a valid graph into a `GraphModel`.
+May import: stdlib, torch, pydantic, engine.nn.layers, engine.core.registry, engine.core.errors,
+engine.core.specs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import torch
+from pydantic import BaseModel
+from torch import nn
+
+from engine.core.errors import LocatedError, SpecError
+from engine.core.registry import parse_params
+from engine.core.specs import NetworkSpec, NodeSpec
+from engine.nn.layers import LAYERS, Shape, ShapeError, fmt_shape
+
+
+class NodeReport(BaseModel):
+    id: str
+    kind: str
+    inputs: list[str]
+    output_shape: list[int] | None = None
+    shape_text: str | None = None
+    params: int | None = None
+    error: str | None = None
+
+
+class GraphReport(BaseModel):
+    """Per node: output shape and parameter count, or the located errors."""
+
+    ok: bool
+    nodes: list[NodeReport]
+    errors: list[LocatedError]
+    order: list[str]
+    output: str | None
+    total_params: int
+
+
+def inspect_graph(network: NetworkSpec, input_shape: Shape) -> GraphReport:
+    errors = structure_errors(network)
+    inputs = incoming(network)
+    dangling = any(e.field and e.field.startswith("edges.") for e in errors)
+    order = topological_order(network) if not dangling else []
+    if not dangling:
+        errors.extend(find_cycle(network, order))
+    nodes = {n.id: NodeReport(id=n.id, kind=n.kind, inputs=inputs[n.id]) for n in network.nodes}
+    output = output_node(network, errors) if not errors else None
+    if not errors:
+        infer_shapes(network, order, inputs, input_shape, nodes, errors)
+    for err in errors:
+        if err.node in nodes and nodes[err.node].error is None:
+            nodes[err.node].error = err.message
+    total = sum(r.params or 0 for r in nodes.values())
+    return GraphReport(ok=not errors, nodes=[nodes[n.id] for n in network.nodes], errors=errors,
+                       order=order, output=output, total_params=total)
+
+
+def incoming(network: NetworkSpec) -> dict[str, list[str]]:
+    result: dict[str, list[str]] = {n.id: [] for n in network.nodes}
+    for e in network.edges:
+        if e.target in result:
+            result[e.target].append(e.source)
+    return result
+
+
+def structure_errors(network: NetworkSpec) -> list[LocatedError]:
+    errors: list[LocatedError] = []
+    ids = [n.id for n in network.nodes]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        errors.append(LocatedError(dup, "id", "id is used by more than one node"))
+    for e in network.edges:
+        for end, name in (("source", e.source), ("target", e.target)):
+            if name not in ids:
+                errors.append(LocatedError(None, f"edges.{end}", f"edge {e.source} -> "
+                                           f"{e.target}: no node named {name!r}"))
+    inputs_of = incoming(network)
+    for node in network.nodes:
+        if node.kind not in LAYERS:
+            known = ", ".join(sorted(LAYERS.names()))
+            errors.append(LocatedError(node.id, "kind",
+                                       f"unknown layer kind {node.kind!r}; known: {known}"))
+            continue
+        errors.extend(arity_errors(node, inputs_of[node.id]))
+    if not any(n.kind == "input" for n in network.nodes):
+        errors.append(LocatedError(None, "nodes", "the network has no input node"))
+    return errors
+
+
+def arity_errors(node: NodeSpec, sources: list[str]) -> list[LocatedError]:
+    entry = LAYERS.get(node.kind)
+    n = len(sources)
+    if entry.max_inputs == 0 and n:
+        return [LocatedError(node.id, "edges", f"an input node takes no inputs, got {n}")]
+    if n == 0 and entry.min_inputs > 0:
+        return [LocatedError(node.id, "edges", "nothing feeds this node")]
+    if n < entry.min_inputs:
+        return [LocatedError(node.id, "edges", f"{node.kind} needs at least "
+                             f"{entry.min_inputs} inputs, got {n}")]
+    if n > entry.max_inputs:
+        return [LocatedError(node.id, "edges", f"{node.kind} takes {entry.max_inputs} input"
+                             f"{'s' if entry.max_inputs > 1 else ''}, got {n}")]
+    return []
+
+
+def topological_order(network: NetworkSpec) -> list[str]:
+    """Kahn's algorithm, stable in the order nodes are listed; cyclic nodes are left out."""
+    indegree = dict.fromkeys((n.id for n in network.nodes), 0)
+    children: dict[str, list[str]] = defaultdict(list)
+    for e in network.edges:
+        indegree[e.target] += 1
+        children[e.source].append(e.target)
+    ready = [n.id for n in network.nodes if indegree[n.id] == 0]
+    order: list[str] = []
+    while ready:
+        node = ready.pop(0)
+        order.append(node)
+        for child in children[node]:
+            indegree[child] -= 1
+            if indegree[child] == 0:
+                ready.append(child)
+    return order
+
+
+def find_cycle(network: NetworkSpec, order: list[str]) -> list[LocatedError]:
+    left = {n.id for n in network.nodes} - set(order)
+    if not left:
+        return []
+    children: dict[str, list[str]] = defaultdict(list)
+    for e in network.edges:
+        if e.source in left and e.target in left:
+            children[e.source].append(e.target)
+    start = next(n.id for n in network.nodes if n.id in left)
+    path, node = [start], start
+    while True:  # every node left over lies on or leads into a cycle
+        node = children[node][0]
+        if node in path:
+            cycle = path[path.index(node):] + [node]
+            return [LocatedError(None, "edges", "edge cycle: " + " -> ".join(cycle))]
+        path.append(node)
+
+
+def output_node(network: NetworkSpec, errors: list[LocatedError]) -> str | None:
+    read = {e.source for e in network.edges}
+    sinks = [n.id for n in network.nodes if n.id not in read]
+    wanted = network.output or (sinks[-1] if sinks else None)
+    if network.output is not None and network.output not in {n.id for n in network.nodes}:
+        errors.append(LocatedError(None, "output", f"output names no node: {network.output!r}"))
+        return None
+    for sink in sinks:
+        if sink != wanted:
+            errors.append(LocatedError(sink, "edges", f"nothing reads this node's output (the "
+                                       f"network's output is {wanted!r})"))
+    return wanted
+
+
+def infer_shapes(network: NetworkSpec, order: list[str], inputs: dict[str, list[str]],
+                 input_shape: Shape, reports: dict[str, NodeReport],
+                 errors: list[LocatedError]) -> None:
+    specs = {n.id: n for n in network.nodes}
+    shapes: dict[str, Shape] = {}
+    for node_id in order:
+        node = specs[node_id]
+        if any(src not in shapes for src in inputs[node_id]):
+            continue  # an upstream node already failed
+        in_shapes = [shapes[s] for s in inputs[node_id]] or [tuple(input_shape)]
+        try:
+            shape, count = node_shape(node, in_shapes)
+        except SpecError as exc:
+            errors.extend(exc.errors)
+            continue
+        shapes[node_id] = shape
+        reports[node_id].output_shape = list(shape)
+        reports[node_id].shape_text = fmt_shape(shape)
+        reports[node_id].params = count
+
+
+def node_shape(node: NodeSpec, in_shapes: list[Shape]) -> tuple[Shape, int]:
+    entry = LAYERS.get(node.kind, node=node.id)
+    params = parse_params(entry, node.params, node=node.id, where="params")
+    try:
+        shape = tuple(entry.shape(params, in_shapes))
+    except ShapeError as exc:
+        if node.kind in ("add", "concat") and exc.field is None:
+            raise SpecError([LocatedError(node.id, None, f'merge "{node.id}" {exc}')]) from None
+        raise SpecError([LocatedError(node.id, exc.field, str(exc))]) from None
+    with torch.device("meta"):  # count weights without allocating them
+        module = entry.build(params, in_shapes)
+    return shape, sum(p.numel() for p in module.parameters())
+
+
+class GraphModel(nn.Module):
+    """Runs the nodes in topological order; each node's module lives in `layers[id]`."""
+
+    def __init__(self, report: GraphReport, modules: dict[str, nn.Module],
+                 inputs: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.layers = nn.ModuleDict(modules)
+        self.order = list(report.order)
+        self.inputs = inputs
+        self.output = report.output
+        self.kinds = {n.id: n.kind for n in report.nodes}
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.node_outputs(x)[self.output or self.order[-1]]
+
+    def node_outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every node's output for input x, by node id, in the order the nodes ran."""
+        values: dict[str, torch.Tensor] = {}
+        for node_id in self.order:
+            sources = self.inputs[node_id]
+            args = [values[s] for s in sources] if sources else [x]
+            values[node_id] = self.layers[node_id](*args)
+        return values
+
+
+def build_model(network: NetworkSpec, input_shape: Shape) -> tuple[GraphModel, GraphReport]:
+    """A valid graph's model and its report; an invalid one raises `SpecError`."""
+    report = inspect_graph(network, input_shape)
+    if not report.ok:
+        raise SpecError(report.errors)
+    inputs = incoming(network)
+    shapes = {r.id: tuple(r.output_shape or ()) for r in report.nodes}
+    modules: dict[str, nn.Module] = {}
+    for node in network.nodes:
+        entry = LAYERS.get(node.kind)
+        params = parse_params(entry, node.params, node=node.id, where="params")
+        in_shapes = [shapes[s] for s in inputs[node.id]] or [tuple(input_shape)]
+        modules[node.id] = entry.build(params, in_shapes)
+    return GraphModel(report, modules, inputs), report
+
+
+def describe(network: NetworkSpec, input_shape: Shape) -> dict[str, Any]:
+    return inspect_graph(network, input_shape).model_dump()

@@ -1,0 +1,182 @@
+"""The websocket /api/v1/runs/{id}/events: hello, catch-up after `since`, live events (of the
+types the client subscribed to), and control and subscribe messages in. See docs/protocol.md.
+
+May import: stdlib, fastapi, pydantic, server modules, engine's public names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from engine import RunSpec
+from server.api.errors import ApiError
+from server.api.protocol import (
+    CLIENT_MESSAGE,
+    Ack,
+    ControlMessage,
+    ErrorFrame,
+    Hello,
+    SpecSummary,
+    SubscribeMessage,
+    subscription,
+)
+from server.runs.manager import RunManager
+from server.runs.outbox import Outbox, drain
+from server.storage import repository as repo
+
+router = APIRouter(tags=["events"])
+STALLED = 1013  # "try again later": reconnect with ?since=<last seq>
+EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"stop"|"set_lr"|'
+            '"set_probes", "lr"?: number, "n"?: int, "probes"?: {probe: {field: value}}} or '
+            '{"type": "subscribe", "events": [event type, ...] | null}')
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+ARGUMENT = {"set_lr": "lr", "set_probes": "probes", "step": "n"}  # the field an action takes
+
+
+def summary(spec: RunSpec) -> SpecSummary:
+    return SpecSummary(name=spec.name, data=spec.data.name, task=spec.training.task,
+                       optimizer=spec.training.optimizer.name, nodes=len(spec.network.nodes))
+
+
+def _token_ok(ws: WebSocket) -> bool:
+    token = ws.app.state.settings.access_token
+    return token is None or ws.query_params.get("token") == token
+
+
+def _refusal(ws: WebSocket, spec: RunSpec | None, run_id: str) -> tuple[int, str] | None:
+    if spec is None:
+        return 4404, f"no run with id {run_id!r}"
+    if not _token_ok(ws):
+        return 4401, "bad token"
+    origin = ws.headers.get("origin")
+    if not origin_allowed(origin, ws.headers.get("host"), ws.app.state.settings.allowed_origins):
+        return 4403, f"origin {origin!r} is not allowed: add it to allowed_origins"
+    return None
+
+
+@router.websocket("/runs/{run_id}/events")
+async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = False,
+                     subscribe: str | None = None) -> None:
+    """Hello, then every event after `since` (catch-up), then live events; with
+    `subscribe=a,b`, only those types (and the ones every client gets), catch-up included."""
+    manager: RunManager = ws.app.state.manager
+    with manager.sessions() as s:
+        row = repo.get_run(s, run_id)
+        spec = RunSpec.model_validate(row.spec) if row is not None else None
+    refusal = _refusal(ws, spec, run_id)
+    if refusal is not None or spec is None:
+        code, reason = refusal or (4404, "")
+        await ws.close(code=code, reason=reason)
+        return
+    await ws.accept()
+    box = Outbox(manager.settings.outbox_scalars, batch=batch)
+    if subscribe is not None:
+        names = [name.strip() for name in subscribe.split(",") if name.strip()]
+        refused = _subscribe(box, names, "the subscribe parameter")
+        if refused is not None:
+            box.put_control(refused)  # after the hello; the client then gets every type
+    first, last = manager.hub.subscribe(run_id, box, since)
+    hello = Hello(run=run_id, status=manager.status(run_id), spec=summary(spec), since=since,
+                  first_seq=first, last_seq=last)
+    box.control.appendleft(hello.model_dump_json())
+    try:
+        await _serve(ws, manager, run_id, box)
+    finally:
+        manager.hub.unsubscribe(run_id, box)
+
+
+async def _serve(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -> None:
+    sender = asyncio.create_task(drain(_sender(ws), box, manager.settings.ws_stall_s))
+    receiver = asyncio.create_task(_receive(ws, manager, run_id, box))
+    try:
+        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sender, receiver):
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+    if box.overflowed or box.stalled:
+        why = "fell behind" if box.overflowed else "stopped reading"
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):  # a stalled socket may not take the close frame
+                await ws.close(code=STALLED, reason=f"client {why}: reconnect with ?since=<seq>")
+
+
+def _sender(ws: WebSocket):  # type: ignore[no-untyped-def]
+    async def send(frame: str | bytes) -> None:
+        if isinstance(frame, bytes):
+            await ws.send_bytes(frame)
+        else:
+            await ws.send_text(frame)
+    return send
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """No Origin (not a browser), the same origin, a loopback origin, or one configured."""
+    if origin is None or "*" in allowed or origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    if parts.netloc and host is not None and parts.netloc.lower() == host.lower():
+        return True
+    return (parts.hostname or "") in LOOPBACK
+
+
+async def _receive(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -> None:
+    while True:
+        try:
+            msg = await ws.receive()
+        except (WebSocketDisconnect, RuntimeError):
+            return
+        if msg["type"] == "websocket.disconnect":
+            return
+        text = msg.get("text")
+        if text is None:
+            box.put_control(ErrorFrame(message="binary messages are not accepted; send "
+                                               "control messages as JSON text").model_dump_json())
+        else:
+            box.put_control(_handle(text, manager, run_id, box))
+
+
+def _handle(text: str, manager: RunManager, run_id: str, box: Outbox) -> str:
+    try:
+        msg = CLIENT_MESSAGE.validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = [str(p) for p in first.get("loc", ())]
+        where = ".".join(loc[1:] if loc[:1] in (["control"], ["subscribe"]) else loc)
+        return _error(f"malformed message: {where or 'message'}: {first['msg']}; {EXPECTED}")
+    if isinstance(msg, SubscribeMessage):
+        refused = _subscribe(box, msg.events, "subscribe")
+        return refused or Ack(action="subscribe", status=manager.status(run_id)).model_dump_json()
+    return _control(msg, manager, run_id)
+
+
+def _control(msg: ControlMessage, manager: RunManager, run_id: str) -> str:
+    field = ARGUMENT.get(msg.action)
+    arg = getattr(msg, field) if field is not None else None
+    if field is not None and arg is None:
+        return _error(f"{msg.action} needs '{field}'")
+    try:
+        status = manager.command(run_id, msg.action, arg)
+    except ApiError as exc:
+        return _error(exc.detail)
+    return Ack(action=msg.action, status=status).model_dump_json()
+
+
+def _subscribe(box: Outbox, events: list[str] | None, what: str) -> str | None:
+    """Filter the client's outbox to `events` (and ALWAYS_SENT); or an error frame naming
+    the unknown types and the known ones, the subscription unchanged."""
+    try:
+        box.subscribe(subscription(events))
+    except ValueError as exc:
+        return _error(f"{what}: {exc}; the subscription is unchanged")
+    return None
+
+
+def _error(message: str) -> str:
+    return ErrorFrame(message=message).model_dump_json()

@@ -1,0 +1,55 @@
+"""Saved network graphs: create, list, read, replace, delete.
+
+May import: fastapi, server modules.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Response
+
+from server.api.deps import SessionDep
+from server.api.errors import ERRORS, NotFound
+from server.api.schemas import NetworkCreate, NetworkPublic
+from server.storage import repository as repo
+from server.storage.db import NetworkRow
+
+router = APIRouter(prefix="/networks", tags=["networks"])
+
+
+def _get(session: SessionDep, net_id: str) -> NetworkRow:
+    row = repo.get_network(session, net_id)
+    if row is None:
+        raise NotFound(f"no network with id {net_id!r}")
+    return row
+
+
+@router.post("", response_model=NetworkPublic, status_code=201, responses=ERRORS)
+def create_network(body: NetworkCreate, session: SessionDep) -> NetworkPublic:
+    """Save a named network graph."""
+    return repo.network_public(repo.add_network(session, body))
+
+
+@router.get("", response_model=list[NetworkPublic])
+def list_networks(session: SessionDep, limit: int = Query(50, ge=1, le=500),
+                  offset: int = Query(0, ge=0)) -> list[NetworkPublic]:
+    """Saved networks, newest first."""
+    return [repo.network_public(r) for r in repo.list_networks(session, limit, offset)]
+
+
+@router.get("/{net_id}", response_model=NetworkPublic, responses=ERRORS)
+def get_network(net_id: str, session: SessionDep) -> NetworkPublic:
+    """One saved network."""
+    return repo.network_public(_get(session, net_id))
+
+
+@router.put("/{net_id}", response_model=NetworkPublic, responses=ERRORS)
+def replace_network(net_id: str, body: NetworkCreate, session: SessionDep) -> NetworkPublic:
+    """Replace a saved network's name and graph."""
+    return repo.network_public(repo.replace_network(session, _get(session, net_id), body))
+
+
+@router.delete("/{net_id}", status_code=204, response_class=Response, responses=ERRORS)
+def delete_network(net_id: str, session: SessionDep) -> Response:
+    """Delete a saved network."""
+    repo.delete_network(session, _get(session, net_id))
+    return Response(status_code=204)

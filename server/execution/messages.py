@@ -1,0 +1,136 @@
+"""The messages between the server and its worker processes: frozen dataclasses, pickled
+through multiprocessing pipes, dispatched on their type (never positional tuples, never a
+method name read off the wire).
+
+In (server -> worker): RunJob, ControlCommand, Exit.
+Out (worker -> server): Ready, EventOut, CheckpointOut, WarningOut, ErrorOut, Idle.
+A ControlCommand checks its argument when it is made, so that a bad command is refused in
+the server, before it crosses to a worker.
+May import: stdlib only (the worker imports it before torch).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Op(StrEnum):
+    pause = "pause"
+    resume = "resume"
+    step = "step"
+    stop = "stop"
+    set_lr = "set_lr"
+    set_probes = "set_probes"
+
+
+def to_op(name: str | Op) -> Op:
+    """The Op named `name`; ValueError naming the known ones otherwise."""
+    try:
+        return Op(name)
+    except ValueError:
+        known = ", ".join(o.value for o in Op)
+        raise ValueError(f"unknown control op {name!r}; known: {known}") from None
+
+
+# --- server -> worker --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunJob:
+    run_id: str
+    spec_json: str
+    checkpoint_path: str
+
+
+@dataclass(frozen=True)
+class ControlCommand:
+    """pause, resume, stop (no argument); step (n >= 1 steps); set_lr (a rate > 0);
+    set_probes (per probe, the fields to change)."""
+
+    op: Op
+    arg: int | float | dict[str, dict[str, Any]] | None = None
+
+    def __post_init__(self) -> None:
+        op = to_op(self.op)
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "arg", _checked(op, self.arg))
+
+
+def _checked(op: Op, arg: Any) -> Any:
+    if op is Op.step:
+        n = 1 if arg is None else arg
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"step needs a whole number of steps >= 1, got {arg!r}")
+        return n
+    if op is Op.set_lr:
+        if isinstance(arg, bool) or not isinstance(arg, int | float) or not \
+                (math.isfinite(arg) and arg > 0):
+            raise ValueError(f"set_lr needs a finite learning rate > 0, got {arg!r}")
+        return float(arg)
+    if op is Op.set_probes:
+        if not isinstance(arg, dict) or not all(isinstance(v, dict) for v in arg.values()):
+            raise ValueError(f"set_probes needs {{probe: {{field: value}}}}, got {arg!r}")
+        return arg
+    if arg is not None:
+        raise ValueError(f"{op.value} takes no argument, got {arg!r}")
+    return None
+
+
+@dataclass(frozen=True)
+class Exit:
+    """Finish the current run's loop and end the process."""
+
+
+# --- worker -> server --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ready:
+    """The worker imported the engine and warmed up."""
+
+    pid: int
+
+
+@dataclass(frozen=True)
+class EventOut:
+    """An engine event: its JSON text, or for heavy events a binary frame (server.api.frames)."""
+
+    run_id: str
+    type: str
+    seq: int
+    step: int
+    payload: str | bytes
+
+
+@dataclass(frozen=True)
+class CheckpointOut:
+    run_id: str
+    path: str
+
+
+@dataclass(frozen=True)
+class WarningOut:
+    """Something went wrong beside the training (e.g. the checkpoint was not saved)."""
+
+    run_id: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ErrorOut:
+    """The run could not start (e.g. a spec the engine refuses at build time)."""
+
+    run_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Idle:
+    """The worker finished the run and waits for the next."""
+
+    run_id: str
+
+
+ToWorker = RunJob | ControlCommand | Exit
+FromWorker = Ready | EventOut | CheckpointOut | WarningOut | ErrorOut | Idle

@@ -1,0 +1,134 @@
+"""A worker process: imports the engine once (warm), then trains the runs it is sent.
+
+Messages (server.execution.messages, typed dataclasses) in on the cmd pipe: RunJob, ControlCommand,
+Exit; out on the event pipe: Ready, EventOut (the event's JSON text or, for heavy events, a
+binary frame), CheckpointOut, WarningOut (e.g. the checkpoint was not saved), ErrorOut (the
+run cannot start), Idle.
+torch's thread count is set (OMP_NUM_THREADS and engine.set_threads) before any run.
+May import: stdlib, server.api.frames, server.execution.messages, engine's public names (inside the
+process only).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from server.execution.messages import (
+    CheckpointOut,
+    ControlCommand,
+    ErrorOut,
+    EventOut,
+    Exit,
+    Idle,
+    Op,
+    Ready,
+    RunJob,
+    WarningOut,
+)
+
+
+def worker_main(cmd: Connection, out: Connection, threads: int, nice: int = 0,
+                plugins: tuple[str, ...] = ()) -> None:
+    if nice:
+        os.nice(nice)  # training is the batch job here; the server and the page come first
+    os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch loads, for its thread pools
+    os.environ["MKL_NUM_THREADS"] = str(threads)
+    from engine import load_plugins, set_threads, warm_up  # the slow import, paid while idle
+
+    set_threads(threads)
+    load_plugins(plugins)  # the server's plugins: their families and probes exist here too
+    warm_up()  # torch's first-use costs, paid before any run waits for them
+
+    jobs: queue.Queue[tuple[RunJob, Any] | Exit] = queue.Queue()
+    current: dict[str, Any] = {}
+    threading.Thread(target=_read_commands, args=(cmd, jobs, current), daemon=True).start()
+    out.send(Ready(os.getpid()))
+    while not isinstance(item := jobs.get(), Exit):
+        job, control = item
+        _run(job.run_id, job.spec_json, job.checkpoint_path, out, control)
+        if current.get("control") is control:
+            del current["control"]
+        out.send(Idle(job.run_id))
+
+
+def _read_commands(cmd: Connection, jobs: queue.Queue[tuple[RunJob, Any] | Exit],
+                   current: dict[str, Any]) -> None:
+    """Commands as they come; a run's Control exists from the moment the run is received,
+    so that a command sent right behind it (stop before the first step) is not lost."""
+    from engine import Control
+
+    while True:
+        try:
+            msg = cmd.recv()
+        except (EOFError, OSError):
+            msg = Exit()
+        if isinstance(msg, ControlCommand):
+            control = current.get("control")
+            if control is not None:
+                _apply(control, msg)
+        elif isinstance(msg, RunJob):
+            current["control"] = Control()
+            jobs.put((msg, current["control"]))
+        elif isinstance(msg, Exit):
+            jobs.put(msg)
+            return
+        # anything else is not a message of ours: dropped
+
+
+def _apply(control: Any, cmd: ControlCommand) -> None:
+    try:
+        match cmd.op:
+            case Op.pause:
+                control.pause()
+            case Op.resume:
+                control.resume()
+            case Op.stop:
+                control.stop()
+            case Op.step:
+                control.step(cmd.arg)
+            case Op.set_lr:
+                control.set_lr(cmd.arg)
+            case Op.set_probes:
+                control.set_probes(cmd.arg)
+    except ValueError:  # SpecError too
+        pass  # the server validated it; a stale command is dropped
+
+
+def _forward(out: Connection, event: Any) -> None:
+    # imported here, not at the top: server.api.frames loads the engine (torch), which must wait
+    # for worker_main's thread settings; once loaded, the import is a dict look-up
+    from server.api.frames import to_frame
+
+    # a binary frame exactly when the event holds arrays that its model declares, else JSON
+    payload = to_frame(event)
+    out.send(EventOut(event.run, event.type, event.seq, event.step, payload))
+
+
+def _run(run_id: str, spec_json: str, ckpt: str, out: Connection, control: Any) -> None:
+    from engine import TERMINAL_TYPES, RunSpec, Trainer, save_checkpoint
+
+    try:
+        trainer = Trainer(RunSpec.model_validate_json(spec_json), run_id=run_id, control=control)
+    except Exception as exc:  # a spec the engine refuses at build time
+        out.send(ErrorOut(run_id, f"{type(exc).__name__}: {exc}"))
+        return
+    trainer.subscribe(lambda ev: _forward(out, ev),
+                      types=[t for t in _event_types() if t not in TERMINAL_TYPES])
+    end = trainer.run()
+    if end.type != "run_failed":
+        try:
+            save_checkpoint(trainer.model, trainer.spec, ckpt, step=end.step)
+            out.send(CheckpointOut(run_id, ckpt))
+        except Exception as exc:  # noqa: BLE001  (weights that cannot be saved: say so)
+            out.send(WarningOut(run_id, f"checkpoint not saved: {exc}"))
+    _forward(out, end)
+
+
+def _event_types() -> tuple[str, ...]:
+    from engine import EVENT_TYPES
+
+    return tuple(EVENT_TYPES)  # a live view of the registered types: this run's, as of now

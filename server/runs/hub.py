@@ -1,0 +1,187 @@
+"""Per-run event history and fan-out to websocket clients' outboxes (event-loop thread only).
+
+Light events are kept in order (bounded) for catch-up; heavy frames latest per key. A
+finished run's light history is written to data_dir/runs/<id>/events.jsonl, so that a
+client can catch up after a restart. Each client's outbox takes only the event types it
+subscribed to, live and in its catch-up.
+May import: stdlib, server.runs.outbox, server.api.frames.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from server.runs.outbox import Frame, Outbox
+
+EVENTS_FILE = "events.jsonl"
+HEAVY_FILE = "latest-{key}.frame"  # a finished run's last heavy frame per key: seq + frame
+TYPE_PREFIX = '{"type":"'
+STEPS_PREFIX = TYPE_PREFIX + 'steps_completed",'
+MERGE_LOSSES = 4096  # losses per merged steps_completed at most (about 80 KB of JSON)
+
+
+@dataclass
+class Channel:
+    history: deque[tuple[int, str]]
+    history_bytes: int = 0  # characters of the texts held (about their bytes)
+    heavy: dict[str, tuple[int, bytes]] = field(default_factory=dict)
+    clients: set[Outbox] = field(default_factory=set)
+    finished: bool = False
+
+
+class Hub:
+    def __init__(self, runs_dir: Path, history_events: int,
+                 history_bytes: int = 64 << 20) -> None:
+        self.runs_dir = runs_dir
+        self.history_events = history_events
+        # Count alone does not bound memory: one steps_completed of a fast run carries every
+        # step's loss since the last (thousands); past either bound the oldest events go
+        # (a client that needs them sees a gap and reads /metrics).
+        self.history_bytes = history_bytes
+        self.channels: dict[str, Channel] = {}
+
+    def _channel(self, run_id: str) -> Channel:
+        ch = self.channels.get(run_id)
+        if ch is None:
+            ch = Channel(history=deque(maxlen=self.history_events))
+            path = self.runs_dir / run_id / EVENTS_FILE
+            if path.exists():
+                ch.finished = True
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    self._remember(ch, json.loads(line)["seq"], line)
+                ch.heavy = read_heavy(path.parent)
+            self.channels[run_id] = ch
+        return ch
+
+    def publish(self, run_id: str, type_: str, seq: int, payload: Frame) -> None:
+        ch = self._channel(run_id)
+        key = type_ if isinstance(payload, bytes) else None  # a binary frame: latest wins
+        if isinstance(payload, bytes):
+            ch.heavy[type_] = (seq, payload)
+        else:
+            self._remember(ch, seq, str(payload))
+        for box in ch.clients:
+            box.put_event(seq, payload, key, type_)
+
+    def _remember(self, ch: Channel, seq: int, text: str) -> None:
+        if len(ch.history) == ch.history.maxlen:
+            ch.history_bytes -= len(ch.history[0][1])
+        ch.history.append((seq, text))
+        ch.history_bytes += len(text)
+        while ch.history_bytes > self.history_bytes and len(ch.history) > 1:
+            ch.history_bytes -= len(ch.history.popleft()[1])
+
+    def subscribe(self, run_id: str, box: Outbox, since: int) -> tuple[int, int]:
+        """Queue the catch-up after `since` (of the types the client wants) and attach the
+        client; returns the (first, last) seq held, so that a client can tell whether it
+        missed events."""
+        ch = self._channel(run_id)
+        held = [(q, text) for q, text in ch.history if q > since]
+        if box.types is not None:
+            held = [(q, text) for q, text in held if box.wants(event_type(text))]
+        catch_up = compact(held)
+        box.max_light += len(catch_up)  # the bound is on lag behind live events, not history
+        for seq, text in catch_up:
+            box.put_event(seq, text, kind=event_type(text))  # typed: a later subscribe sees it
+        for key, (seq, frame) in ch.heavy.items():
+            if seq > since:
+                box.put_event(seq, frame, key, key)
+        ch.clients.add(box)
+        first = ch.history[0][0] if ch.history else -1
+        last = max([ch.history[-1][0] if ch.history else -1]
+                   + [s for s, _ in ch.heavy.values()])
+        return first, last
+
+    def unsubscribe(self, run_id: str, box: Outbox) -> None:
+        ch = self.channels.get(run_id)
+        if ch is not None:
+            ch.clients.discard(box)
+            self._evict(run_id, ch)
+
+    def finish(self, run_id: str) -> None:
+        """Write the light history to disk; forget it when nobody watches."""
+        ch = self._channel(run_id)
+        ch.finished = True
+        path = self.runs_dir / run_id / EVENTS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(text + "\n" for _, text in ch.history), encoding="utf-8")
+        write_heavy(path.parent, ch.heavy)
+        self._evict(run_id, ch)
+
+    def forget(self, run_id: str) -> None:
+        self.channels.pop(run_id, None)
+
+    def _evict(self, run_id: str, ch: Channel) -> None:
+        if ch.finished and not ch.clients:
+            self.channels.pop(run_id, None)
+
+
+def write_heavy(folder: Path, heavy: dict[str, tuple[int, bytes]]) -> None:
+    """The last grid, weights and neuron maps of a finished run, so that a run reopened after
+    a restart shows its boundary and network as it ended."""
+    for key, (seq, frame) in heavy.items():
+        (folder / HEAVY_FILE.format(key=key)).write_bytes(struct.pack("<q", seq) + frame)
+
+
+def read_heavy(folder: Path) -> dict[str, tuple[int, bytes]]:
+    heavy: dict[str, tuple[int, bytes]] = {}
+    for path in sorted(folder.glob(HEAVY_FILE.format(key="*"))):
+        key = path.name[len("latest-"):-len(".frame")]
+        data = path.read_bytes()
+        heavy[key] = (struct.unpack_from("<q", data)[0], data[8:])
+    return heavy
+
+
+def event_type(text: str) -> str | None:
+    """An event's type read off its JSON text: the models dump `type` first (as
+    STEPS_PREFIX relies on too), so that no held event is parsed to filter the catch-up."""
+    end = text.find('"', len(TYPE_PREFIX)) if text.startswith(TYPE_PREFIX) else -1
+    return text[len(TYPE_PREFIX):end] if end > 0 else None
+
+
+def compact(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The catch-up with each run of consecutive steps_completed merged into one event: the
+    last part's seq, step, epoch, t and lr, the first part's first_step, every step's metrics.
+    Lone events keep their text; only runs of two or more are parsed."""
+    out: list[tuple[int, str]] = []
+    run: list[tuple[int, str]] = []
+    for item in [*events, (-1, "")]:  # the sentinel closes the last run
+        if item[1].startswith(STEPS_PREFIX):
+            run.append(item)
+            continue
+        if len(run) == 1:
+            out.extend(run)
+        elif run:
+            out.extend(_merge_run([json.loads(text) for _, text in run]))
+        run = []
+        if item[0] >= 0:
+            out.append(item)
+    return out
+
+
+def _merge_run(parts: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    merged: list[tuple[int, str]] = []
+    group: list[dict[str, Any]] = []
+    for ev in parts:
+        if group and sum(_steps(g) for g in group) + _steps(ev) > MERGE_LOSSES:
+            merged.append(_merged(group))
+            group = []
+        group.append(ev)
+    return [*merged, _merged(group)]
+
+
+def _merged(group: list[dict[str, Any]]) -> tuple[int, str]:
+    last = group[-1]
+    names = [name for name in last["metrics"] if all(name in g["metrics"] for g in group)]
+    event = {**last, "first_step": group[0]["first_step"],
+             "metrics": {name: [v for g in group for v in g["metrics"][name]] for name in names}}
+    return last["seq"], json.dumps(event, separators=(",", ":"))
+
+
+def _steps(ev: dict[str, Any]) -> int:
+    return int(ev["step"]) - int(ev["first_step"]) + 1

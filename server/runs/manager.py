@@ -1,0 +1,391 @@
+"""The run manager: the one owner of run state transitions, the concurrency limit and queue.
+
+It lives on the event loop: executor threads hand their calls over with
+call_soon_threadsafe, and nothing here blocks the loop. Database work goes to the store's
+writer thread in order (server.storage.store): every transition is written there; scalar metrics
+are buffered per (run, metric) and written as chunks, at most one per series per flush;
+events go to the hub. Spec checks run in a thread before the state changes on the loop.
+Methods under "reads" run in other threads (FastAPI's threadpool), never on the loop.
+May import: stdlib, sqlalchemy (sessions only), server modules, engine's public names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import (
+    LocatedError,
+    RunFailed,
+    RunSpec,
+    RunStopped,
+    SpecError,
+    check_probe_changes,
+    check_spec,
+)
+from server.api.errors import Conflict, NotFound, SpecRefused
+from server.api.schemas import ACTIVE, Metrics, RunPage, RunPublic, RunStatus
+from server.execution.executor import Executor, LocalProcessExecutor
+from server.execution.messages import ControlCommand, Op, to_op
+from server.runs.hub import Hub
+from server.runs.series import Key, SeriesBuffer
+from server.settings import Settings
+from server.storage import repository as repo
+from server.storage.db import now
+from server.storage.store import Store
+
+ALLOWED: dict[Op, frozenset[RunStatus]] = {
+    Op.pause: frozenset({RunStatus.running}),
+    Op.resume: frozenset({RunStatus.paused}),
+    Op.step: frozenset({RunStatus.running, RunStatus.paused}),
+    Op.set_lr: frozenset({RunStatus.running, RunStatus.paused}),
+    Op.set_probes: frozenset({RunStatus.running, RunStatus.paused}),
+    Op.stop: frozenset(ACTIVE),
+}
+AFTER = {Op.pause: RunStatus.paused, Op.step: RunStatus.paused, Op.resume: RunStatus.running}
+END_STATUS = {"run_completed": RunStatus.completed, "run_stopped": RunStatus.stopped,
+              "run_failed": RunStatus.failed}
+FLUSH_S = 0.5
+
+
+@dataclass
+class Live:
+    status: RunStatus
+    spec_json: str
+    step: int = 0
+    epoch: int = 0
+    last_seq: int = -1
+    t0: float = 0.0
+    ended: bool = False  # a terminal event arrived
+
+
+class RunManager:
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], hub: Hub,
+                 executor: Callable[[Settings, Any], Executor] = LocalProcessExecutor) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.store = Store(sessions)
+        self.hub = hub
+        self.executor = executor(settings, self)
+        self.live: dict[str, Live] = {}
+        self.queue: deque[str] = deque()
+        self.series = SeriesBuffer()  # new points, until the next flush
+        self.chunks = repo.ChunkWriter()  # the writer thread's alone
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._flusher: asyncio.Task[None] | None = None
+
+    # --- life cycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        await self.store.written(repo.interrupt_active,
+                                 "the server stopped while this run was active")
+        self.executor.start()
+        self._flusher = asyncio.create_task(self._flush_periodically())
+
+    async def shutdown(self) -> None:
+        """Stop active runs, give them the grace period to end, record the rest."""
+        for run_id in list(self.queue):
+            self._finish(run_id, RunStatus.interrupted, reason="the server shut down")
+            self.live.pop(run_id, None)  # it never ran: no worker will report its end
+        self.queue.clear()
+        for run_id in list(self.live):
+            self.executor.control(run_id, ControlCommand(Op.stop))
+        deadline = time.monotonic() + self.settings.shutdown_grace_s
+        while self.live and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for run_id, live in list(self.live.items()):
+            if not live.ended:
+                self._finish(run_id, RunStatus.interrupted, reason="the server shut down")
+        if self._flusher is not None:
+            self._flusher.cancel()
+        with contextlib.suppress(Exception):  # a failed write is logged by the store
+            await asyncio.wrap_future(self.flush())
+        self.loop = None
+        await asyncio.to_thread(self.executor.shutdown, 2.0)
+        await asyncio.to_thread(self.store.close)
+
+    # --- commands (event loop) -----------------------------------------------------------
+
+    async def create(self, spec: RunSpec) -> RunPublic:
+        errors, _ = await asyncio.to_thread(check_spec, spec)  # builds the graph: a thread
+        if errors:
+            raise SpecRefused("the run spec is not valid", errors)
+        run_id = repo.new_id()
+        await self.store.written(repo.add_run, run_id, spec)
+        self.live[run_id] = Live(RunStatus.queued, spec.model_dump_json())
+        self.queue.append(run_id)
+        self._schedule()
+        return await self.get(run_id)
+
+    def status(self, run_id: str) -> RunStatus:
+        """A live run's from memory, another's read here (on the loop: await run_status)."""
+        live = self.live.get(run_id)
+        if live is not None:
+            return live.status
+        return self.store.read_now(repo.stored_run, run_id).status
+
+    async def run_status(self, run_id: str) -> RunStatus:
+        """status() off the loop's thread (a run not live never is again: no stale answer)."""
+        live = self.live.get(run_id)
+        if live is not None:
+            return live.status
+        return (await asyncio.to_thread(self.store.read_now, repo.stored_run, run_id)).status
+
+    def command(self, run_id: str, op: str | Op, arg: Any = None) -> RunStatus:
+        """pause, resume, step, stop, set_lr or set_probes (the websocket's, on the loop);
+        raises NotFound, SpecRefused (an unknown op, a bad argument) or Conflict."""
+        return self._command(run_id, self.status(run_id), op, arg)
+
+    async def control(self, run_id: str, op: str | Op, arg: Any = None) -> RunStatus:
+        """command() for routes: the status of a run that is not live is read off the loop."""
+        return self._command(run_id, await self.run_status(run_id), op, arg)
+
+    def _command(self, run_id: str, status: RunStatus, op: str | Op, arg: Any) -> RunStatus:
+        command = typed_command(op, arg)
+        if status not in ALLOWED[command.op]:
+            allowed = ", ".join(sorted(s.value for s in ALLOWED[command.op]))
+            raise Conflict(f"cannot {command.op.replace('_', ' ')} a run that is "
+                           f"{status.value}; the run must be {allowed}")
+        if command.op is Op.stop and status is RunStatus.queued:
+            self.queue.remove(run_id)
+            self._synthetic(run_id, RunStopped, metrics={})
+            self._finish(run_id, RunStatus.stopped)
+            return RunStatus.stopped
+        self.executor.control(run_id, command)
+        new = AFTER.get(command.op, status)
+        self._set_status(run_id, new)
+        return new
+
+    async def delete(self, run_id: str) -> None:
+        status = await self.run_status(run_id)
+        if status in ACTIVE:
+            raise Conflict(f"run {run_id!r} is {status.value}; stop it before deleting it")
+        await self.store.written(repo.delete_run, run_id)
+        self.hub.forget(run_id)
+        await asyncio.to_thread(shutil.rmtree, self.settings.run_dir(run_id), True)
+
+    async def get(self, run_id: str) -> RunPublic:
+        return await asyncio.to_thread(self.public, run_id)
+
+    # --- reads (a thread other than the loop's: FastAPI's threadpool) --------------------
+
+    def public(self, run_id: str) -> RunPublic:
+        """A run as stored after the writes queued so far, with a live run's progress."""
+        return self._overlay(self.store.read(repo.stored_run, run_id))
+
+    def page(self, status: RunStatus | None, limit: int, offset: int) -> RunPage:
+        rows, total = self.store.read(repo.list_public, status, limit, offset)
+        return RunPage(items=[self._overlay(r) for r in rows], total=total, limit=limit,
+                       offset=offset)
+
+    def metrics(self, run_id: str, max_points: int, names: list[str] | None) -> Metrics:
+        """The stored series, the points buffered on the loop included, decimated."""
+        loop = self.loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop closed: nothing is buffered
+                asyncio.run_coroutine_threadsafe(self._flushed(), loop).result(timeout=60)
+        return self.store.read(repo.run_metrics, run_id, max_points, names)
+
+    def checkpoint(self, run_id: str) -> Path:
+        rel = self.store.read(repo.checkpoint_file, run_id)
+        path = self.settings.data_dir / rel if rel else None
+        if path is None or not path.exists():
+            raise NotFound(f"run {run_id!r} has no checkpoint yet: one is written when the "
+                           "run completes or is stopped")
+        return path
+
+    def _overlay(self, public: RunPublic) -> RunPublic:
+        """A live run's progress (written every FLUSH_S). Not its status: the loop queues a
+        status write as it changes one, so the read after synced() has it or a newer one
+        (and an overlaid status could run ahead of its row: completed without metrics)."""
+        live = self.live.get(public.id)
+        if live is not None:
+            public.step, public.last_seq = max(public.step, live.step), \
+                max(public.last_seq, live.last_seq)
+        return public
+
+    # --- executor sink (any thread) ------------------------------------------------------
+
+    def _call(self, fn: Callable[..., None], *args: Any) -> None:
+        loop = self.loop
+        if loop is None:
+            return
+        try:
+            loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass  # the loop closed during shutdown
+
+    def on_event(self, run_id: str, type_: str, seq: int, step: int, payload: str | bytes) -> None:
+        self._call(self._event, run_id, type_, seq, step, payload)
+
+    def on_checkpoint(self, run_id: str, path: str) -> None:
+        self._call(self._checkpoint, run_id, path)
+
+    def on_warning(self, run_id: str, message: str) -> None:
+        self._call(self._warning, run_id, message)
+
+    def on_ended(self, run_id: str, error: str | None) -> None:
+        self._call(self._ended, run_id, error)
+
+    # --- the loop's side -----------------------------------------------------------------
+
+    def _event(self, run_id: str, type_: str, seq: int, step: int, payload: str | bytes) -> None:
+        live = self.live.get(run_id)
+        if live is None:
+            return
+        live.step, live.last_seq = step, seq
+        self.hub.publish(run_id, type_, seq, payload)
+        if isinstance(payload, str) and type_ in ("steps_completed", "eval_completed"):
+            self._collect(run_id, type_, json.loads(payload), live)
+        elif type_ in END_STATUS:
+            live.ended = True
+            data = json.loads(payload)
+            self._finish(run_id, END_STATUS[type_], metrics=data.get("metrics"),
+                         reason=data.get("reason"))
+
+    def _collect(self, run_id: str, type_: str, ev: dict[str, Any], live: Live) -> None:
+        """Whatever metrics the run's family names, stored by name (none is known here)."""
+        live.epoch = ev["epoch"]
+        if type_ == "steps_completed":
+            first = ev["first_step"]
+            for name, values in ev["metrics"].items():
+                self.series.extend(run_id, name, first, values)
+            self.series.add(run_id, "lr", ev["step"], ev["lr"])
+        else:
+            for name, v in ev["metrics"].items():
+                self.series.add(run_id, name, ev["step"], v)
+
+    def _checkpoint(self, run_id: str, path: str) -> None:
+        rel = str(self.settings.run_dir(run_id).joinpath("checkpoint.safetensors")
+                  .relative_to(self.settings.data_dir))
+        self.store.write(repo.update_run, run_id, checkpoint=rel)
+
+    def _warning(self, run_id: str, message: str) -> None:
+        """Kept on the run (RunPublic.warnings): engine's RunWarning has no kind for it."""
+        self.store.write(repo.add_warning, run_id, message)
+
+    def _ended(self, run_id: str, error: str | None) -> None:
+        live = self.live.get(run_id)
+        if live is not None and not live.ended:
+            reason = error or "the worker ended the run without reporting its end"
+            self._synthetic(run_id, RunFailed, reason=reason, error="WorkerLost")
+            self._finish(run_id, RunStatus.failed, reason=reason)
+        self._forget_after_writes(run_id)
+
+    def _forget_after_writes(self, run_id: str) -> None:
+        """Drop the run from memory once its last writes are done: until then reads overlay
+        its status, after that the database has it."""
+        self.store.after_writes(lambda: self._call(self._forget, run_id))
+
+    def _forget(self, run_id: str) -> None:
+        self.live.pop(run_id, None)
+        self._schedule()
+
+    def _synthetic(self, run_id: str, model: Any, **fields: Any) -> None:
+        live = self.live[run_id]
+        t = time.monotonic() - live.t0 if live.t0 else 0.0
+        event = model(run=run_id, seq=live.last_seq + 1, step=live.step, epoch=live.epoch, t=t,
+                      **fields)
+        live.last_seq += 1
+        self.hub.publish(run_id, event.type, event.seq, event.model_dump_json())
+
+    def _schedule(self) -> None:
+        running = sum(1 for v in self.live.values() if v.status is not RunStatus.queued)
+        while self.queue and running < self.settings.max_concurrent_runs and self.loop:
+            run_id = self.queue.popleft()
+            live = self.live[run_id]
+            live.t0 = time.monotonic()
+            self._set_status(run_id, RunStatus.running, started_at=now())
+            ckpt = self.settings.run_dir(run_id) / "checkpoint.safetensors"
+            self.executor.submit(run_id, live.spec_json, str(ckpt.resolve()))
+            running += 1
+
+    def _set_status(self, run_id: str, status: RunStatus, **fields: Any) -> None:
+        live = self.live.get(run_id)
+        if live is not None:
+            live.status = status
+        self.store.write(repo.update_run, run_id, status=status.value, **fields)
+
+    def _finish(self, run_id: str, status: RunStatus, metrics: dict[str, float] | None = None,
+                reason: str | None = None) -> None:
+        live = self.live.get(run_id)
+        self.flush()
+        self.store.run(self.chunks.close, run_id)
+        fields: dict[str, Any] = {"finished_at": now(), "metrics": metrics}
+        if reason is not None:
+            fields["failure_reason"] = reason
+        never_ran = False
+        if live is not None:
+            live.ended = True
+            fields.update(step=live.step, last_seq=live.last_seq)
+            never_ran = status is RunStatus.stopped and run_id not in self.queue and live.t0 == 0
+        self._set_status(run_id, status, **fields)
+        if never_ran:
+            self._forget_after_writes(run_id)
+        self.hub.finish(run_id)
+
+    # --- metrics -------------------------------------------------------------------------
+
+    def flush(self) -> Future[None]:
+        """Hand the buffered points to the writer thread (one chunk per series)."""
+        return self.store.write(self._store_points, self.series.take(), {})
+
+    async def _flushed(self) -> None:
+        await asyncio.wrap_future(self.flush())
+
+    def _store_points(self, s: Session, points: dict[Key, tuple[list[int], list[float]]],
+                      progress: dict[str, tuple[int, int]]) -> None:
+        if points:
+            self.chunks.write(s, points)
+        for run_id, (step, seq) in progress.items():
+            repo.update_progress(s, run_id, step, seq)
+
+    async def _flush_periodically(self) -> None:
+        """Every FLUSH_S, the buffered points and live progress go to the writer thread: a
+        fast run makes 10^4 points a second, and the event loop must not wait on them."""
+        while True:
+            await asyncio.sleep(FLUSH_S)
+            progress = {run_id: (live.step, live.last_seq) for run_id, live in self.live.items()
+                        if not live.ended and live.status is not RunStatus.queued}
+            fut = self.store.write(self._store_points, self.series.take(), progress)
+            with contextlib.suppress(Exception):  # logged by the store; the next flush tries
+                await asyncio.wrap_future(fut)
+
+    def active_count(self) -> int:
+        return len(self.live)
+
+
+def typed_command(op: str | Op, arg: Any) -> ControlCommand:
+    """The ControlCommand for op and arg, or SpecRefused: nothing malformed crosses to a
+    worker. Probe changes are checked here, not in the worker: the client hears what was
+    wrong, field by field."""
+    try:
+        kind = to_op(op)
+    except ValueError as exc:
+        raise SpecRefused(str(exc), [LocatedError(None, "op", str(exc))]) from None
+    if kind is Op.set_probes:
+        refuse_bad_probe_changes(arg)
+    try:
+        return ControlCommand(kind, arg)
+    except ValueError as exc:
+        raise SpecRefused(str(exc), [LocatedError(None, kind.value, str(exc))]) from None
+
+
+def refuse_bad_probe_changes(changes: Any) -> None:
+    try:
+        check_probe_changes(changes)
+    except SpecError as exc:
+        where = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
+        raise SpecRefused(f"the probe changes are not valid: {where}", exc.errors) from None
