@@ -103,10 +103,11 @@ from engine.cli import example_spec, train_command  # noqa: E402
 from engine.core.checkpoint import load_weights, save_checkpoint  # noqa: E402
 from engine.core.plugins import PluginError, load_plugins  # noqa: E402
 from engine.core.prepare import PreparedRun  # noqa: E402
-from engine.core.runtime import set_threads, warm_up  # noqa: E402
+from engine.core.runtime import set_threads  # noqa: E402
 from engine.core.steps import Recording, StepOutcome, StepStrategy  # noqa: E402
 from engine.presets import presets  # noqa: E402
 from engine.probes.entries import ProbeContext  # noqa: E402
+from engine.warmup import warm_up  # noqa: E402
 
 # for plugins: what a family's step and a probe's factory are made of
 __all__ += ["PluginError", "PreparedRun", "ProbeContext", "Recording", "StepOutcome",

@@ -1,14 +1,12 @@
-"""Process-level set-up for hosts of the engine: CPU thread counts and a warm-up.
+"""Process-level set-up for hosts of the engine: CPU thread counts.
 
 One thread setting for both of the engine's CPU kernels: torch's intra-op threads and NumPy's
 BLAS (OpenBLAS, which the fused NumPy step calls). A worker process sets it before it trains
 (two torch threads beside a busy server process cost 2.6-3x here; the fused 784-256-256-10
 MLP fell from 1,180 to 551-616 steps/s with BLAS on two threads of a busy 2-core machine).
 `ensure_threads` gives the engine used from Python the same default (1, or LIVEGRAD_THREADS)
-unless `set_threads` was called first. `warm_up` pays torch's first-use costs (the first
-optimizer alone takes over a second) and the fused kernel's compile or cache load once,
-before any run is waiting for them.
-May import: stdlib, torch, threadpoolctl, engine modules.
+unless `set_threads` was called first.
+May import: stdlib, torch, threadpoolctl.
 """
 
 from __future__ import annotations
@@ -17,8 +15,6 @@ import os
 from typing import Any
 
 import torch
-
-from engine.core.specs import Choice, NetworkSpec, RunSpec, TelemetrySpec
 
 DEFAULT_THREADS = 1  # the server's worker default too: these nets are too small to split
 _limits: dict[str, Any] = {}  # "n": the count set; "blas": the limiter, alive for the process
@@ -44,20 +40,3 @@ def ensure_threads() -> int:
         set_threads(int(os.environ.get("LIVEGRAD_THREADS") or DEFAULT_THREADS))
     return int(_limits["n"])
 
-
-def warm_up() -> None:
-    """Train a tiny run on both step strategies so that later runs start at full speed."""
-    from engine.core.trainer import Trainer
-    from engine.families.fused.kernel import ensure_compiled
-
-    ensure_threads()
-    ensure_compiled()  # compiles once per machine (numba's cache), else loads it: seconds
-    network = NetworkSpec.stack(("x", "input", {}), ("d", "linear", {"out_features": 2}),
-                                ("t", "tanh", {}), ("out", "linear", {"out_features": 2}))
-    for fast_path in (True, False):
-        spec = RunSpec.model_validate({  # a version-1 spec: the one network and optimizer
-            "network": network, "data": Choice(name="xor", params={"n_points": 40}),
-            "training": {"steps": 3, "fast_path": fast_path, "device": "cpu",
-                         "optimizer": Choice(name="adam"),
-                         "telemetry": TelemetrySpec(grid_every=0)}})
-        Trainer(spec).run()

@@ -6,7 +6,7 @@ call (chunk.py) instead of ~30 NumPy calls a step; otherwise it keeps its NumPy 
 once, and per chunk copies the parameters in and out of one flat vector (the weights stay in
 the torch model between chunks, where probes, checkpoints and evaluation read them), runs the
 chunk and builds the StepOutcome. numba compiles with `cache=True`: once per machine, then
-each process loads the cached code (`ensure_compiled`, which runtime.warm_up calls, pays that
+each process loads the cached code (`ensure_compiled`, which warmup.warm_up calls, pays that
 while a worker is idle). `LIVEGRAD_FUSED_KERNEL=numpy` turns the kernel off.
 May import: stdlib, numpy, engine.families.fused.ops, engine.families.fused.workspace,
 engine.core.steps, and numba with the kernel_*/chunk modules lazily (the engine works without them).
