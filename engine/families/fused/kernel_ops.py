@@ -7,8 +7,9 @@ offset (x at `xo` is (B, I): element (i, k) at xo + i·I + k), because numba bui
 object for each reshaped view (~70 ns here, more than a whole 8 x 8 layer's work at batch 10).
 Each loop does ops.py's arithmetic in the same float32 order (scalars cast to float32
 where NumPy's weak Python scalars are), so the two paths agree to float32 rounding and torch
-stays the oracle of both (tests/engine/test_fused_kernel.py). Sums of a loss are float64, and
-NaN and inf propagate as in NumPy: no `fastmath` flag that assumes finite values is used, since
+stays the oracle of both (tests/engine/families/fused/test_fused_kernel.py). Sums of a loss are
+float64, and NaN and inf propagate as in NumPy: no `fastmath` flag that assumes finite values
+is used, since
 the divergence checks must see them. `error_model="numpy"`: x/0 is inf, not an exception.
 May import: stdlib, numpy, numba.
 """

@@ -3,8 +3,8 @@
 mlp.py strings them into a whole training step. Each twin follows its torch
 counterpart's arithmetic (torch.nn.functional, torch.nn.utils.clip_grad_*_, torch.optim's
 foreach kernels), so that the fused path and AutogradStep agree to float32 rounding;
-tests/engine/test_fused_mlp.py holds torch as the oracle. Everything works in place on
-preallocated float32 buffers, because at batch 10 each NumPy call costs about as much as
+tests/engine/families/fused/test_fused_mlp.py holds torch as the oracle. Everything works in place
+on preallocated float32 buffers, because at batch 10 each NumPy call costs about as much as
 the arithmetic it does.
 May import: stdlib, numpy.
 """

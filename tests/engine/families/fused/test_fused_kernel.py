@@ -16,7 +16,7 @@ from engine.core.prepare import prepare_run
 from engine.core.steps import AutogradStep, Recording
 from engine.families.fused import kernel as fk
 from engine.families.fused.mlp import FusedMLPStep
-from tests.engine.test_fused_mlp import batches_and_lrs, mlp, spec, weights
+from tests.engine.families.fused.test_fused_mlp import batches_and_lrs, mlp, spec, weights
 
 pytestmark = pytest.mark.skipif(not fk.ensure_compiled(), reason="no compiled kernel here")
 STEPS = 12

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from engine import NetworkSpec, RunSpec, Trainer
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "v1"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "v1"
 
 
 def load(name: str) -> dict:
