@@ -8,42 +8,61 @@
  * May import: nothing.
  */
 
-// A series past CAP samples keeps every other one and from then on takes every other new one
-// (TensorBoard's bounded retention, without the randomness): memory stays fixed however long
-// the run, and the whole run stays in view at an even resolution.
+// A series past CAP slots merges its slots in pairs and from then on puts twice as many new
+// samples in each (TensorBoard's bounded retention, without the randomness): memory stays
+// fixed however long the run, and the whole run stays in view at an even resolution. Each slot
+// keeps its newest sample (`x`, `ys`) and the minimum and maximum of all it merged (`lo`,
+// `hi`), so that a one-step spike, an exploding gradient above all, survives any decimation.
 const CAP = 1024;
 const HIST_CAP = 512;
 const MAX_MARKS = 64;
 // TensorBoard's distribution bands: min, ±1.5σ, ±1σ, ±0.5σ and the median of a normal
 export const PERCENTILES = [0, 6.68, 15.87, 30.85, 50, 69.15, 84.13, 93.32, 100];
 
+// NaN (a diverged step) never hides the finite extreme beside it
+const larger = (a, b) => (b > a || Number.isNaN(a) ? b : a);
+const smaller = (a, b) => (b < a || Number.isNaN(a) ? b : a);
+
 /** Steps and `rows` values per step, e.g. one row per layer. */
 export class Table {
   constructor(rows, cap = CAP) {
     this.cap = cap;
     this.x = new Float64Array(cap);
-    this.ys = Array.from({ length: rows }, () => new Float32Array(cap));
+    const rowsOf = () => Array.from({ length: rows }, () => new Float32Array(cap));
+    this.ys = rowsOf();
+    this.lo = rowsOf();
+    this.hi = rowsOf();
     this.n = 0;
-    this.stride = 1; // keep one sample in `stride`
-    this.seen = 0;
+    this.stride = 1; // samples per slot
+    this.fill = 0; // samples in the newest slot while it is still open
   }
 
   /** Adds a sample; `values(r)` gives row r's value. */
   push(x, values) {
-    if (this.n === this.cap) this.#halve();
-    if (this.seen++ % this.stride !== 0) return;
-    this.x[this.n] = x;
-    this.ys.forEach((y, r) => { y[this.n] = values(r); });
-    this.n++;
+    if (this.fill === 0 && this.n === this.cap) this.#halve();
+    const i = this.fill === 0 ? this.n++ : this.n - 1;
+    this.x[i] = x;
+    this.ys.forEach((y, r) => {
+      const v = values(r);
+      y[i] = v;
+      this.lo[r][i] = this.fill === 0 ? v : smaller(this.lo[r][i], v);
+      this.hi[r][i] = this.fill === 0 ? v : larger(this.hi[r][i], v);
+    });
+    this.fill = (this.fill + 1) % this.stride;
   }
 
   #halve() {
-    const keep = (a) => { for (let i = 0; i < this.n / 2; i++) a[i] = a[2 * i + 1]; };
-    keep(this.x);
-    this.ys.forEach(keep);
+    for (let i = 0; i < this.n / 2; i++) {
+      const [a, b] = [2 * i, 2 * i + 1];
+      this.x[i] = this.x[b];
+      this.ys.forEach((y, r) => {
+        y[i] = y[b];
+        this.lo[r][i] = smaller(this.lo[r][a], this.lo[r][b]);
+        this.hi[r][i] = larger(this.hi[r][a], this.hi[r][b]);
+      });
+    }
     this.n = Math.floor(this.n / 2);
     this.stride *= 2;
-    this.seen = 1; // the last kept sample was the newest: take the one `stride` after it
   }
 
   get last() { return this.n ? this.x[this.n - 1] : -Infinity; }

@@ -2,7 +2,9 @@
  * The uPlot chart the internals panels share: one line per row of a Table (internals-buffers.js),
  * coloured by depth on a sequential scale, on a linear or log y axis, with optional horizontal
  * guides and shaded bands. Data is thinned to about one point per pixel into arrays reused from
- * draw to draw; the chart is rebuilt only when its series change. The host element carries
+ * draw to draw (with `peaks`, each pixel shows the largest value it covers, from the Table's
+ * per-slot maxima, so that spikes survive; otherwise its newest); the chart is rebuilt only
+ * when its series change. The host element carries
  * `data-series`, `data-points` and `data-last` (the newest step) after each draw (what the browser tests read).
  * May import: uplot.
  */
@@ -53,7 +55,7 @@ function guidePlugin(guides) {
  * table row (`rows` picks rows, default all); `bands` [[upper, lower, fill]] by series index.
  */
 export function createPlot(host, { log = false, yRange = null, guides = [], height = 150,
-  bands = [], legend = true } = {}) {
+  bands = [], legend = true, peaks = false } = {}) {
   let chart = null;
   let key = null; // the series the chart was built for
   const data = [[]];
@@ -80,18 +82,28 @@ export function createPlot(host, { log = false, yRange = null, guides = [], heig
     chart = new uPlot(opts, data, host);
   }
 
+  /** Row r's value for a pixel covering slots i0..i1: their peak, or the newest sample. */
+  function pixelValue(table, r, i0, i1) {
+    if (!peaks) return table.ys[r][i1];
+    let v = -Infinity;
+    for (let i = i0; i <= i1; i++) if (table.hi[r][i] > v) v = table.hi[r][i];
+    return v === -Infinity ? table.ys[r][i1] : v;
+  }
+
   /** Copies about one point per pixel, the last sample always; gaps where log can't go. */
   function thin(table, rows) {
     const n = table.n;
     const count = Math.max(0, Math.min(n, Math.floor(host.clientWidth || 360)));
     for (let k = 0; k < data.length; k++) data[k].length = count;
+    let i0 = 0;
     for (let b = 0; b < count; b++) {
       const i = Math.min(n - 1, Math.floor(((b + 1) * n) / count) - 1);
       data[0][b] = table.x[i];
       rows.forEach((r, k) => {
-        const v = table.ys[r][i];
+        const v = pixelValue(table, r, i0, i);
         data[k + 1][b] = Number.isFinite(v) && (!log || v > 0) ? v : null;
       });
+      i0 = i + 1;
     }
   }
 

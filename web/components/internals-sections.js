@@ -36,7 +36,7 @@ export function createGradSection({ live }) {
       + '3\'s cliffs and exploding gradients; first layers far below the last ones are '
       + 'vanishing gradients, and those layers barely learn.',
     part: norms, table: () => ({ t: norms().grad, names: norms().layers }),
-    plot: { log: true },
+    plot: { log: true, peaks: true },
   });
 }
 
@@ -49,7 +49,7 @@ export function createUpdateSection({ live }) {
       + 'line): far below it a layer hardly learns, and near 1e-1 the steps overshoot, as at '
       + 'the edge of a cliff.',
     part: norms, table: () => ({ t: norms().update, names: norms().layers }),
-    plot: { log: true, guides: [{ y: 1e-3, label: 'rule of thumb 1e-3' }] },
+    plot: { log: true, peaks: true, guides: [{ y: 1e-3, label: 'rule of thumb 1e-3' }] },
   });
 }
 
