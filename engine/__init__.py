@@ -114,3 +114,8 @@ __all__ += ["PluginError", "PreparedRun", "ProbeContext", "Recording", "StepOutc
 
 __all__ += ["example_spec", "load_weights", "presets", "save_checkpoint", "set_threads",
             "train_command", "warm_up"]
+
+from engine.data import DataShape, describe_dataset  # noqa: E402
+
+# what a data choice's samples look like, known without generating them (spec checks)
+__all__ += ["DataShape", "describe_dataset"]

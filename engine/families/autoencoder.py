@@ -28,7 +28,7 @@ from engine.specs import EdgeSpec, NetworkSpec
 from engine.steps import AutogradStep
 
 if TYPE_CHECKING:
-    from engine.data import Dataset
+    from engine.data import DataShape
     from engine.graph import GraphReport
     from engine.prepare import Choices, PreparedRun
     from engine.specs import RunSpec
@@ -87,7 +87,7 @@ class Autoencoder(Family):
             return None
         return compose(spec.networks["encoder"], spec.networks["decoder"], errors)
 
-    def check(self, spec: RunSpec, data: Dataset, report: GraphReport | None,
+    def check(self, spec: RunSpec, data: DataShape, report: GraphReport | None,
               choices: Choices | None, errors: list[LocatedError]) -> None:
         if spec.training.task != "reconstruction":
             errors.append(LocatedError(None, "training.task", "an autoencoder's task is "

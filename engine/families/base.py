@@ -19,7 +19,7 @@ from engine.metrics import MetricInfo
 from engine.registry import Params, Registry
 
 if TYPE_CHECKING:  # the prepared run imports the registry; the types only are needed here
-    from engine.data import Dataset
+    from engine.data import Dataset, DataShape
     from engine.graph import GraphReport
     from engine.prepare import Choices, PreparedRun
     from engine.specs import NetworkSpec, RunSpec
@@ -57,7 +57,7 @@ class Family:
             return None
         return spec.networks[self.roles[0]]
 
-    def check(self, spec: RunSpec, data: Dataset, report: GraphReport | None,
+    def check(self, spec: RunSpec, data: DataShape, report: GraphReport | None,
               choices: Choices | None, errors: list[LocatedError]) -> None:
         """Add located errors for what this family cannot train (beyond the spec's form)."""
 
