@@ -99,3 +99,19 @@ def sampled_steps(step: int, n: int, every: int) -> list[bool]:
         for i in range(every - 1 - step % every, n, every):
             sample[i] = True
     return sample
+
+
+def merge(a: StepOutcome, b: StepOutcome) -> StepOutcome:
+    """Two consecutive outcomes as one (b's positions and divergence shifted past a's)."""
+    n = len(a.losses)
+    accs = None if a.accuracies is None or b.accuracies is None \
+        else np.concatenate([a.accuracies, b.accuracies])
+    div = b.divergence
+    if div is not None:
+        div.index += n
+    norms = [o.grad_norms for o in (a, b) if o.grad_norms is not None]
+    pos = [p for p in (a.sampled, None if b.sampled is None else b.sampled + n) if p is not None]
+    return StepOutcome(np.concatenate([a.losses, b.losses]), accs, div,
+                       np.concatenate(norms) if norms else None,
+                       np.concatenate(pos) if pos else None,
+                       a.record_seconds + b.record_seconds)

@@ -32,6 +32,7 @@ from engine.probes.recording import (
     Needs,
     NextChunk,
     RecordedChunk,
+    merge,
     merged,
     outcome_for,
     recording,
@@ -187,8 +188,9 @@ class Telemetry:
             self.recorders[name].consume(chunk)
         stepping = self.step_seconds - outcome.record_seconds
         self.train_seconds += stepping
-        for name in self.plan:
-            self.cost(name, (time.perf_counter() - t0 - stepping) / len(self.plan))
+        recording_s = time.perf_counter() - t0 - stepping
+        for name in self.plan:  # shared by the probes that asked
+            self.cost(name, recording_s / len(self.plan))
         return outcome
 
     def ask(self, step: int, n: int, now: float, single: bool) -> dict[str, Needs]:
@@ -383,18 +385,3 @@ class Telemetry:
         if callable(hear):
             hear(every)
 
-
-def merge(a: StepOutcome, b: StepOutcome) -> StepOutcome:
-    """Two consecutive outcomes as one (b's positions and divergence shifted past a's)."""
-    n = len(a.losses)
-    accs = None if a.accuracies is None or b.accuracies is None \
-        else np.concatenate([a.accuracies, b.accuracies])
-    div = b.divergence
-    if div is not None:
-        div.index += n
-    norms = [o.grad_norms for o in (a, b) if o.grad_norms is not None]
-    pos = [p for p in (a.sampled, None if b.sampled is None else b.sampled + n) if p is not None]
-    return StepOutcome(np.concatenate([a.losses, b.losses]), accs, div,
-                       np.concatenate(norms) if norms else None,
-                       np.concatenate(pos) if pos else None,
-                       a.record_seconds + b.record_seconds)
