@@ -115,3 +115,11 @@ __all__ += ["PluginError", "PreparedRun", "ProbeContext", "Recording", "StepOutc
 
 __all__ += ["example_spec", "load_weights", "presets", "save_checkpoint", "set_threads",
             "train_command", "warm_up"]
+
+from engine.data import DataShape, describe_dataset  # noqa: E402
+from engine.probes.recording import Needs, NextChunk, RecordedChunk  # noqa: E402
+
+# what a data choice's samples look like, known without generating them (spec checks)
+__all__ += ["DataShape", "describe_dataset"]
+# the recording hook: what a probe asks the next chunk to record inside its steps, and gets
+__all__ += ["Needs", "NextChunk", "RecordedChunk"]

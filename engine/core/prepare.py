@@ -1,7 +1,10 @@
 """A run spec checked as a whole and turned into what the loop needs.
 
-`prepare_run` collects every located error it can find (data, training choices, graph,
-output shape against the loss) before raising, so that one answer lists them all.
+`check_spec` collects every located error it can find (data, training choices, graph,
+output shape against the loss), so that one answer lists them all; it reads the data set's
+shape from its parameters and never generates samples, so checking a spec on every edit costs
+shape inference only. `prepare_run` checks, then loads the data (once per choice: the loads are
+cached) and builds the model.
 May import: stdlib, numpy, torch, engine modules (not the trainer).
 """
 
@@ -16,7 +19,7 @@ import torch
 from engine.core.errors import DeviceError, LocatedError, SpecError
 from engine.core.registry import parse_params
 from engine.core.specs import Choice, RunSpec
-from engine.data import Dataset, load_dataset
+from engine.data import Dataset, DataShape, describe_dataset, load_dataset, writable_copy
 from engine.families import FAMILIES, Family
 from engine.nn.graph import GraphModel, GraphReport, build_model, inspect_graph
 from engine.nn.initializers import INITIALIZERS, InitEntry, initialize
@@ -132,11 +135,12 @@ def check_probes(spec: RunSpec, errors: list[LocatedError]) -> None:
 
 
 def check_spec(spec: RunSpec) -> tuple[list[LocatedError], GraphReport | None]:
-    """Every located error in a run spec, and the graph report when the data loaded."""
+    """Every located error in a run spec, and the graph report when the data choice is valid.
+    No sample is generated: the data set's shape comes from its parameters."""
     errors: list[LocatedError] = []
-    data = None
+    data: DataShape | None = None
     try:
-        data = load_dataset(spec.data)
+        data = describe_dataset(spec.data)
     except SpecError as exc:
         errors.extend(exc.errors)
     family = choose_family(spec, errors)
@@ -176,7 +180,10 @@ def prepare_run(spec: RunSpec) -> PreparedRun:
     if errors:
         raise SpecError(errors)
     resolve_device(spec.training.device)  # refuse an impossible device before any work
-    data = load_dataset(spec.data)
+    # The run's own writable arrays: the steps may share memory with them (torch.from_numpy on
+    # the CPU) and the compiled kernel has one signature, for writable arrays. A copy costs a
+    # memcpy; the cached set it comes from costs a generation.
+    data = writable_copy(load_dataset(spec.data))
     choices = parse_choices(spec, errors)
     assert choices is not None
     torch.manual_seed(spec.training.seed)

@@ -1,7 +1,8 @@
 """Data sets: a registry of generated 2-D sets and small real ones, loaded from a spec's choice.
 
-Importing this package registers every set in `DATASETS`; `load_dataset` validates a
-`Choice`'s parameters against the set's model and generates it.
+Importing this package registers every set in `DATASETS`; `describe_dataset` validates a
+`Choice`'s parameters against the set's model and says what its samples look like without
+generating them, `load_dataset` generates it (once per choice: the loads are cached).
 May import: stdlib, numpy, pydantic, scikit-learn, engine.core.registry, engine.core.specs and its
 own modules.
 """
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 # Imported for their side effect: each module registers its sets in DATASETS.
 from engine.data import digits, regression2d, synthetic, toy2d  # noqa: F401
-from engine.data.base import DATASETS, Dataset, DatasetEntry, load_dataset
+from engine.data.base import DATASETS, Dataset, DatasetEntry, DataShape
 from engine.data.features import FEATURES
+from engine.data.loading import describe_dataset, load_dataset, writable_copy
 
-__all__ = ["DATASETS", "FEATURES", "Dataset", "DatasetEntry", "load_dataset"]
+__all__ = ["DATASETS", "FEATURES", "DataShape", "Dataset", "DatasetEntry", "describe_dataset",
+           "load_dataset", "writable_copy"]

@@ -2,10 +2,12 @@
 
 `Dataset` holds train and test arrays after the feature transform, plus the raw 2-D points and
 the plane's extent for the sets that live in the plane, so that a front end can draw both the
-points and a prediction grid. `DatasetEntry` names a generator and its parameter model; each
-set module registers its entries in `DATASETS`. Shared pieces for the plane sets (their common
-parameters, the stratified split, the assembly of a `Dataset`) live here too.
-May import: stdlib, numpy, pydantic, engine.core.registry, engine.core.specs, engine.data.features.
+points and a prediction grid. `DatasetEntry` names a generator and its parameter model, and says
+from the parameters alone what the samples look like (`DataShape`: what a spec check needs, so
+that checking never generates); each set module registers its entries in `DATASETS`. Shared
+pieces for the plane sets (their common parameters, the stratified split, the assembly of a
+`Dataset`) live here too.
+May import: stdlib, numpy, pydantic, engine.core.registry, engine.data.features.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ from typing import Any
 import numpy as np
 from pydantic import Field, field_validator
 
-from engine.core.registry import Params, Registry, parse_params
-from engine.core.specs import Choice
+from engine.core.registry import Params, Registry
 from engine.data.features import FEATURES, FeatureName, apply_features
 
 CLASSIFICATION = "classification"
@@ -54,9 +55,10 @@ class Dataset:
     def kind(self) -> str:
         """'plane' (points of the 2-D plane, which a grid can cover), 'image' (C, H, W
         samples) or 'vector' (flat features): what the probes and views can show."""
-        if self.extent is not None:
-            return "plane"
-        return "image" if len(self.input_shape) == 3 else "vector"
+        return kind_of(self.extent is not None, self.input_shape)
+
+    def describe(self) -> DataShape:
+        return DataShape(self.name, self.task, self.input_shape, self.n_classes, self.kind)
 
     def grid(self, resolution: int) -> np.ndarray | None:
         """(R*R, F) inputs at the cell centres of an R x R grid, in image order (top row first)."""
@@ -80,6 +82,24 @@ class Dataset:
         }
 
 
+@dataclass(frozen=True)
+class DataShape:
+    """What a data set's samples look like, known from its parameters without generating one:
+    enough to infer the graph's shapes and to check the output against the loss."""
+
+    name: str
+    task: str
+    input_shape: tuple[int, ...]  # one sample, e.g. (F,) or (C, H, W)
+    n_classes: int | None  # None: a real-valued target
+    kind: str  # 'plane', 'image' or 'vector', as Dataset.kind
+
+
+def kind_of(plane: bool, input_shape: tuple[int, ...]) -> str:
+    if plane:
+        return "plane"
+    return "image" if len(input_shape) == 3 else "vector"
+
+
 def grid_points(extent: tuple[float, float, float, float], resolution: int) -> np.ndarray:
     """(R*R, 2) float32 cell centres, rows from y_max down to y_min, columns x_min -> x_max."""
     x_min, x_max, y_min, y_max = extent
@@ -92,7 +112,8 @@ def grid_points(extent: tuple[float, float, float, float], resolution: int) -> n
 
 @dataclass(frozen=True)
 class DatasetEntry:
-    """One registered data set: its name, task, parameter model and generator."""
+    """One registered data set: its name, task, parameter model and generator, and what its
+    samples look like from the parameters alone (`sample_shape`, `classes`)."""
 
     name: str
     description: str
@@ -100,19 +121,28 @@ class DatasetEntry:
     params: type[Params]
     make: Callable[[Any], Dataset]
     plane: bool = True  # whether points lie in the 2-D plane (and a prediction grid exists)
+    # One sample's shape from the parameters; None: learnt by generating the set (a plugin's
+    # set may leave it out, and then its spec checks generate it, once, through the cache).
+    sample_shape: Callable[[Any], tuple[int, ...]] | None = None
+    # The number of classes: a number, or one from the parameters; None for real targets.
+    classes: int | Callable[[Any], int] | None = None
 
     def catalog_extra(self) -> dict[str, Any]:
         return {"task": self.task, "plane": self.plane}
 
+    def known_without_samples(self) -> bool:
+        return self.sample_shape is not None and (
+            self.task != CLASSIFICATION or self.classes is not None)
+
+    def describe(self, params: Any) -> DataShape:
+        """The shape of the samples `make(params)` would give, without generating them."""
+        assert self.sample_shape is not None, f"{self.name} does not know its shape"
+        shape = tuple(int(d) for d in self.sample_shape(params))
+        n_classes = self.classes(params) if callable(self.classes) else self.classes
+        return DataShape(self.name, self.task, shape, n_classes, kind_of(self.plane, shape))
+
 
 DATASETS: Registry[DatasetEntry] = Registry("data set")
-
-
-def load_dataset(choice: Choice) -> Dataset:
-    """Validate a spec's data choice against its entry and generate the set."""
-    entry = DATASETS.get(choice.name, node=None, field="data.name")
-    params = parse_params(entry, choice.params, node=None, where="data.params")
-    return entry.make(params)
 
 
 class PlaneParams(Params):
@@ -145,6 +175,11 @@ class PlaneParams(Params):
         if len(set(value)) != len(value):
             raise ValueError("feature names must be unique")
         return value
+
+
+def feature_columns(params: PlaneParams) -> tuple[int, ...]:
+    """A plane set's sample: one column per chosen feature (see features.py)."""
+    return (len(params.features),)
 
 
 def split_indices(
@@ -217,12 +252,14 @@ __all__ = [
     "FEATURES",
     "RADIUS",
     "REGRESSION",
+    "DataShape",
     "Dataset",
     "DatasetEntry",
     "PlaneParams",
     "class_sizes",
+    "feature_columns",
     "grid_points",
-    "load_dataset",
+    "kind_of",
     "plane_dataset",
     "split_indices",
     "uniform_noise",

@@ -51,6 +51,10 @@ def _raw() -> tuple[np.ndarray, np.ndarray]:
     return pixels, labels
 
 
+def sample_shape(p: DigitsParams) -> tuple[int, ...]:
+    return (1, 8, 8) if p.shape == "image" else (64,)
+
+
 def make_digits(p: DigitsParams) -> Dataset:
     pixels, labels = _raw()
     rng = np.random.default_rng(p.seed)
@@ -85,5 +89,7 @@ DATASETS.register(
         DigitsParams,
         make_digits,
         plane=False,
+        sample_shape=sample_shape,
+        classes=N_CLASSES,
     )
 )

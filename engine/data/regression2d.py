@@ -19,6 +19,7 @@ from engine.data.base import (
     Dataset,
     DatasetEntry,
     PlaneParams,
+    feature_columns,
     plane_dataset,
 )
 
@@ -66,6 +67,7 @@ DATASETS.register(
         REGRESSION,
         PlaneParams,
         _make("plane", plane_target),
+        sample_shape=feature_columns,
     )
 )
 DATASETS.register(
@@ -75,5 +77,6 @@ DATASETS.register(
         REGRESSION,
         PlaneParams,
         _make("gaussian_bumps", bumps_target),
+        sample_shape=feature_columns,
     )
 )

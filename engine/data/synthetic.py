@@ -54,4 +54,5 @@ def make_synthetic_images(p: SyntheticImagesParams) -> Dataset:
 DATASETS.register(DatasetEntry(
     "synthetic_images", "MNIST-sized synthetic images: 28x28 pixels in [0, 1], 10 classes "
     "(noisy copies of seeded class prototypes).", CLASSIFICATION, SyntheticImagesParams,
-    make_synthetic_images, plane=False))
+    make_synthetic_images, plane=False, sample_shape=lambda p: (SIDE * SIDE,),
+    classes=N_CLASSES))

@@ -22,6 +22,7 @@ from engine.data.base import (
     DatasetEntry,
     PlaneParams,
     class_sizes,
+    feature_columns,
     plane_dataset,
     uniform_noise,
 )
@@ -156,14 +157,17 @@ def make_checkerboard(p: CheckerboardParams) -> Dataset:
 
 
 def _register(
-    name: str, description: str, params: type[PlaneParams], make: Callable[[Any], Dataset]
+    name: str, description: str, params: type[PlaneParams], make: Callable[[Any], Dataset],
+    classes: int | Callable[[Any], int] = 2,
 ) -> None:
-    DATASETS.register(DatasetEntry(name, description, CLASSIFICATION, params, make))
+    DATASETS.register(DatasetEntry(name, description, CLASSIFICATION, params, make,
+                                   sample_shape=feature_columns, classes=classes))
 
 
 _register("circle", "A disc of one class inside a ring of the other.", PlaneParams, make_circle)
 _register("xor", "Class by whether x1 and x2 share a sign.", PlaneParams, make_xor)
-_register("gaussian", "Gaussian clusters, one per class.", GaussianParams, make_gaussian)
+_register("gaussian", "Gaussian clusters, one per class.", GaussianParams, make_gaussian,
+          classes=lambda p: p.n_classes)
 _register("spiral", "Two interleaved spirals.", PlaneParams, make_spiral)
 _register("two_moons", "Two interlocking half circles.", PlaneParams, make_two_moons)
 _register("band", "A diagonal band of one class between two regions of the other.",

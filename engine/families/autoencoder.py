@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from engine.core.prepare import Choices, PreparedRun
     from engine.core.specs import RunSpec
     from engine.core.steps import StepStrategy
-    from engine.data import Dataset
+    from engine.data import DataShape
     from engine.nn.graph import GraphReport
 
 LOSSES = ("mse", "binary_cross_entropy")
@@ -87,7 +87,7 @@ class Autoencoder(Family):
             return None
         return compose(spec.networks["encoder"], spec.networks["decoder"], errors)
 
-    def check(self, spec: RunSpec, data: Dataset, report: GraphReport | None,
+    def check(self, spec: RunSpec, data: DataShape, report: GraphReport | None,
               choices: Choices | None, errors: list[LocatedError]) -> None:
         if spec.training.task != "reconstruction":
             errors.append(LocatedError(None, "training.task", "an autoencoder's task is "

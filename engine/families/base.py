@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the prepared run imports the registry; the types only are n
     from engine.core.prepare import Choices, PreparedRun
     from engine.core.specs import NetworkSpec, RunSpec
     from engine.core.steps import StepOutcome, StepStrategy
-    from engine.data import Dataset
+    from engine.data import Dataset, DataShape
     from engine.nn.graph import GraphReport
 
 
@@ -57,7 +57,7 @@ class Family:
             return None
         return spec.networks[self.roles[0]]
 
-    def check(self, spec: RunSpec, data: Dataset, report: GraphReport | None,
+    def check(self, spec: RunSpec, data: DataShape, report: GraphReport | None,
               choices: Choices | None, errors: list[LocatedError]) -> None:
         """Add located errors for what this family cannot train (beyond the spec's form)."""
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from engine.core.prepare import Choices, PreparedRun
     from engine.core.specs import RunSpec
     from engine.core.steps import StepOutcome, StepStrategy
-    from engine.data import Dataset
+    from engine.data import Dataset, DataShape
     from engine.nn.graph import GraphReport
 
 LOSS = metric_group("loss", "Loss", "loss", "Loss")
@@ -41,7 +41,7 @@ class Supervised(Family):
     def metrics(self, data: Dataset) -> list[MetricInfo]:
         return LOSS + (ACCURACY if data.n_classes is not None else [])
 
-    def check(self, spec: RunSpec, data: Dataset, report: GraphReport | None,
+    def check(self, spec: RunSpec, data: DataShape, report: GraphReport | None,
               choices: Choices | None, errors: list[LocatedError]) -> None:
         check_task(spec, data, choices, errors)
         if report is not None and report.ok and choices is not None:
@@ -76,7 +76,7 @@ class Supervised(Family):
                                "train_accuracy": train_acc, "test_accuracy": test_acc})
 
 
-def check_task(spec: RunSpec, data: Dataset | None, choices: Choices | None,
+def check_task(spec: RunSpec, data: DataShape | None, choices: Choices | None,
                errors: list[LocatedError]) -> None:
     task = spec.training.task
     if task not in TASKS:
@@ -91,7 +91,7 @@ def check_task(spec: RunSpec, data: Dataset | None, choices: Choices | None,
                                    f"does not fit {task}; it fits {', '.join(choices.loss.tasks)}"))
 
 
-def check_output(report: GraphReport, data: Dataset, choices: Choices,
+def check_output(report: GraphReport, data: DataShape, choices: Choices,
                  errors: list[LocatedError]) -> int:
     """The output's features, or 0 with a located error when the loss cannot take it."""
     out_node = next(n for n in report.nodes if n.id == report.output)

@@ -10,7 +10,9 @@ that touches torch hooks, and only for the length of a probe pass.
 May import: stdlib, numpy, torch, pydantic, engine modules below the trainer, its own modules.
 """
 
-from engine.probes import entries  # noqa: F401  (registers the probes sampled between chunks)
+# Imported for their side effect, in this order: the in-step probes register first.
+from engine.probes import in_step  # noqa: F401, I001  (the probes recording inside the steps)
+from engine.probes import entries  # noqa: F401  (the probes sampled between chunks)
 from engine.probes.registry import (
     PROBES,
     ProbeEntry,

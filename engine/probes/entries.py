@@ -1,9 +1,11 @@
 """The built-in probes that sample between chunks, as registry entries with factories: the
-activation pass, per-neuron maps, the network's weights, curvature and the prediction grid.
+activation pass, per-neuron maps, the network's weights, curvature and the prediction grid
+(those that record inside the steps register in in_step.py).
 
 Each factory makes an object with `sample(context) -> (event model, fields) | None` and an
-`active` flag (False: nothing to show on this run, e.g. a model too big to draw). A new probe
-is one `PROBES.register(ProbeEntry(..., factory=...))`, here or in a module of its own.
+`active` flag (False: nothing to show on this run, e.g. a model too big to draw). One that
+records inside the steps also has the recording hook (`needs`, `consume`: recording.py). A new
+probe is one `PROBES.register(ProbeEntry(..., factory=...))`, here or in a module of its own.
 May import: stdlib, engine modules below the trainer, the probes' own modules.
 """
 
@@ -45,6 +47,8 @@ class ProbeContext:
     weights_now: Callable[[], list[Any]]
     readings: dict[str, float] = field(default_factory=dict)
     lr: float = 0.0  # the learning rate at the sampled step
+    step: int = 0  # ... the step count there
+    now: float = 0.0  # ... and perf_counter() as the probes after that chunk began
 
 
 class Sampler:

@@ -3,8 +3,13 @@
 exploding and vanishing warnings read off the same numbers.
 
 The strategies compute the norms inside the step (AutogradStep from the kernel its finiteness
-check runs anyway, FusedMLPStep from the flat gradient); this module only keeps and reads them.
-May import: stdlib, numpy, torch, engine.core.events, engine.core.steps and the probes' own modules.
+check runs anyway, FusedMLPStep from the flat gradient); this module asks for them through the
+recording hook (recording.py: the steps of each period, and at a flush the weights before the
+last step), keeps and reads them. It keeps its own clock: it samples every period step inside
+the chunks and flushes at its own rate (`flush_every` steps, `max_hz`), so it says itself where
+chunks must end. `trajectory` is what the divergence diagnosis reads.
+May import: stdlib, numpy, torch, engine.core.cadence, engine.core.events, engine.core.steps and the
+probes' own modules.
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.core.cadence import Cadence
 from engine.core.events import Event, NormsSampled, RunWarning
 from engine.core.steps import StepOutcome
+from engine.probes.recording import Needs, NextChunk, RecordedChunk, sampled_steps
 from engine.probes.registry import NormsParams
 from engine.probes.stats import ParamTable, finite, finite_rows, fmt
 
@@ -24,9 +31,14 @@ EventFields = tuple[type[Event], dict[str, Any]]
 
 
 class NormsProbe:
+    own_clock = True  # flushes at its own rate; its period is that of the sampled steps
+    active = True
+
     def __init__(self, params: NormsParams, table: ParamTable) -> None:
         self.p = params
+        self.asked = params  # the settings, before the throttle widened the period
         self.table = table
+        self.before: list[Any] | None = None  # the weights before a flush's last step
         self.layer_ids = table.layer_ids
         self.index = table.layer_index()
         self.steps: list[np.ndarray] = []  # buffered since the last flush
@@ -39,8 +51,53 @@ class NormsProbe:
         self.keep = max(params.keep, params.window)
         self.hist_steps = np.zeros(0, np.int64)  # (≤ keep,) the latest sampled steps
         self.hist = np.zeros((0, len(self.layer_ids)))  # (≤ keep, L) their layer norms
-        self.active: set[tuple[str, str]] = set()  # warnings given and not yet cleared
+        self.warned: set[tuple[str, str]] = set()  # warnings given and not yet cleared
         self.warnings: list[EventFields] = []
+
+    # --- the recording hook (see recording.py) -----------------------------------------------
+
+    def needs(self, chunk: NextChunk) -> Needs:
+        flush = self.flush_due(chunk.end, chunk.now, chunk.single)
+        return Needs(norms=sampled_steps(chunk.start, chunk.n, chunk.every), before=flush,
+                     sample=flush)
+
+    def consume(self, chunk: RecordedChunk) -> None:
+        self.add(chunk.outcome, chunk.start)
+        self.before = chunk.before
+
+    def sample(self, ctx: Any) -> list[EventFields]:
+        """At a flush: the warnings, then the buffered norms with the last step's weight norms
+        and update ratios."""
+        fields = self.flush(ctx.step, ctx.now, self.before, ctx.weights_now())
+        self.before = None
+        return self.take_warnings() + ([fields] if fields is not None else [])
+
+    def boundaries(self, now: float) -> list[int]:
+        """Chunks end where a flush may come (no sooner than its Hz ceiling allows)."""
+        if self.p.every > 0 and Cadence(1, self.p.max_hz, last_t=self.last_flush_t).allows(now):
+            return [self.p.flush_every]
+        return []
+
+    def set_every(self, every: int) -> None:
+        """The period the throttle set. A flush (weight norms, update ratios, the event) costs
+        the same however few steps were sampled: widening the period slows the flushes alike."""
+        hz = self.asked.max_hz
+        if hz is not None and self.asked.every > 0 and every > self.asked.every:
+            hz = hz * self.asked.every / every
+        self.p = self.p.model_copy(update={"every": every, "max_hz": hz})
+
+    def at_end(self, step: int, now: float) -> list[EventFields]:
+        """What the buffer still holds, for runs long enough to have had a flush."""
+        if step < self.p.flush_every:
+            return []
+        fields = self.flush(step, now, None)
+        return self.take_warnings() + ([fields] if fields is not None else [])
+
+    def changed(self, params: NormsParams) -> NormsProbe:
+        """New settings; the buffered norms and their history are kept."""
+        self.p = self.asked = params
+        self.keep = max(params.keep, params.window)
+        return self
 
     # --- buffering ---------------------------------------------------------------------------
 
@@ -127,11 +184,11 @@ class NormsProbe:
                     "vanishing gradients; the first layers barely learn (saturating units, "
                     "depth; ReLU with He initialisation helps)"))
         for key, (value, threshold, message) in found.items():
-            if key not in self.active:
+            if key not in self.warned:
                 self.warnings.append((RunWarning, {
                     "type": "warning", "kind": key[0], "layer": key[1], "value": finite(
                         np.array(value)), "threshold": threshold, "message": message}))
-        self.active = set(found)
+        self.warned = set(found)
 
     def take_warnings(self) -> list[EventFields]:
         out, self.warnings = self.warnings, []

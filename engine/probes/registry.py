@@ -1,7 +1,7 @@
 """The probe registry: one entry per probe, with its parameter model (a period in steps, a
 ceiling in Hz and the probe's own settings), the events it emits, a factory and where it
-applies. The built-in probes that sample between chunks register in engine/probes/entries.py
-(their modules import the parameter models defined here).
+applies. The built-in probes register in engine/probes/entries.py (their modules import the
+parameter models defined here).
 
 A run's `training.telemetry.probes` names entries here and overrides their defaults;
 `probe_settings` validates them, and the catalog carries each entry's JSON Schema.
@@ -112,10 +112,11 @@ class GridParams(ProbeParams):
 @dataclass(frozen=True)
 class ProbeEntry:
     """One probe. `factory(context, params, previous)` makes the object that samples it (see
-    engine/probes/hub.py: `sample(context)` returns one event's fields or None); `previous`
-    is the probe it replaces after a mid-run change, so that what it learnt is kept. A probe
-    without a factory records inside the steps (the gradient norms and histograms), which the
-    hub drives itself. `data_kinds` and `families` say where it applies (None: everywhere);
+    engine/probes/telemetry.py: `sample(context)` returns one event's fields or None);
+    `previous` is the probe it replaces after a mid-run change, so that what it learnt is kept.
+    An object that records inside the steps (the gradient norms, the histograms' gradients)
+    also has the recording hook (engine/probes/recording.py); a probe without a factory is
+    never made. `data_kinds` and `families` say where it applies (None: everywhere);
     a `view` is part of what a family shows rather than an internal: it runs with probes
     off, is never throttled, and also samples on a single step and at the end."""
 
@@ -144,13 +145,6 @@ class ProbeEntry:
 
 PROBES: Registry[ProbeEntry] = Registry("probe")
 PLANE = frozenset({"plane"})
-PROBES.register(ProbeEntry(
-    "norms", "Per parameter: the gradient's L2 norm every step (before clipping), and at each "
-    "flush the weight norm and the update-to-weight ratio ‖Δw‖/‖w‖. Feeds the exploding and "
-    "vanishing warnings and the divergence diagnosis.", NormsParams, ("norms_sampled", "warning")))
-PROBES.register(ProbeEntry(
-    "histograms", "Histograms of every weight and gradient tensor (big ones on a fixed sample).",
-    HistogramsParams, ("histograms_sampled",)))
 
 
 WHERE = "training.telemetry.probes"  # where a probe's settings live in a run spec

@@ -2,12 +2,14 @@
 each probe is due (a period in steps and a ceiling in Hz), and the auto-throttle that keeps
 the probes' share of wall time under the budget by widening their periods.
 
-Probes that sample between chunks are registry entries with factories (entries.py): the hub
-makes, schedules, times and throttles them without naming any. The gradient norms and
-histograms record inside the steps and are driven here. A probe that is a family's view (the
-prediction grid) runs even with probes off, is never throttled, and samples on single steps
-and at the end too. The trainer calls `train` for each chunk, `after_chunk` after it,
-`at_end` and `closing_views` before the terminal event, `diagnose` on divergence.
+Every probe is a registry entry with a factory (entries.py): the hub makes, schedules, times
+and throttles them without naming any. Those that record inside the steps (the gradient norms,
+the histograms' gradients) say before each chunk what it must record (the recording hook,
+recording.py); the hub merges their needs into one `Recording` and hands each its part of the
+outcome. A probe that is a family's view (the prediction grid) runs even with probes off, is
+never throttled, and samples on single steps and at the end too. The trainer calls `train` for
+each chunk, `after_chunk` after it, `at_end` and `closing_views` before the terminal event,
+`diagnose` on divergence.
 May import: stdlib, numpy, torch, engine modules below the trainer, the probes' own modules.
 """
 
@@ -21,15 +23,24 @@ from typing import Any
 import numpy as np
 
 from engine.core.cadence import Cadence
-from engine.core.events import Diagnosis, Event, HistogramsSampled, RunWarning, TelemetryShare
+from engine.core.events import Diagnosis, Event, RunWarning, TelemetryShare
 from engine.core.prepare import PreparedRun
-from engine.core.steps import Recording, StepOutcome, StepStrategy
+from engine.core.steps import StepOutcome, StepStrategy
 from engine.probes.diagnosis import diagnose
 from engine.probes.entries import ProbeContext
-from engine.probes.norms import NormsProbe, snapshot, weight_views
+from engine.probes.norms import snapshot, weight_views
+from engine.probes.recording import (
+    Needs,
+    NextChunk,
+    RecordedChunk,
+    merge,
+    merged,
+    outcome_for,
+    recording,
+)
+from engine.probes.recording import sampled_steps as sampled_steps  # as the hub's tests know it
 from engine.probes.registry import PROBES, changed_settings, probe_settings
-from engine.probes.stats import Sampler as HistogramSampler
-from engine.probes.stats import histograms, param_table
+from engine.probes.stats import param_table
 
 EventFields = tuple[type[Event], dict[str, Any]]
 WINDOW_SECONDS = 1.0  # the throttle's measuring window, and the share event's period
@@ -61,15 +72,16 @@ class Telemetry:
         self.probes = {e.name: e.factory(self.ctx, self.settings[e.name], None)
                        for e in PROBES if e.factory is not None and self.applies(e.name)}
         self.views = {e.name for e in PROBES if e.view}
+        self.recorders = self.find_recorders()
         self.asked = {name: self.period(name) for name in self.settings}
         self.cadence = {name: Cadence(every if self.enabled or name in self.views else 0,
                                       self.settings[name].max_hz)
                         for name, every in self.asked.items()}
-        self.norms = NormsProbe(self.settings["norms"], self.table)
-        self.norms.p = self.norms.p.model_copy(update={"every": self.every["norms"]})
-        self.sampler = HistogramSampler(self.settings["histograms"].sample_size)
-        self.before: list[Any] = []  # weights before a flush step (see norms.snapshot)
-        self.plan: dict[str, Any] = {}
+        for name, every in self.every.items():
+            self.set_every(name, every)  # a probe that follows its period itself hears it
+        self.before: list[Any] = []  # weights before a chunk's last step (see norms.snapshot)
+        self.snapped: list[Any] | None = None  # ... copied in this chunk (None: not)
+        self.plan: dict[str, Needs] = {}  # what each probe asked of the last chunk
         self.unstable = False
         self.window_s = FIRST_WINDOW_SECONDS
         self.new_window(0, time.perf_counter())
@@ -80,6 +92,19 @@ class Telemetry:
     def every(self) -> dict[str, int]:
         """Each probe's period now (the throttle may have widened it; 0: off)."""
         return {name: c.every for name, c in self.cadence.items()}
+
+    def find_recorders(self) -> dict[str, Any]:
+        """The probes that record inside the steps (they have the recording hook), in
+        registry order."""
+        return {name: probe for name, probe in self.probes.items()
+                if name not in self.views and callable(getattr(probe, "needs", None))}
+
+    @property
+    def norms(self) -> Any | None:
+        """The probe that keeps the recent per-layer gradient norms for the diagnosis (found
+        by its `trajectory`), if one applies."""
+        return next((probe for probe in self.probes.values()
+                     if callable(getattr(probe, "trajectory", None))), None)
 
     def applies(self, name: str) -> bool:
         """The probe fits the run's family and kind of data."""
@@ -116,10 +141,7 @@ class Telemetry:
         entry = PROBES.get(name)
         if entry.factory is not None and self.applies(name):
             self.probes[name] = entry.factory(self.ctx, p, self.probes.get(name))
-        elif name == "norms":
-            self.norms.p, self.norms.keep = p, max(p.keep, p.window)
-        elif name == "histograms":
-            self.sampler = HistogramSampler(p.sample_size)
+            self.recorders = self.find_recorders()
 
     # --- scheduling --------------------------------------------------------------------------
 
@@ -128,13 +150,14 @@ class Telemetry:
         A probe held back by its Hz ceiling sets none (at thousands of steps a second, the
         chunks would otherwise end every few steps for probes that then do nothing), nor does
         a period of one step under a ceiling (every chunk ends on it; without a ceiling it
-        means every single step)."""
-        periods = [c.every for name, c in self.cadence.items() if name != "norms"
-                   and (c.every > 1 or (c.every == 1 and c.max_hz is None)) and c.allows(now)]
-        norms = self.norms.p
-        if norms.every > 0 and Cadence(1, norms.max_hz, last_t=self.norms.last_flush_t) \
-                .allows(now):
-            periods.append(norms.flush_every)
+        means every single step). A probe on its own clock says its own."""
+        periods = []
+        for name, c in self.cadence.items():
+            probe: Any = self.probes.get(name)
+            if getattr(probe, "own_clock", False):
+                periods += probe.boundaries(now)
+            elif (c.every > 1 or (c.every == 1 and c.max_hz is None)) and c.allows(now):
+                periods.append(c.every)
         return periods
 
     def due(self, name: str, step: int, now: float) -> bool:
@@ -144,56 +167,76 @@ class Telemetry:
 
     def train(self, batches: list[np.ndarray], lrs: list[float], step: int, single: bool
               ) -> StepOutcome:
-        """Run a chunk through the strategy, recording what the probes due at its end need.
-        All time here but the steps' own counts as telemetry (the throttle sees it all)."""
+        """Run a chunk through the strategy, recording what the probes ask of it (see
+        recording.py). All time here but the steps' own counts as telemetry (the throttle
+        sees it all), shared by the probes that asked."""
         t0 = time.perf_counter()
         if not self.enabled:
             outcome = self.strategy.train(batches, lrs)
             self.train_seconds += time.perf_counter() - t0
             return outcome
-        end, every, n = step + len(batches), self.cadence["norms"].every, len(batches)
-        flush = self.norms.flush_due(end, t0, single)
-        hist = self.due("histograms", end, t0)
-        sample = sampled_steps(step, n, every)
-        self.plan = {"flush": flush, "hist": hist, "before": None}
-        self.step_seconds = 0.0
-        if flush or hist:
-            outcome = self.train_split(batches, lrs, sample)
+        self.plan = self.ask(step, len(batches), t0, single)
+        need = merged(self.plan.values(), len(batches))
+        self.step_seconds, self.snapped = 0.0, None
+        if need.capture or need.before:
+            outcome = self.train_split(batches, lrs, need)
         else:
-            outcome = self.steps(batches, lrs, Recording(sample))
-        self.norms.add(outcome, step)
+            outcome = self.steps(batches, lrs, recording(need, slice(None)))
+        for name, asked in self.plan.items():
+            chunk = RecordedChunk(outcome_for(outcome, asked.norms, need.norms or []), step,
+                                  self.snapped if asked.before else None)
+            self.recorders[name].consume(chunk)
         stepping = self.step_seconds - outcome.record_seconds
         self.train_seconds += stepping
-        self.cost("norms", time.perf_counter() - t0 - stepping)
+        recording_s = time.perf_counter() - t0 - stepping
+        for name in self.plan:  # shared by the probes that asked
+            self.cost(name, recording_s / len(self.plan))
         return outcome
 
-    def steps(self, batches: list[np.ndarray], lrs: list[float], record: Recording
-              ) -> StepOutcome:
+    def ask(self, step: int, n: int, now: float, single: bool) -> dict[str, Needs]:
+        """What each recording probe needs of the chunk of n steps after `step` (those that
+        need nothing left out; one that is off, or throttled off, is not asked)."""
+        plan = {}
+        for name, probe in self.recorders.items():
+            every = self.cadence[name].every
+            if every == 0:
+                continue
+            chunk = NextChunk(step, n, now, single, every, self.due(name, step + n, now))
+            need = probe.needs(chunk)
+            if need is not None and need.any():
+                plan[name] = need
+        return plan
+
+    def steps(self, batches: list[np.ndarray], lrs: list[float], record: Any) -> StepOutcome:
         t0 = time.perf_counter()
         outcome = self.strategy.train(batches, lrs, record)
         self.step_seconds += time.perf_counter() - t0
         return outcome
 
-    def train_split(self, batches: list[np.ndarray], lrs: list[float], sample: list[bool]
+    def train_split(self, batches: list[np.ndarray], lrs: list[float], need: Needs
                     ) -> StepOutcome:
-        """All but the last step, a copy of the weights, then the last step capturing its
-        gradients: what ‖Δw‖/‖w‖ and the gradient histograms need."""
+        """All but the last step, a copy of the weights where asked, then the last step
+        (capturing its gradients where asked): what ‖Δw‖/‖w‖ and the gradient histograms
+        need."""
         head = None
         if len(batches) > 1:
-            head = self.steps(batches[:-1], lrs[:-1], Recording(sample[:-1]))
+            head = self.steps(batches[:-1], lrs[:-1], recording(need, slice(-1)))
             if head.divergence is not None:
                 return head
-        self.plan["before"] = self.before = snapshot(self.weights_now(), self.before)
-        tail = self.steps(batches[-1:], lrs[-1:], Recording(sample[-1:], True))
+        if need.before:
+            self.before = self.snapped = snapshot(self.weights_now(), self.before)
+        tail = self.steps(batches[-1:], lrs[-1:], recording(need, slice(-1, None),
+                                                            need.capture))
         return tail if head is None else merge(head, tail)
 
     def after_chunk(self, step: int, lr: float, emit: Callable[[EventFields], object],
                     single: bool = False) -> None:
-        """Emit the events of probes due now: the views, then norms (warnings first),
-        histograms, the other probes, the share. Each probe's cost includes emitting its
-        events. The last step's views wait for `closing_views`."""
+        """Emit the events of probes due now: the views, then those that recorded in the
+        chunk and asked to be sampled (in registry order: the norms' warnings first), the
+        other probes, the share. Each probe's cost includes emitting its events. The last
+        step's views wait for `closing_views`."""
         now = time.perf_counter()
-        self.ctx.lr = lr
+        self.ctx.lr, self.ctx.step = lr, step
         last = step == self.run.total_steps
         for name in self.views & self.probes.keys():
             c = self.cadence[name]
@@ -201,41 +244,39 @@ class Telemetry:
                 self.sample(name, emit, now)
         if not self.enabled:
             return
-        t0 = now = time.perf_counter()
-        if self.plan.get("flush"):
-            fields = self.norms.flush(step, now, self.plan["before"], self.weights_now())
-            for f in self.norms.take_warnings() + ([fields] if fields is not None else []):
-                emit(f)
-            self.cost("norms", time.perf_counter() - t0)
-        if self.plan.get("hist"):
-            self.timed("histograms", self.histograms, emit)
+        self.ctx.now = now = time.perf_counter()
+        for name in [n for n, asked in self.plan.items() if asked.sample]:
+            self.timed(name, partial(self.sample, name, None, now), emit)
         self.plan = {}
-        for name in self.probes.keys() - self.views:
+        for name in self.probes.keys() - self.views - self.recorders.keys():
             if self.due(name, step, now):
                 self.timed(name, partial(self.sample, name, None, now), emit)
-        t1 = time.perf_counter()
         if self.unstable_lr(lr):
             emit(self.unstable_warning(lr))
-        self.cost("norms", time.perf_counter() - t1)
         share = self.window(step)
         if share is not None:
             emit(share)
 
     def sample(self, name: str, emit: Callable[[EventFields], object] | None, now: float
-               ) -> EventFields | None:
-        """One probe's sample; emitted at once when `emit` is given (views), else returned."""
-        self.cadence[name].mark(now)
-        fields = self.probes[name].sample(self.ctx)
+               ) -> Any:
+        """One probe's sample (its event's fields, a list of them, or None); emitted at once
+        when `emit` is given (views), else returned. A probe on its own clock keeps its own
+        time: its cadence is not marked."""
+        probe = self.probes[name]
+        if not getattr(probe, "own_clock", False):
+            self.cadence[name].mark(now)
+        fields = probe.sample(self.ctx)
         if emit is not None and fields is not None:
             emit(fields)
         return fields
 
     def at_end(self, step: int) -> list[EventFields]:
-        """What the norms buffer still holds, for runs long enough to have had a flush."""
-        if not self.enabled or step < self.settings["norms"].flush_every:
+        """What the recording probes still hold (e.g. the norms buffer), for the end."""
+        if not self.enabled:
             return []
-        fields = self.norms.flush(step, time.perf_counter(), None)
-        return self.norms.take_warnings() + ([fields] if fields is not None else [])
+        now = time.perf_counter()
+        return [fields for probe in self.recorders.values()
+                if callable(getattr(probe, "at_end", None)) for fields in probe.at_end(step, now)]
 
     def closing_views(self, lr: float) -> list[EventFields]:
         """Every view's last sample, for the end of the run."""
@@ -245,30 +286,28 @@ class Telemetry:
         return [f for f in found if f is not None]
 
     def diagnose(self, step: int, quantity: str, lr: float) -> Diagnosis:
-        steps, norms = self.norms.trajectory()
-        return diagnose(step, quantity, lr, self.norms.layer_ids, steps, norms,
+        keeper = self.norms
+        layers = self.table.layer_ids
+        steps, norms = keeper.trajectory() if keeper is not None \
+            else ([], np.zeros((len(layers), 0)))
+        return diagnose(step, quantity, lr, layers, steps, norms,
                         self.ctx.readings.get("lambda_max"), self.run.choices.optimizer.name)
 
     # --- probes ------------------------------------------------------------------------------
 
-    def timed(self, name: str, make: Callable[[], EventFields | None],
+    def timed(self, name: str, make: Callable[[], Any],
               emit: Callable[[EventFields], object]) -> None:
+        """A probe's sample, emitted, its time counted as its cost. A probe on its own clock
+        does not count it as one of its period's samples (see `throttle`)."""
         t0 = time.perf_counter()
         fields = make()
-        if fields is not None:
-            emit(fields)
-        self.cadence[name].mark(t0)
+        for f in fields if isinstance(fields, list) else [fields]:
+            if f is not None:
+                emit(f)
+        if not getattr(self.probes[name], "own_clock", False):
+            self.cadence[name].mark(t0)
+            self.samples[name] = self.samples.get(name, 0) + 1
         self.cost(name, time.perf_counter() - t0)
-        self.samples[name] = self.samples.get(name, 0) + 1
-
-    def histograms(self) -> EventFields:
-        p = self.settings["histograms"]
-        grads = self.strategy.captured_grads() or []
-        names = self.table.names
-        return HistogramsSampled, {
-            "type": "histograms_sampled",
-            "weights": histograms(names, self.weights_now(), p.bins, self.sampler),
-            "grads": histograms(names[:len(grads)], grads, p.bins, self.sampler)}
 
     def weights_now(self) -> list[Any]:
         """Every parameter in the table's order: the fused step's NumPy views, else views of
@@ -329,8 +368,8 @@ class Telemetry:
         so that a probe held back by its Hz ceiling really slows down). Well under: relax."""
         if share > self.budget * TIMED_PART and self.costs:
             name = max(self.costs, key=lambda k: self.costs[k])
-            if name == "norms":
-                seen = self.cadence[name].every
+            if getattr(self.probes.get(name), "own_clock", False):
+                seen = self.cadence[name].every  # it samples every period step, no ceiling
             else:
                 seen = max(self.cadence[name].every, steps // max(self.samples.get(name, 1), 1))
             self.set_every(name, min(2 * max(seen, 1), 1_000_000))
@@ -340,39 +379,9 @@ class Telemetry:
                     self.set_every(name, max(self.asked[name], every // 2))
 
     def set_every(self, name: str, every: int) -> None:
+        """A probe's period; one that follows its period itself (`set_every`) hears it."""
         self.cadence[name].every = every
-        if name == "norms":
-            # a flush (weight norms, update ratios, the event) costs the same however few
-            # steps were sampled: widening the period slows the flushes alike
-            asked, hz = self.settings["norms"].every, self.settings["norms"].max_hz
-            if hz is not None and asked > 0 and every > asked:
-                hz = hz * asked / every
-            self.norms.p = self.norms.p.model_copy(update={"every": every, "max_hz": hz})
+        hear = getattr(self.probes.get(name), "set_every", None)
+        if callable(hear):
+            hear(every)
 
-
-def sampled_steps(step: int, n: int, every: int) -> list[bool]:
-    """Which of the n steps after `step` sample the norms (those whose count is a multiple of
-    `every`), made in O(n / every) list operations: a chunk of a tiny net is a millisecond."""
-    if every == 1:
-        return [True] * n
-    sample = [False] * n
-    if every > 0:
-        for i in range(every - 1 - step % every, n, every):
-            sample[i] = True
-    return sample
-
-
-def merge(a: StepOutcome, b: StepOutcome) -> StepOutcome:
-    """Two consecutive outcomes as one (b's positions and divergence shifted past a's)."""
-    n = len(a.losses)
-    accs = None if a.accuracies is None or b.accuracies is None \
-        else np.concatenate([a.accuracies, b.accuracies])
-    div = b.divergence
-    if div is not None:
-        div.index += n
-    norms = [o.grad_norms for o in (a, b) if o.grad_norms is not None]
-    pos = [p for p in (a.sampled, None if b.sampled is None else b.sampled + n) if p is not None]
-    return StepOutcome(np.concatenate([a.losses, b.losses]), accs, div,
-                       np.concatenate(norms) if norms else None,
-                       np.concatenate(pos) if pos else None,
-                       a.record_seconds + b.record_seconds)

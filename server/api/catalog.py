@@ -21,8 +21,8 @@ from engine import (
     TASKS,
     GraphReport,
     SpecError,
+    describe_dataset,
     inspect_graph,
-    load_dataset,
     presets,
 )
 from server.api.deps import RunsDep
@@ -60,12 +60,13 @@ def list_presets() -> list[Preset]:
 
 @router.post("/graphs/validate", response_model=GraphReport, responses=ERRORS)
 def validate_graph(body: GraphValidate) -> GraphReport:
-    """Shape inference over a graph: per node its output shape and parameters, or errors."""
+    """Shape inference over a graph: per node its output shape and parameters, or errors.
+    Called on every edit: the data set's shape comes from its parameters, no sample is made."""
     if body.input_shape is not None:
         shape = tuple(body.input_shape)
     elif body.data is not None:
         try:
-            shape = tuple(load_dataset(body.data).input_shape)
+            shape = describe_dataset(body.data).input_shape
         except SpecError as exc:
             raise SpecRefused("the data set cannot be loaded", exc.errors) from exc
     else:
