@@ -102,7 +102,7 @@ __all__ = [
 from engine.cli import example_spec, train_command  # noqa: E402
 from engine.core.checkpoint import load_weights, save_checkpoint  # noqa: E402
 from engine.core.plugins import PluginError, load_plugins  # noqa: E402
-from engine.core.prepare import PreparedRun  # noqa: E402
+from engine.core.run import PreparedRun  # noqa: E402
 from engine.core.runtime import set_threads  # noqa: E402
 from engine.core.steps import Recording, StepOutcome, StepStrategy  # noqa: E402
 from engine.presets import presets  # noqa: E402

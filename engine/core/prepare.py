@@ -11,58 +11,22 @@ May import: stdlib, numpy, torch, engine modules (not the trainer).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 
 from engine.core.errors import DeviceError, LocatedError, SpecError
 from engine.core.registry import parse_params
+from engine.core.run import Choices, PreparedRun
 from engine.core.specs import Choice, RunSpec
-from engine.data import Dataset, DataShape, describe_dataset, load_dataset, writable_copy
+from engine.data import DataShape, describe_dataset, load_dataset, writable_copy
 from engine.families import FAMILIES, Family
-from engine.nn.graph import GraphModel, GraphReport, build_model, inspect_graph
-from engine.nn.initializers import INITIALIZERS, InitEntry, initialize
-from engine.nn.losses import LOSSES, LossEntry
-from engine.nn.optimizers import OPTIMIZERS, OptimizerEntry
-from engine.nn.regularizers import CLIPPERS, REGULARIZERS, ClipEntry
-from engine.nn.schedules import SCHEDULES, ScheduleEntry
-
-
-@dataclass
-class Choices:
-    loss: LossEntry
-    loss_params: Any
-    optimizer: OptimizerEntry
-    optimizer_params: Any
-    schedule: ScheduleEntry
-    schedule_params: Any
-    l1: float
-    l2: float
-    clip: ClipEntry
-    clip_params: Any
-    init: InitEntry
-    init_params: Any
-
-
-@dataclass
-class PreparedRun:
-    spec: RunSpec
-    data: Dataset
-    model: GraphModel
-    report: GraphReport
-    choices: Choices
-    device: torch.device
-    out_features: int
-    steps_per_epoch: int
-    total_steps: int
-    family: Family
-    device_reason: str = ""
-    family_params: Any = None  # the family's own parameters, validated
-
-    @property
-    def base_lr(self) -> float:
-        return float(self.choices.optimizer_params.lr)
+from engine.nn.graph import GraphReport, build_model, inspect_graph
+from engine.nn.initializers import INITIALIZERS, initialize
+from engine.nn.losses import LOSSES
+from engine.nn.optimizers import OPTIMIZERS
+from engine.nn.regularizers import CLIPPERS, REGULARIZERS
+from engine.nn.schedules import SCHEDULES
 
 
 def resolve_device(name: str) -> torch.device:

@@ -19,7 +19,7 @@ from engine.nn.losses import predict_classes
 from engine.nn.regularizers import penalty
 
 if TYPE_CHECKING:  # families import this module while prepare imports the families
-    from engine.core.prepare import PreparedRun
+    from engine.core.run import PreparedRun
 
 
 @dataclass

@@ -33,7 +33,8 @@ from engine.core.events import (
     RunStopped,
     StepsCompleted,
 )
-from engine.core.prepare import PreparedRun, prepare_run
+from engine.core.prepare import prepare_run
+from engine.core.run import PreparedRun
 from engine.core.runtime import ensure_threads
 from engine.core.specs import RunSpec
 from engine.core.steps import Divergence, StepStrategy

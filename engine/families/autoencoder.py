@@ -28,7 +28,7 @@ from engine.families.base import FAMILIES, Family, check_roles, finite_metrics
 from engine.nn.graph import output_node
 
 if TYPE_CHECKING:
-    from engine.core.prepare import Choices, PreparedRun
+    from engine.core.run import Choices, PreparedRun
     from engine.core.specs import RunSpec
     from engine.core.steps import StepStrategy
     from engine.data import DataShape

@@ -19,7 +19,7 @@ from engine.core.metrics import MetricInfo
 from engine.core.registry import Params, Registry
 
 if TYPE_CHECKING:  # the prepared run imports the registry; the types only are needed here
-    from engine.core.prepare import Choices, PreparedRun
+    from engine.core.run import Choices, PreparedRun
     from engine.core.specs import NetworkSpec, RunSpec
     from engine.core.steps import StepOutcome, StepStrategy
     from engine.data import Dataset, DataShape

@@ -18,7 +18,7 @@ from engine.families.base import FAMILIES, Family, finite_metrics
 from engine.families.tasks import TASKS
 
 if TYPE_CHECKING:
-    from engine.core.prepare import Choices, PreparedRun
+    from engine.core.run import Choices, PreparedRun
     from engine.core.specs import RunSpec
     from engine.core.steps import StepOutcome, StepStrategy
     from engine.data import Dataset, DataShape

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from engine.core.events import CurvatureEstimated
-from engine.core.prepare import PreparedRun
+from engine.core.run import PreparedRun
 from engine.nn.regularizers import penalty
 from engine.probes.registry import CurvatureParams
 

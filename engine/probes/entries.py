@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.core.events import Event
-from engine.core.prepare import PreparedRun
+from engine.core.run import PreparedRun
 from engine.probes.curvature import CurvatureProbe
 from engine.probes.grid import grid_event
 from engine.probes.passes import ActivationsProbe, NeuronMapsProbe

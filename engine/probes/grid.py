@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from engine.core.events import Event, GridComputed
-from engine.core.prepare import PreparedRun
+from engine.core.run import PreparedRun
 from engine.nn.losses import binary_score
 
 

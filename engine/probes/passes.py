@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from engine.core.events import ActivationsSampled, LayerActivations, NeuronMapsComputed
-from engine.core.prepare import PreparedRun
+from engine.core.run import PreparedRun
 from engine.probes.registry import ActivationsParams, NeuronMapsParams
 from engine.probes.stats import Sampler, finite, histograms
 

@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.core.cadence import Cadence
 from engine.core.events import Diagnosis, Event, RunWarning, TelemetryShare
-from engine.core.prepare import PreparedRun
+from engine.core.run import PreparedRun
 from engine.core.steps import StepOutcome, StepStrategy
 from engine.probes.diagnosis import diagnose
 from engine.probes.entries import ProbeContext

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from engine.core.events import LayerWeights, WeightsSampled
-from engine.core.prepare import PreparedRun
+from engine.core.run import PreparedRun
 from engine.probes.registry import WeightsParams
 from engine.probes.stats import FLOAT32_MAX, ParamTable
 

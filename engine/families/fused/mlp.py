@@ -21,7 +21,7 @@ from typing import Any, cast
 import numpy as np
 import torch
 
-from engine.core.prepare import PreparedRun
+from engine.core.run import PreparedRun
 from engine.core.runtime import ensure_threads
 from engine.core.steps import Divergence, Recording, StepOutcome
 from engine.families.fused.kernel import CompiledChunk, kernel_reason

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from engine import Choice, NetworkSpec, NodeSpec, RunSpec, TelemetrySpec, Trainer, TrainingSpec
-from engine.core.prepare import PreparedRun, prepare_run
+from engine.core.prepare import prepare_run
+from engine.core.run import PreparedRun
 from engine.core.specs import EdgeSpec
 from engine.core.steps import AutogradStep
 from engine.families.fused.kernel import ensure_compiled
