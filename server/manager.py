@@ -360,8 +360,11 @@ class RunManager:
             live = self.live[run_id]
             live.t0 = time.monotonic()
             status = RunStatus.paused if live.paused else RunStatus.running
-            started = {} if live.resume is not None else {"started_at": now()}  # a first start
-            self._set_status(run_id, status, **started)
+            # a first start is dated; a resumed run's state is spent once handed over (its
+            # next end saves the next one: a stale state would repeat steps and seqs)
+            fields = {"resume_state": None} if live.resume is not None else \
+                {"started_at": now()}
+            self._set_status(run_id, status, **fields)
             self._submit(run_id, live)
             running += 1
 

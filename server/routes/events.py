@@ -78,7 +78,11 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
         refused = _subscribe(box, names, "the subscribe parameter")
         if refused is not None:
             box.put_control(refused)  # after the hello; the client then gets every type
-    status = await manager.run_status(run_id)
+    try:
+        status = await manager.run_status(run_id)
+    except ApiError as exc:  # deleted meanwhile
+        await ws.close(code=4404, reason=exc.detail)
+        return
     await manager.hub.load(run_id)  # a finished run's history: read off the loop
     first, last = manager.hub.subscribe(run_id, box, since)  # no await between: still loaded
     hello = Hello(run=run_id, status=status, spec=summary(spec), since=since,
