@@ -65,9 +65,7 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
     """Hello, then every event after `since` (catch-up), then live events; with
     `subscribe=a,b`, only those types (and the ones every client gets), catch-up included."""
     manager: RunManager = ws.app.state.manager
-    with manager.sessions() as s:
-        row = repo.get_run(s, run_id)
-        spec = RunSpec.model_validate(row.spec) if row is not None else None
+    spec = await asyncio.to_thread(_stored_spec, manager, run_id)  # the database: a thread
     refusal = _refusal(ws, spec, run_id)
     if refusal is not None or spec is None:
         code, reason = refusal or (4404, "")
@@ -80,14 +78,26 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
         refused = _subscribe(box, names, "the subscribe parameter")
         if refused is not None:
             box.put_control(refused)  # after the hello; the client then gets every type
-    first, last = manager.hub.subscribe(run_id, box, since)
-    hello = Hello(run=run_id, status=manager.status(run_id), spec=summary(spec), since=since,
+    try:
+        status = await manager.run_status(run_id)
+    except ApiError as exc:  # deleted meanwhile
+        await ws.close(code=4404, reason=exc.detail)
+        return
+    await manager.hub.load(run_id)  # a finished run's history: read off the loop
+    first, last = manager.hub.subscribe(run_id, box, since)  # no await between: still loaded
+    hello = Hello(run=run_id, status=status, spec=summary(spec), since=since,
                   first_seq=first, last_seq=last)
     box.control.appendleft(hello.model_dump_json())
     try:
         await _serve(ws, manager, run_id, box)
     finally:
         manager.hub.unsubscribe(run_id, box)
+
+
+def _stored_spec(manager: RunManager, run_id: str) -> RunSpec | None:
+    with manager.sessions() as s:
+        row = repo.get_run(s, run_id)
+        return RunSpec.model_validate(row.spec) if row is not None else None
 
 
 async def _serve(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -> None:
@@ -139,10 +149,11 @@ async def _receive(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox)
             box.put_control(ErrorFrame(message="binary messages are not accepted; send "
                                                "control messages as JSON text").model_dump_json())
         else:
-            box.put_control(_handle(text, manager, run_id, box))
+            box.put_control(await _handle(text, manager, run_id, box))
 
 
-def _handle(text: str, manager: RunManager, run_id: str, box: Outbox) -> str:
+async def _handle(text: str, manager: RunManager, run_id: str, box: Outbox) -> str:
+    """The reply to one client message (in order: the next waits for this one's)."""
     try:
         msg = CLIENT_MESSAGE.validate_json(text)
     except ValidationError as exc:
@@ -152,17 +163,22 @@ def _handle(text: str, manager: RunManager, run_id: str, box: Outbox) -> str:
         return _error(f"malformed message: {where or 'message'}: {first['msg']}; {EXPECTED}")
     if isinstance(msg, SubscribeMessage):
         refused = _subscribe(box, msg.events, "subscribe")
-        return refused or Ack(action="subscribe", status=manager.status(run_id)).model_dump_json()
-    return _control(msg, manager, run_id)
+        if refused is not None:
+            return refused
+        return Ack(action="subscribe", status=await manager.run_status(run_id)).model_dump_json()
+    return await _control(msg, manager, run_id)
 
 
-def _control(msg: ControlMessage, manager: RunManager, run_id: str) -> str:
+async def _control(msg: ControlMessage, manager: RunManager, run_id: str) -> str:
     field = ARGUMENT.get(msg.action)
     arg = getattr(msg, field) if field is not None else None
     if field is not None and arg is None:
         return _error(f"{msg.action} needs '{field}'")
     try:
-        status = manager.command(run_id, msg.action, arg)
+        if msg.action == "resume":  # a paused run goes on, a stopped one from its state
+            status = (await manager.resume(run_id)).status
+        else:
+            status = await manager.control(run_id, msg.action, arg)
     except ApiError as exc:
         return _error(exc.detail)
     return Ack(action=msg.action, status=status).model_dump_json()

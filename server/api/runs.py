@@ -1,5 +1,5 @@
 """Runs: create, list, read, control (pause, resume, step, stop, learning rate, probe
-settings), delete, metrics history and the checkpoint file.
+settings), resume a stopped run, delete, metrics history and the checkpoint file.
 
 Nothing here blocks the event loop: reads are plain `def` routes (FastAPI's threadpool);
 routes that change a run are `async` and await the manager, which does its database work
@@ -30,9 +30,11 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 
 
 @router.post("", response_model=RunPublic, status_code=201, responses=ERRORS)
-async def create_run(body: RunCreate, runs: RunsDep) -> RunPublic:
+async def create_run(body: RunCreate, runs: RunsDep, paused: bool = Query(
+        False, description="Hold the run before its first step: step it, or resume it.")
+        ) -> RunPublic:
     """Start a run (or queue it when the concurrent-run limit is reached)."""
-    return await runs.create(body)
+    return await runs.create(body, paused=paused)
 
 
 @router.get("", response_model=RunPage)
@@ -61,8 +63,10 @@ async def pause_run(run_id: str, runs: RunsDep) -> RunPublic:
 
 @router.post("/{run_id}/resume", response_model=RunPublic, responses=ERRORS)
 async def resume_run(run_id: str, runs: RunsDep) -> RunPublic:
-    """Resume a paused run."""
-    return await _command(run_id, "resume", runs)
+    """Resume a paused run; or a stopped one from its saved state (`resumable`): it is
+    queued again under its id, and its events, steps and metrics go on where it stopped,
+    as an uninterrupted run's would."""
+    return await runs.resume(run_id)
 
 
 @router.post("/{run_id}/step", response_model=RunPublic, responses=ERRORS)

@@ -131,6 +131,10 @@ class RunPublic(BaseModel):
     metrics: dict[str, float] | None
     failure_reason: str | None
     has_checkpoint: bool
+    resumable: bool = Field(
+        default=False, description="A stopped run with its trainer's state saved: POST "
+        "/runs/{id}/resume goes on from where it stopped, with the losses an uninterrupted "
+        "run would have had.")
     warnings: list[str] = Field(
         default_factory=list, description="What went wrong beside the training, oldest "
         "first, e.g. 'checkpoint not saved: ...' (the run's outcome is in `status`).")

@@ -65,7 +65,10 @@ class ExecutorSink(Protocol):
 class Executor(Protocol):
     def start(self) -> None: ...
 
-    def submit(self, run_id: str, spec_json: str, checkpoint_path: str) -> None: ...
+    def submit(self, run_id: str, spec_json: str, checkpoint_path: str, *,
+               paused: bool = False, resume: bytes | None = None) -> None:
+        """Train the run (server.execution.messages.RunJob): `paused` before its first step, from
+        `resume` (a stopped trainer's checkpoint bytes) if given."""
 
     def control(self, run_id: str, command: ControlCommand) -> None: ...
 
@@ -214,7 +217,8 @@ class LocalProcessExecutor:
             return None
         return min(idle, key=lambda w: (not w.ready.is_set(), w.born))
 
-    def submit(self, run_id: str, spec_json: str, checkpoint_path: str) -> None:
+    def submit(self, run_id: str, spec_json: str, checkpoint_path: str, *,
+               paused: bool = False, resume: bytes | None = None) -> None:
         if self._closing:
             self.sink.on_ended(run_id, "the server is shutting down")
             return
@@ -226,7 +230,7 @@ class LocalProcessExecutor:
             w.run_id, w.running = run_id, False
         if fresh:
             self._spawns.put(w)
-        self._post(w, RunJob(run_id, spec_json, checkpoint_path))
+        self._post(w, RunJob(run_id, spec_json, checkpoint_path, paused, resume))
         self._top_up()
 
     def _post(self, w: _Worker, msg: ToWorker) -> None:

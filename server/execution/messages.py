@@ -39,9 +39,15 @@ def to_op(name: str | Op) -> Op:
 
 @dataclass(frozen=True)
 class RunJob:
+    """Train a run: from its first step, or from `resume` (the bytes of a stopped trainer's
+    checkpoint, engine's `Trainer.checkpoint()`); `paused` holds it before its first step
+    (until stepped, resumed or stopped)."""
+
     run_id: str
     spec_json: str
     checkpoint_path: str
+    paused: bool = False
+    resume: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,14 @@ class EventOut:
     payload: str | bytes
 
 
+STATE_FILE = "state.safetensors"  # beside the weights' file: the trainer to resume from
+
+
 @dataclass(frozen=True)
 class CheckpointOut:
+    """The run's weights were saved to `path`, and beside them (STATE_FILE) the whole trainer
+    (weights, optimizer, random states, step, seq): the bytes a stopped run resumes from."""
+
     run_id: str
     path: str
 

@@ -2,7 +2,8 @@
 
 Messages (server.execution.messages, typed dataclasses) in on the cmd pipe: RunJob, ControlCommand,
 Exit; out on the event pipe: Ready, EventOut (the event's JSON text or, for heavy events, a
-binary frame), CheckpointOut, WarningOut (e.g. the checkpoint was not saved), ErrorOut (the
+binary frame), CheckpointOut (the weights and the resumable trainer state, saved when a
+run completes or stops), WarningOut (e.g. the checkpoint was not saved), ErrorOut (the
 run cannot start), Idle.
 torch's thread count is set (OMP_NUM_THREADS and engine.set_threads) before any run.
 May import: stdlib, server.api.frames, server.execution.messages, engine's public names (inside the
@@ -15,9 +16,11 @@ import os
 import queue
 import threading
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from server.execution.messages import (
+    STATE_FILE,
     CheckpointOut,
     ControlCommand,
     ErrorOut,
@@ -49,7 +52,7 @@ def worker_main(cmd: Connection, out: Connection, threads: int, nice: int = 0,
     out.send(Ready(os.getpid()))
     while not isinstance(item := jobs.get(), Exit):
         job, control = item
-        _run(job.run_id, job.spec_json, job.checkpoint_path, out, control)
+        _run(job, out, control)
         if current.get("control") is control:
             del current["control"]
         out.send(Idle(job.run_id))
@@ -71,7 +74,7 @@ def _read_commands(cmd: Connection, jobs: queue.Queue[tuple[RunJob, Any] | Exit]
             if control is not None:
                 _apply(control, msg)
         elif isinstance(msg, RunJob):
-            current["control"] = Control()
+            current["control"] = Control(paused=msg.paused)
             jobs.put((msg, current["control"]))
         elif isinstance(msg, Exit):
             jobs.put(msg)
@@ -108,24 +111,36 @@ def _forward(out: Connection, event: Any) -> None:
     out.send(EventOut(event.run, event.type, event.seq, event.step, payload))
 
 
-def _run(run_id: str, spec_json: str, ckpt: str, out: Connection, control: Any) -> None:
-    from engine import TERMINAL_TYPES, RunSpec, Trainer, save_checkpoint
+def _run(job: RunJob, out: Connection, control: Any) -> None:
+    from engine import TERMINAL_TYPES, RunSpec, Trainer
 
     try:
-        trainer = Trainer(RunSpec.model_validate_json(spec_json), run_id=run_id, control=control)
-    except Exception as exc:  # a spec the engine refuses at build time
-        out.send(ErrorOut(run_id, f"{type(exc).__name__}: {exc}"))
+        trainer = Trainer(RunSpec.model_validate_json(job.spec_json), run_id=job.run_id,
+                          control=control, resume=job.resume)
+    except Exception as exc:  # a spec (or a checkpoint) the engine refuses at build time
+        out.send(ErrorOut(job.run_id, f"{type(exc).__name__}: {exc}"))
         return
     trainer.subscribe(lambda ev: _forward(out, ev),
                       types=[t for t in _event_types() if t not in TERMINAL_TYPES])
     end = trainer.run()
-    if end.type != "run_failed":
-        try:
-            save_checkpoint(trainer.model, trainer.spec, ckpt, step=end.step)
-            out.send(CheckpointOut(run_id, ckpt))
-        except Exception as exc:  # noqa: BLE001  (weights that cannot be saved: say so)
-            out.send(WarningOut(run_id, f"checkpoint not saved: {exc}"))
-    _forward(out, end)
+    if end.type != "run_failed":  # a failed trainer may be mid-step: nothing to go on from
+        _save(trainer, job, end.step, out)
+    _forward(out, end)  # after the checkpoint: a run is stopped only once it can resume
+
+
+def _save(trainer: Any, job: RunJob, step: int, out: Connection) -> None:
+    """The weights (what a download wants) and the whole trainer (what a resume needs)."""
+    from engine import save_checkpoint
+
+    state = Path(job.checkpoint_path).with_name(STATE_FILE)
+    try:
+        save_checkpoint(trainer.model, trainer.spec, job.checkpoint_path, step=step)
+        partial = state.with_suffix(".partial")
+        partial.write_bytes(trainer.checkpoint())
+        partial.replace(state)  # never half a state where a resume would read one
+        out.send(CheckpointOut(job.run_id, job.checkpoint_path))
+    except Exception as exc:  # noqa: BLE001  (weights that cannot be saved: say so)
+        out.send(WarningOut(job.run_id, f"checkpoint not saved: {exc}"))
 
 
 def _event_types() -> tuple[str, ...]:

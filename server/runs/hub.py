@@ -4,14 +4,21 @@ Light events are kept in order (bounded) for catch-up; heavy frames latest per k
 finished run's light history is written to data_dir/runs/<id>/events.jsonl, so that a
 client can catch up after a restart. Each client's outbox takes only the event types it
 subscribed to, live and in its catch-up.
+Files are read and written on one history thread, never on the loop: `load` (awaited before
+a subscribe) reads a finished run's history; `finish` hands the history to be written, and
+the channel stays in memory until it is, so that nobody reads a file half written. A resumed
+run's channel is reopened (`reopen`): its history goes on, and so does its stream.
 May import: stdlib, server.runs.outbox, server.api.frames.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import struct
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +30,7 @@ HEAVY_FILE = "latest-{key}.frame"  # a finished run's last heavy frame per key: 
 TYPE_PREFIX = '{"type":"'
 STEPS_PREFIX = TYPE_PREFIX + 'steps_completed",'
 MERGE_LOSSES = 4096  # losses per merged steps_completed at most (about 80 KB of JSON)
+log = logging.getLogger("livegrad.hub")
 
 
 @dataclass
@@ -32,6 +40,7 @@ class Channel:
     heavy: dict[str, tuple[int, bytes]] = field(default_factory=dict)
     clients: set[Outbox] = field(default_factory=set)
     finished: bool = False
+    writing: int = 0  # history writes handed to the history thread, not yet done
 
 
 class Hub:
@@ -44,18 +53,39 @@ class Hub:
         # (a client that needs them sees a gap and reads /metrics).
         self.history_bytes = history_bytes
         self.channels: dict[str, Channel] = {}
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livegrad-history")
+
+    def open(self, run_id: str) -> None:
+        """A new run's channel: nothing on disk to read."""
+        self.channels.setdefault(run_id, Channel(history=deque(maxlen=self.history_events)))
+
+    async def load(self, run_id: str) -> None:
+        """Have the run's channel in memory, a finished run's history read off the loop."""
+        if run_id not in self.channels:
+            ch = await asyncio.wrap_future(self._io.submit(self._read_channel, run_id))
+            self.channels.setdefault(run_id, ch)  # another load may have won meanwhile
+
+    async def reopen(self, run_id: str) -> None:
+        """A finished run goes on (resumed): its history and stream continue."""
+        await self.load(run_id)
+        self.channels[run_id].finished = False
 
     def _channel(self, run_id: str) -> Channel:
+        """The channel; read here only off the loop (a script, a test): the loop's callers
+        `open` or `load` it first."""
         ch = self.channels.get(run_id)
         if ch is None:
-            ch = Channel(history=deque(maxlen=self.history_events))
-            path = self.runs_dir / run_id / EVENTS_FILE
-            if path.exists():
-                ch.finished = True
-                for line in path.read_text(encoding="utf-8").splitlines():
-                    self._remember(ch, json.loads(line)["seq"], line)
-                ch.heavy = read_heavy(path.parent)
-            self.channels[run_id] = ch
+            ch = self.channels[run_id] = self._read_channel(run_id)
+        return ch
+
+    def _read_channel(self, run_id: str) -> Channel:
+        ch = Channel(history=deque(maxlen=self.history_events))
+        path = self.runs_dir / run_id / EVENTS_FILE
+        if path.exists():
+            ch.finished = True
+            for line in path.read_text(encoding="utf-8").splitlines():
+                self._remember(ch, json.loads(line)["seq"], line)
+            ch.heavy = read_heavy(path.parent)
         return ch
 
     def publish(self, run_id: str, type_: str, seq: int, payload: Frame) -> None:
@@ -104,21 +134,60 @@ class Hub:
             self._evict(run_id, ch)
 
     def finish(self, run_id: str) -> None:
-        """Write the light history to disk; forget it when nobody watches."""
+        """Have the light history written to disk (the history thread); forget it once it is
+        written and nobody watches."""
         ch = self._channel(run_id)
         ch.finished = True
-        path = self.runs_dir / run_id / EVENTS_FILE
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(text + "\n" for _, text in ch.history), encoding="utf-8")
-        write_heavy(path.parent, ch.heavy)
-        self._evict(run_id, ch)
+        folder = self.runs_dir / run_id
+        lines, heavy = [text for _, text in ch.history], dict(ch.heavy)  # as of this event
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not on a loop (a script, a test): write here
+            write_history(folder, lines, heavy)
+            self._evict(run_id, ch)
+            return
+        ch.writing += 1
+        fut = self._io.submit(write_history, folder, lines, heavy)
+        fut.add_done_callback(lambda done: self._after_write(done, loop, run_id, ch))
+
+    def _after_write(self, done: Future[None], loop: asyncio.AbstractEventLoop, run_id: str,
+                     ch: Channel) -> None:
+        if (exc := done.exception()) is not None:
+            log.error("the history of run %s was not written", run_id, exc_info=exc)
+        _call_soon(loop, self._written, run_id, ch)
+
+    def _written(self, run_id: str, ch: Channel) -> None:
+        ch.writing -= 1
+        if self.channels.get(run_id) is ch:
+            self._evict(run_id, ch)
+
+    async def drained(self) -> None:
+        """Wait for the history writes handed over so far (before a run's folder goes)."""
+        await asyncio.wrap_future(self._io.submit(lambda: None))
+
+    def close(self) -> None:
+        """Finish the history writes handed over (a thread other than the loop's)."""
+        self._io.shutdown(wait=True)
 
     def forget(self, run_id: str) -> None:
         self.channels.pop(run_id, None)
 
     def _evict(self, run_id: str, ch: Channel) -> None:
-        if ch.finished and not ch.clients:
+        if ch.finished and not ch.clients and not ch.writing:
             self.channels.pop(run_id, None)
+
+
+def _call_soon(loop: asyncio.AbstractEventLoop, fn: Any, *args: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(fn, *args)
+    except RuntimeError:
+        pass  # the loop closed (shutdown): nothing is left to evict
+
+
+def write_history(folder: Path, lines: list[str], heavy: dict[str, tuple[int, bytes]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / EVENTS_FILE).write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    write_heavy(folder, heavy)
 
 
 def write_heavy(folder: Path, heavy: dict[str, tuple[int, bytes]]) -> None:

@@ -5,6 +5,9 @@ call_soon_threadsafe, and nothing here blocks the loop. Database work goes to th
 writer thread in order (server.storage.store): every transition is written there; scalar metrics
 are buffered per (run, metric) and written as chunks, at most one per series per flush;
 events go to the hub. Spec checks run in a thread before the state changes on the loop.
+Which command a state takes is server.runs.commands' table. A stopped run is resumed by queueing
+it again with its saved trainer state (server.storage.run_files), its hub channel reopened: every
+check and read is done first, so that a refusal changes nothing.
 Methods under "reads" run in other threads (FastAPI's threadpool), never on the loop.
 May import: stdlib, sqlalchemy (sessions only), server modules, engine's public names.
 """
@@ -25,35 +28,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import (
-    LocatedError,
-    RunFailed,
-    RunSpec,
-    RunStopped,
-    SpecError,
-    check_probe_changes,
-    check_spec,
-)
+from engine import RunFailed, RunSpec, RunStopped, check_spec
 from server.api.errors import Conflict, NotFound, SpecRefused
 from server.api.schemas import ACTIVE, Metrics, RunPage, RunPublic, RunStatus
 from server.execution.executor import Executor, LocalProcessExecutor
-from server.execution.messages import ControlCommand, Op, to_op
+from server.execution.messages import ControlCommand, Op
+from server.runs.commands import AFTER, ALLOWED, typed_command
 from server.runs.hub import Hub
 from server.runs.series import Key, SeriesBuffer
 from server.settings import Settings
 from server.storage import repository as repo
 from server.storage.db import now
+from server.storage.run_files import CHECKPOINT_FILE, STATE_FILE, saved_state
 from server.storage.store import Store
 
-ALLOWED: dict[Op, frozenset[RunStatus]] = {
-    Op.pause: frozenset({RunStatus.running}),
-    Op.resume: frozenset({RunStatus.paused}),
-    Op.step: frozenset({RunStatus.running, RunStatus.paused}),
-    Op.set_lr: frozenset({RunStatus.running, RunStatus.paused}),
-    Op.set_probes: frozenset({RunStatus.running, RunStatus.paused}),
-    Op.stop: frozenset(ACTIVE),
-}
-AFTER = {Op.pause: RunStatus.paused, Op.step: RunStatus.paused, Op.resume: RunStatus.running}
 END_STATUS = {"run_completed": RunStatus.completed, "run_stopped": RunStatus.stopped,
               "run_failed": RunStatus.failed}
 FLUSH_S = 0.5
@@ -68,6 +56,8 @@ class Live:
     last_seq: int = -1
     t0: float = 0.0
     ended: bool = False  # a terminal event arrived
+    paused: bool = False  # held before its first step
+    resume: bytes | None = None  # the trainer state it goes on from, until handed over
 
 
 class RunManager:
@@ -80,6 +70,7 @@ class RunManager:
         self.executor = executor(settings, self)
         self.live: dict[str, Live] = {}
         self.queue: deque[str] = deque()
+        self.claimed: set[str] = set()  # runs a resume or a delete is changing (awaits)
         self.series = SeriesBuffer()  # new points, until the next flush
         self.chunks = repo.ChunkWriter()  # the writer thread's alone
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -97,9 +88,8 @@ class RunManager:
     async def shutdown(self) -> None:
         """Stop active runs, give them the grace period to end, record the rest."""
         for run_id in list(self.queue):
-            self._finish(run_id, RunStatus.interrupted, reason="the server shut down")
+            self._unqueue(run_id, RunStatus.interrupted, reason="the server shut down")
             self.live.pop(run_id, None)  # it never ran: no worker will report its end
-        self.queue.clear()
         for run_id in list(self.live):
             self.executor.control(run_id, ControlCommand(Op.stop))
         deadline = time.monotonic() + self.settings.shutdown_grace_s
@@ -115,19 +105,65 @@ class RunManager:
         self.loop = None
         await asyncio.to_thread(self.executor.shutdown, 2.0)
         await asyncio.to_thread(self.store.close)
+        await asyncio.to_thread(self.hub.close)
 
     # --- commands (event loop) -----------------------------------------------------------
 
-    async def create(self, spec: RunSpec) -> RunPublic:
+    async def create(self, spec: RunSpec, paused: bool = False) -> RunPublic:
+        """Queue a run; `paused`: it waits before its first step (for step or resume)."""
         errors, _ = await asyncio.to_thread(check_spec, spec)  # builds the graph: a thread
         if errors:
             raise SpecRefused("the run spec is not valid", errors)
         run_id = repo.new_id()
         await self.store.written(repo.add_run, run_id, spec)
-        self.live[run_id] = Live(RunStatus.queued, spec.model_dump_json())
+        self.hub.open(run_id)
+        self.live[run_id] = Live(RunStatus.queued, spec.model_dump_json(), paused=paused)
         self.queue.append(run_id)
         self._schedule()
         return await self.get(run_id)
+
+    async def resume(self, run_id: str) -> RunPublic:
+        """A paused run goes on; a stopped one is queued again, to go on from its trainer's
+        saved state (same id, its events' seq and its metrics continuing)."""
+        status = await self.run_status(run_id)
+        if status is RunStatus.paused:
+            self._command(run_id, status, Op.resume, None)
+        elif status is RunStatus.stopped:
+            await self._requeue(run_id)
+        else:
+            raise Conflict(f"cannot resume a run that is {status.value}; the run must be "
+                           "paused (it goes on) or stopped (it goes on from its saved state)")
+        return await self.get(run_id)
+
+    async def _requeue(self, run_id: str) -> None:
+        self._claim(run_id)
+        try:
+            await self._ended_for_good(run_id)
+            public, rel = await asyncio.to_thread(self.store.read, repo.resume_state_file,
+                                                  run_id)
+            state = await asyncio.to_thread(saved_state, self.settings.data_dir, public, rel)
+            await self.hub.reopen(run_id)  # nothing has changed yet: a refusal leaves none
+        finally:
+            self.claimed.discard(run_id)
+        self.live[run_id] = Live(RunStatus.queued, public.spec.model_dump_json(),
+                                 step=public.step, last_seq=public.last_seq, resume=state)
+        self._set_status(run_id, RunStatus.queued, finished_at=None, metrics=None,
+                         failure_reason=None)
+        self.queue.append(run_id)
+        self._schedule()
+
+    def _claim(self, run_id: str) -> None:
+        if run_id in self.claimed:
+            raise Conflict(f"run {run_id!r} is being resumed or deleted; try again")
+        self.claimed.add(run_id)
+
+    async def _ended_for_good(self, run_id: str, timeout_s: float = 30.0) -> None:
+        """Wait until a stopped run's worker has let it go (its last messages, its writes)."""
+        deadline = time.monotonic() + timeout_s
+        while run_id in self.live:
+            if time.monotonic() > deadline:
+                raise Conflict(f"run {run_id!r} is still ending; try again")
+            await asyncio.sleep(0.02)
 
     def status(self, run_id: str) -> RunStatus:
         """A live run's from memory, another's read here (on the loop: await run_status)."""
@@ -159,9 +195,7 @@ class RunManager:
             raise Conflict(f"cannot {command.op.replace('_', ' ')} a run that is "
                            f"{status.value}; the run must be {allowed}")
         if command.op is Op.stop and status is RunStatus.queued:
-            self.queue.remove(run_id)
-            self._synthetic(run_id, RunStopped, metrics={})
-            self._finish(run_id, RunStatus.stopped)
+            self._unqueue(run_id, RunStatus.stopped)
             return RunStatus.stopped
         self.executor.control(run_id, command)
         new = AFTER.get(command.op, status)
@@ -172,9 +206,14 @@ class RunManager:
         status = await self.run_status(run_id)
         if status in ACTIVE:
             raise Conflict(f"run {run_id!r} is {status.value}; stop it before deleting it")
-        await self.store.written(repo.delete_run, run_id)
-        self.hub.forget(run_id)
-        await asyncio.to_thread(shutil.rmtree, self.settings.run_dir(run_id), True)
+        self._claim(run_id)
+        try:
+            await self.store.written(repo.delete_run, run_id)
+            self.hub.forget(run_id)
+            await self.hub.drained()  # its history written: nothing comes back to the folder
+            await asyncio.to_thread(shutil.rmtree, self.settings.run_dir(run_id), True)
+        finally:
+            self.claimed.discard(run_id)
 
     async def get(self, run_id: str) -> RunPublic:
         return await asyncio.to_thread(self.public, run_id)
@@ -268,9 +307,10 @@ class RunManager:
                 self.series.add(run_id, name, ev["step"], v)
 
     def _checkpoint(self, run_id: str, path: str) -> None:
-        rel = str(self.settings.run_dir(run_id).joinpath("checkpoint.safetensors")
-                  .relative_to(self.settings.data_dir))
-        self.store.write(repo.update_run, run_id, checkpoint=rel)
+        """The weights' file (download) and the trainer state beside it (resume)."""
+        folder = self.settings.run_dir(run_id).relative_to(self.settings.data_dir)
+        self.store.write(repo.update_run, run_id, checkpoint=str(folder / CHECKPOINT_FILE),
+                         resume_state=str(folder / STATE_FILE))
 
     def _warning(self, run_id: str, message: str) -> None:
         """Kept on the run (RunPublic.warnings): engine's RunWarning has no kind for it."""
@@ -293,6 +333,18 @@ class RunManager:
         self.live.pop(run_id, None)
         self._schedule()
 
+    def _unqueue(self, run_id: str, status: RunStatus, reason: str | None = None) -> None:
+        """A queued run ends before it starts. A resumed one is stopped again as it was, its
+        state untouched (resumable), and sends no event: the seq after its last is the
+        trainer's to emit, and its stream had nothing new."""
+        self.queue.remove(run_id)
+        if self.live[run_id].resume is not None:
+            self._finish(run_id, RunStatus.stopped)
+            return
+        if status is RunStatus.stopped:
+            self._synthetic(run_id, RunStopped, metrics={})
+        self._finish(run_id, status, reason=reason)
+
     def _synthetic(self, run_id: str, model: Any, **fields: Any) -> None:
         live = self.live[run_id]
         t = time.monotonic() - live.t0 if live.t0 else 0.0
@@ -307,10 +359,22 @@ class RunManager:
             run_id = self.queue.popleft()
             live = self.live[run_id]
             live.t0 = time.monotonic()
-            self._set_status(run_id, RunStatus.running, started_at=now())
-            ckpt = self.settings.run_dir(run_id) / "checkpoint.safetensors"
-            self.executor.submit(run_id, live.spec_json, str(ckpt.resolve()))
+            status = RunStatus.paused if live.paused else RunStatus.running
+            # a first start is dated; a resumed run's state is spent once handed over (its
+            # next end saves the next one: a stale state would repeat steps and seqs)
+            fields = {"resume_state": None} if live.resume is not None else \
+                {"started_at": now()}
+            self._set_status(run_id, status, **fields)
+            self._submit(run_id, live)
             running += 1
+
+    def _submit(self, run_id: str, live: Live) -> None:
+        ckpt = self.settings.run_dir(run_id) / CHECKPOINT_FILE
+        # the options only when used: an executor written before them takes the rest
+        options: dict[str, Any] = {"paused": True} if live.paused else {}
+        if live.resume is not None:
+            options["resume"], live.resume = live.resume, None  # handed over: not kept here
+        self.executor.submit(run_id, live.spec_json, str(ckpt.resolve()), **options)
 
     def _set_status(self, run_id: str, status: RunStatus, **fields: Any) -> None:
         live = self.live.get(run_id)
@@ -366,26 +430,3 @@ class RunManager:
     def active_count(self) -> int:
         return len(self.live)
 
-
-def typed_command(op: str | Op, arg: Any) -> ControlCommand:
-    """The ControlCommand for op and arg, or SpecRefused: nothing malformed crosses to a
-    worker. Probe changes are checked here, not in the worker: the client hears what was
-    wrong, field by field."""
-    try:
-        kind = to_op(op)
-    except ValueError as exc:
-        raise SpecRefused(str(exc), [LocatedError(None, "op", str(exc))]) from None
-    if kind is Op.set_probes:
-        refuse_bad_probe_changes(arg)
-    try:
-        return ControlCommand(kind, arg)
-    except ValueError as exc:
-        raise SpecRefused(str(exc), [LocatedError(None, kind.value, str(exc))]) from None
-
-
-def refuse_bad_probe_changes(changes: Any) -> None:
-    try:
-        check_probe_changes(changes)
-    except SpecError as exc:
-        where = "; ".join(f"{e.field}: {e.message}" for e in exc.errors)
-        raise SpecRefused(f"the probe changes are not valid: {where}", exc.errors) from None

@@ -64,7 +64,8 @@ class RunRow(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=-1)
     metrics: Mapped[dict[str, float] | None] = mapped_column(JSON)
     failure_reason: Mapped[str | None] = mapped_column(Text)
-    checkpoint: Mapped[str | None] = mapped_column(String(500))
+    checkpoint: Mapped[str | None] = mapped_column(String(500))  # the weights, for download
+    resume_state: Mapped[str | None] = mapped_column(String(500))  # the trainer, to resume
     warnings: Mapped[list[str] | None] = mapped_column(JSON)
 
 

@@ -42,6 +42,7 @@ def run_public(row: RunRow) -> RunPublic:
         started_at=row.started_at, finished_at=row.finished_at, step=row.step,
         last_seq=row.last_seq, metrics=row.metrics, failure_reason=row.failure_reason,
         has_checkpoint=row.checkpoint is not None, warnings=row.warnings or [],
+        resumable=row.status == RunStatus.stopped.value and row.resume_state is not None,
     )
 
 
@@ -59,6 +60,14 @@ def checkpoint_file(s: Session, run_id: str) -> str | None:
     if row is None:
         raise NotFound(f"no run with id {run_id!r}")
     return row.checkpoint
+
+
+def resume_state_file(s: Session, run_id: str) -> tuple[RunPublic, str | None]:
+    """The run as stored, and where its resumable trainer state is (None: nowhere)."""
+    row = get_run(s, run_id)
+    if row is None:
+        raise NotFound(f"no run with id {run_id!r}")
+    return run_public(row), row.resume_state
 
 
 def add_run(s: Session, run_id: str, spec: RunSpec) -> RunRow:
