@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -139,3 +140,22 @@ def app(browser: object, server: str) -> Iterator[Page]:
     yield page
     page.context.close()
     assert not page.errors, page.errors
+
+
+def module_page(browser: Any, origin: str, module: str) -> Iterator[Any]:
+    """A blank page at `origin` that can import web/<module> (no server runs: Playwright
+    serves the file from the working tree), for testing one module in a real browser."""
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    source = (ROOT / "web" / module).read_text(encoding="utf-8")
+
+    def serve(route: Any) -> None:
+        if route.request.url.endswith(f"/{module}"):
+            route.fulfill(body=source, content_type="text/javascript")
+        else:
+            route.fulfill(body=f"<!doctype html><title>{module}</title>", content_type="text/html")
+
+    page.route(f"{origin}/**", serve)
+    page.goto(f"{origin}/")
+    yield page
+    context.close()

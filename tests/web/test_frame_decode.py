@@ -10,6 +10,7 @@ May import: stdlib, numpy, pytest, playwright, server.api.frames, engine's publi
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,6 +19,7 @@ import pytest
 
 from engine import Array, Event, LayerWeights, WeightsSampled
 from server.api.frames import encode
+from tests.web.conftest import module_page
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 ORIGIN = "http://frames.test"
@@ -56,21 +58,8 @@ class Sampled(Event):
 
 
 @pytest.fixture
-def page(browser: Any) -> Any:
-    context = browser.new_context()
-    page = context.new_page()
-    api = (WEB / "api.js").read_text(encoding="utf-8")
-
-    def serve(route: Any) -> None:
-        if route.request.url.endswith("/api.js"):
-            route.fulfill(body=api, content_type="text/javascript")
-        else:
-            route.fulfill(body="<!doctype html><title>frames</title>", content_type="text/html")
-
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
-    yield page
-    context.close()
+def page(browser: Any) -> Iterator[Any]:
+    yield from module_page(browser, ORIGIN, "api.js")
 
 
 def decoded(page: Any, frame: bytes, hide_half: bool = False) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from tests.web.conftest import module_page
+
 WEB = Path(__file__).resolve().parents[2] / "web"
 ORIGIN = "http://buffers.test"
 
@@ -32,20 +34,7 @@ FILL = """async ([steps, spikeAt, dipAt, nanAt]) => {
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    page = context.new_page()
-    module = (WEB / "internals-buffers.js").read_text(encoding="utf-8")
-
-    def serve(route: Any) -> None:
-        if route.request.url.endswith("/internals-buffers.js"):
-            route.fulfill(body=module, content_type="text/javascript")
-        else:
-            route.fulfill(body="<!doctype html><title>buffers</title>", content_type="text/html")
-
-    page.route(f"{ORIGIN}/**", serve)
-    page.goto(f"{ORIGIN}/")
-    yield page
-    context.close()
+    yield from module_page(browser, ORIGIN, "internals-buffers.js")
 
 
 def slot_of(slots: list[dict[str, float]], step: int) -> dict[str, float]:
