@@ -9,14 +9,12 @@ May import: stdlib, pytest, playwright.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.web.conftest import module_page
 
-WEB = Path(__file__).resolve().parents[2] / "web"
 ORIGIN = "http://buffers.test"
 
 FILL = """async ([steps, spikeAt, dipAt, nanAt]) => {
