@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -21,7 +20,6 @@ from engine import Array, Event, LayerWeights, WeightsSampled
 from server.api.frames import encode
 from tests.web.conftest import module_page
 
-WEB = Path(__file__).resolve().parents[2] / "web"
 ORIGIN = "http://frames.test"
 
 DECODE = """async ([b64, hideHalf]) => {
