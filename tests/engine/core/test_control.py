@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from engine import Control, Event, TelemetrySpec, Trainer
 from tests.engine.helpers import mlp, opt, run_spec
 
@@ -125,5 +127,25 @@ def test_step_n_takes_n_steps_across_reporting_periods() -> None:
         time.sleep(0.005)
     time.sleep(0.05)
     assert trainer.step == 60
+    control.stop()
+    thread.join(TIMEOUT)
+
+
+@pytest.mark.parametrize("fast_path", [True, False], ids=["fused", "autograd"])
+@pytest.mark.parametrize("n", [1, 7, 25, 100, 1000])
+def test_step_n_takes_exactly_n_steps_on_both_strategies(n: int, fast_path: bool) -> None:
+    control = Control(paused=True)
+    tel = TelemetrySpec(scalars_every=10, grid_every=0)  # chunks end every 10 steps
+    trainer = Trainer(run_spec(mlp([4]), "circle", loss=opt("mse"), steps=100_000,
+                               telemetry=tel, fast_path=fast_path), control=control)
+    rec, thread = start(trainer)
+    rec.wait_for("run_paused")
+    control.step(n)
+    deadline = time.monotonic() + TIMEOUT
+    while trainer.step < n and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.1)  # it would go on past n now if it were going to
+    assert trainer.step == n
+    assert trainer.strategy.name == ("fused_mlp" if fast_path else "autograd")
     control.stop()
     thread.join(TIMEOUT)
