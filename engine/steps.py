@@ -23,6 +23,8 @@ from engine.regularizers import penalty
 if TYPE_CHECKING:  # families import this module while prepare imports the families
     from engine.prepare import PreparedRun
 
+KEEP_LIMIT = 1 << 22  # gradient entries a chunk keeps at most for its norms: 16 MiB in float32
+
 
 @dataclass
 class Divergence:
@@ -108,7 +110,11 @@ class AutogradStep:
         self.sampled: list[int] = []
         self.flat: torch.Tensor | None = None  # every gradient in one buffer (see adopt_grads)
         self.views: list[torch.Tensor] = []  # ... each parameter's .grad, a view of it
-        self.owner_index = torch.zeros(0, dtype=torch.int64)  # ... each entry's parameter
+        # sampled steps' gradients, kept for their norms until the chunk ends (keep_for_norms)
+        self.kept = torch.zeros(0, 0)
+        self.kept_rows: list[torch.Tensor] = []
+        self.n_kept = 0
+        self.chunk_steps = 0
         self.captured: list[torch.Tensor] | None = None  # the capture step's applied gradients
         self.lr: float | None = None  # the learning rate the param groups hold
 
@@ -123,6 +129,7 @@ class AutogradStep:
         losses: list[torch.Tensor] = []
         outs: list[torch.Tensor] = []
         self.rows, self.sampled, self.captured = [], [], None
+        self.n_kept, self.chunk_steps = 0, len(batches)
         if not batches:
             return self.outcome(losses, outs, None, [0], None)
         bounds = list(accumulate((len(b) for b in batches), initial=0))
@@ -219,10 +226,6 @@ class AutogradStep:
             p.grad = view
             self.views.append(view)
             start += p.numel()
-        sizes = torch.tensor([p.numel() for p in self.params], device=flat.device)
-        # each flat entry's parameter, for the per-parameter sums of flat_norms
-        self.owner_index = torch.repeat_interleave(
-            torch.arange(len(self.params), device=flat.device), sizes)
 
     def check_views(self) -> None:
         """Between chunks: if anything replaced a p.grad (a zero_grad elsewhere), the buffer
@@ -236,8 +239,7 @@ class AutogradStep:
 
     def check(self, loss: torch.Tensor, sample: bool) -> str | None:
         """The finiteness check ('loss', the first layer with a non-finite gradient, or None),
-        with a sampled step's gradient norms recorded on the way (they are the check's
-        reduction: no extra pass)."""
+        with a sampled step's gradient norms recorded (or their gradients kept for them)."""
         if self.flat is not None:
             return self.flat_check(self.flat, loss, sample)
         norms = self.grad_norms()
@@ -247,27 +249,43 @@ class AutogradStep:
         return bad
 
     def flat_check(self, flat: torch.Tensor, loss: torch.Tensor, sample: bool) -> str | None:
-        norms = self.flat_norms(flat) if sample else None
         # any non-finite component makes the sum non-finite; a sum that overflowed from
         # finite gradients is told apart by the exact check
-        total = (flat if norms is None else norms).sum() + loss
-        if not math.isfinite(float(total)):
+        if not math.isfinite(float(flat.sum() + loss)):
             bad = self.nonfinite(loss, torch.full((1,), math.inf, device=loss.device))
             if bad is not None:
                 return bad
-        if norms is not None:
-            self.rows.append(norms)
+        if sample:
+            self.keep_for_norms(flat)
         return None
 
-    def flat_norms(self, flat: torch.Tensor) -> torch.Tensor:
-        """(P,) each parameter's gradient norm, from the flat buffer. On the CPU, foreach_norm
-        is a loop of P norms (about 30 µs for a dozen small tensors): the squares summed per
-        parameter in float64 (as the CPU's norm accumulates) cost about a third of that."""
-        if flat.device.type != "cpu":  # one fused kernel there; bincount's is atomic
-            return self.grad_norms()
-        sq = flat.double()
-        sq.mul_(sq)
-        return torch.bincount(self.owner_index, weights=sq, minlength=len(self.params)).sqrt_()
+    def keep_for_norms(self, flat: torch.Tensor) -> None:
+        """A sampled step's gradients, copied into a row kept until the chunk ends, where one
+        pass takes every kept step's norms (sampled_norms): per step, foreach_norm is a loop
+        of P norms on the CPU, about 30 µs for a dozen small tensors, a tenth of a small
+        net's step. A chunk too big to keep (KEEP_LIMIT) takes them at once."""
+        if self.chunk_steps * flat.numel() > KEEP_LIMIT:
+            self.rows.append(self.grad_norms())
+            return
+        if self.n_kept == 0 and (len(self.kept_rows) < self.chunk_steps
+                                 or self.kept.shape[1] != flat.numel()
+                                 or self.kept.dtype != flat.dtype
+                                 or self.kept.device != flat.device):
+            # room for every step of the chunk, so that it never grows within one
+            self.kept = flat.new_empty((max(self.chunk_steps, 2 * len(self.kept_rows)),
+                                        flat.numel()))
+            self.kept_rows = list(self.kept.unbind(0))
+        self.kept_rows[self.n_kept].copy_(flat)
+        self.n_kept += 1
+
+    def sampled_norms(self) -> torch.Tensor:
+        """(sampled steps done, P) the gradient norms of the chunk's sampled steps."""
+        if not self.n_kept:
+            return torch.stack(self.rows[:len(self.sampled)])
+        kept = self.kept[:self.n_kept]  # (S, N): each parameter's gradients side by side
+        parts = kept.split([p.numel() for p in self.params], dim=1)
+        return torch.stack([torch.linalg.vector_norm(part, dim=1, dtype=torch.float64)
+                            for part in parts], dim=1)
 
     def grad_norms(self) -> torch.Tensor:
         grads = [p.grad if p.grad is not None else self.zero for p in self.params]
@@ -292,7 +310,7 @@ class AutogradStep:
         """The chunk's steps done, as arrays: one device-to-host transfer each."""
         norms = sampled = None
         if self.sampled:
-            norms = torch.stack(self.rows[:len(self.sampled)]).double().cpu().numpy()
+            norms = self.sampled_norms().double().cpu().numpy()
             sampled = np.asarray(self.sampled, dtype=np.int64)
         loss_values = torch.stack(losses).double().cpu().numpy() if losses else np.zeros(0)
         accs = None

@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine import NetworkSpec, NodeSpec
+from engine import NetworkSpec, NodeSpec, steps
 from engine.prepare import prepare_run
 from engine.specs import EdgeSpec
 from engine.steps import AutogradStep, Recording
@@ -76,18 +76,21 @@ def oracle(weights: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
     return losses, np.asarray(norms), grads, [p.detach() for p in params]
 
 
-@pytest.mark.parametrize("flat", [True, False], ids=["flat", "per-parameter"])
+@pytest.mark.parametrize("path", ["kept", "flat", "per-parameter"])
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 @pytest.mark.parametrize("every", [1, 3])
-def test_recorded_gradient_norms_and_capture_equal_plain_torch(name: str, every: int,
-                                                               flat: bool) -> None:
-    """`flat`: the gradients in one buffer (the usual path), else the per-parameter one it
-    falls back to."""
+def test_recorded_gradient_norms_and_capture_equal_plain_torch(
+        name: str, every: int, path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """path: the gradients in one buffer, the sampled steps' kept and normed at the chunk's
+    end (the usual path); in one buffer, normed at each step (a chunk too big to keep); or
+    per parameter (the fallback)."""
     choice, make_opt = OPTIMIZERS[name]
     run = prepare_run(run_spec(skip_net(), data="xor", loss=opt("mse"), optimizer=choice,
                                batch_size=BATCH, fast_path=False, device="cpu"))
+    if path == "flat":
+        monkeypatch.setattr(steps, "KEEP_LIMIT", 0)
     step = AutogradStep(run)
-    if not flat:
+    if path == "per-parameter":
         step.adopt_grads = lambda: None  # type: ignore[method-assign]
     weights = [t for node in LAYERS for t in (run.model.layers[node].weight,
                                               run.model.layers[node].bias)]
@@ -104,7 +107,7 @@ def test_recorded_gradient_norms_and_capture_equal_plain_torch(name: str, every:
     half = STEPS // 2
     first = step.train(batches[:half], [choice.params["lr"]] * half,
                        Recording(sample[:half]))
-    if flat:  # something clears p.grad between chunks: the step notices and adopts anew
+    if path != "per-parameter":  # something clears p.grad: the step notices, adopts anew
         step.optimizer.zero_grad(set_to_none=True)
     second = step.train(batches[half:], [choice.params["lr"]] * half,
                         Recording(sample[half:], capture=True))
@@ -135,9 +138,32 @@ def test_the_single_sum_check_tells_overflow_from_nonfinite_gradients() -> None:
     step.flat.fill_(3e38)  # finite float32, whose sum is not
     assert not torch.isfinite(step.flat.sum())
     assert step.flat_check(step.flat, loss, sample=False) is None
-    step.rows = []
+    step.n_kept = 0
     assert step.flat_check(step.flat, loss, sample=True) is None
-    assert len(step.rows) == 1 and bool(torch.isfinite(step.rows[0]).all())
+    assert step.n_kept == 1  # kept for its norms, which are finite (taken in float64)
+    norms = step.sampled_norms()
+    assert norms.shape == (1, len(step.params)) and bool(torch.isfinite(norms).all())
     step.views[2][0, 0] = float("nan")  # dense2's weight
     assert step.flat_check(step.flat, loss, sample=False) == "dense2"
     assert step.flat_check(step.flat, torch.tensor(float("inf")), sample=True) == "loss"
+
+
+def test_the_forward_honours_hooks_registered_on_its_layers_or_globally() -> None:
+    """GraphModel calls its layers' forward directly only while nothing hooks them: a module
+    hook or a global one (as the probes register) still sees every call."""
+    run = prepare_run(run_spec(skip_net(), loss=opt("mse"), fast_path=False, device="cpu"))
+    model, x = run.model, torch.from_numpy(run.data.x_train[:4])
+    plain = model(x)
+    seen: list[str] = []
+    handle = model.layers["act2"].register_forward_hook(lambda m, i, o: seen.append("act2"))
+    hooked = model(x)
+    handle.remove()
+    global_handle = torch.nn.modules.module.register_module_forward_hook(
+        lambda m, i, o: seen.append(type(m).__name__))
+    try:
+        model(x)
+    finally:
+        global_handle.remove()
+    model(x)  # hooks removed: nothing more is seen
+    assert torch.equal(plain, hooked)
+    assert seen[0] == "act2" and seen.count("Linear") == 3 and len(seen) == 1 + 8
