@@ -82,7 +82,8 @@ def skip_network() -> NetworkSpec:
 
 def spec(task: str, *, fast_path: bool = True, grid: bool = False,
          network: NetworkSpec | None = None, probes: bool = True) -> RunSpec:
-    telemetry = TelemetrySpec(probes_enabled=probes, **({} if grid else {"grid_every": 0}))
+    telemetry = TelemetrySpec(probes_enabled=probes) if grid \
+        else TelemetrySpec(grid_every=0, probes_enabled=probes)
     training = TrainingSpec(loss=Choice(name="mse"),
                             optimizer=Choice(name="sgd", params={"lr": 0.03}),
                             batch_size=BATCH, epochs=1_000_000, device="cpu",

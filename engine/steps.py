@@ -123,7 +123,7 @@ class AutogradStep:
         if not self.model.training:
             self.model.train()
         self.check_views()
-        self.lr = None  # a restored optimizer state brings its own: set the first step's
+        self.lr = None  # set the first step's, whatever the groups hold (a restore sets them)
         # losses and outputs stay on the device until the chunk ends: one transfer per
         # chunk, and one synchronisation per step (the finiteness check)
         losses: list[torch.Tensor] = []
@@ -169,7 +169,7 @@ class AutogradStep:
             return self.captured
         # no capture asked: the gradients left in p.grad (after the step, as the optimizer
         # left them) until the next step clears them
-        return [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+        return self.grads()
 
     def one_step(self, idx: torch.Tensor, sample: bool = False, capture: bool = False
                  ) -> tuple[torch.Tensor, torch.Tensor | None, str | None]:

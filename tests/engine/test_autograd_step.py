@@ -8,6 +8,7 @@ not the gradient (with weight decay torch works on a copy; without, on p.grad it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -52,7 +53,7 @@ OPTIMIZERS = {  # engine's choice, the same optimizer as plain torch makes it
 }
 
 
-def oracle(weights: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
+def oracle(weights: Sequence[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
            batches: list[np.ndarray], make_opt: Any
            ) -> tuple[list[float], np.ndarray, list[torch.Tensor], list[torch.Tensor]]:
     """Plain torch on copies of the weights (w1, b1, w2, b2, w3, b3): each step's loss, each
@@ -70,8 +71,9 @@ def oracle(weights: list[torch.Tensor], x: torch.Tensor, y: torch.Tensor,
         optimizer.zero_grad()
         loss.backward()
         losses.append(float(loss.detach()))
-        norms.append([float(torch.linalg.vector_norm(p.grad.double())) for p in params])
-        grads = [p.grad.detach().clone() for p in params]
+        got = [p.grad for p in params if p.grad is not None]
+        norms.append([float(torch.linalg.vector_norm(g.double())) for g in got])
+        grads = [g.detach().clone() for g in got]
         optimizer.step()
     return losses, np.asarray(norms), grads, [p.detach() for p in params]
 
@@ -92,8 +94,7 @@ def test_recorded_gradient_norms_and_capture_equal_plain_torch(
     step = AutogradStep(run)
     if path == "per-parameter":
         step.adopt_grads = lambda: None  # type: ignore[method-assign]
-    weights = [t for node in LAYERS for t in (run.model.layers[node].weight,
-                                              run.model.layers[node].bias)]
+    weights = [t for node in LAYERS for t in run.model.layers[node].parameters()]
     assert [id(p) for p in step.params] == [id(w) for w in weights]
     x = torch.from_numpy(run.data.x_train)
     y = torch.from_numpy(run.data.y_train.astype(np.float32) * 2 - 1).unsqueeze(1)  # ±1
@@ -111,10 +112,12 @@ def test_recorded_gradient_norms_and_capture_equal_plain_torch(
         step.optimizer.zero_grad(set_to_none=True)
     second = step.train(batches[half:], [choice.params["lr"]] * half,
                         Recording(sample[half:], capture=True))
-    captured = [g.clone() for g in step.captured_grads()]
+    captured = [g.clone() for g in step.captured_grads() or []]
 
     losses = np.concatenate([first.losses, second.losses])
     np.testing.assert_allclose(losses, want_losses, rtol=1e-5, atol=1e-7)
+    assert first.sampled is not None and second.sampled is not None
+    assert first.grad_norms is not None and second.grad_norms is not None
     positions = np.concatenate([first.sampled, second.sampled + half])
     assert positions.tolist() == [i for i in range(STEPS) if sample[i]]
     norms = np.concatenate([first.grad_norms, second.grad_norms])
