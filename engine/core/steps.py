@@ -9,7 +9,9 @@ May import: stdlib, numpy, torch, engine modules below the trainer.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -20,6 +22,8 @@ from engine.nn.regularizers import penalty
 
 if TYPE_CHECKING:  # families import this module while prepare imports the families
     from engine.core.run import PreparedRun
+
+KEEP_LIMIT = 1 << 22  # gradient entries a chunk keeps at most for its norms: 16 MiB in float32
 
 
 @dataclass
@@ -77,7 +81,10 @@ class StepStrategy(Protocol):
 
 
 class AutogradStep:
-    """Forward, loss (+ penalty), backward, finiteness check, clipping, optimizer step."""
+    """Forward, loss (+ penalty), backward, finiteness check, clipping, optimizer step.
+
+    Hooks a family's own step overrides: `objective(idx)` (the batch's loss) and
+    `targets(split)`; `one_step` is the whole step."""
 
     name = "autograd"
 
@@ -101,31 +108,55 @@ class AutogradStep:
         self.zero = torch.zeros(1, device=run.device)  # the norm of a missing gradient
         self.rows: list[torch.Tensor] = []  # (P,) norms of the sampled steps, on the device
         self.sampled: list[int] = []
+        self.flat: torch.Tensor | None = None  # every gradient in one buffer (see adopt_grads)
+        self.views: list[torch.Tensor] = []  # ... each parameter's .grad, a view of it
+        # sampled steps' gradients, kept for their norms until the chunk ends (keep_for_norms)
+        self.kept = torch.zeros(0, 0)
+        self.kept_rows: list[torch.Tensor] = []
+        self.n_kept = 0
+        self.chunk_steps = 0
+        self.captured: list[torch.Tensor] | None = None  # the capture step's applied gradients
+        self.lr: float | None = None  # the learning rate the param groups hold
 
     def train(self, batches: list[np.ndarray], lrs: list[float],
               record: Recording | None = None) -> StepOutcome:
-        self.model.train()
-        # losses and correct counts stay on the device until the chunk ends: one transfer
-        # per chunk, and one synchronisation per step (the finiteness check)
+        if not self.model.training:
+            self.model.train()
+        self.check_views()
+        self.lr = None  # set the first step's, whatever the groups hold (a restore sets them)
+        # losses and outputs stay on the device until the chunk ends: one transfer per
+        # chunk, and one synchronisation per step (the finiteness check)
         losses: list[torch.Tensor] = []
-        correct: list[torch.Tensor] = []
-        self.rows, self.sampled = [], []
-        for i, (idx, lr) in enumerate(zip(batches, lrs, strict=True)):
-            for group in self.optimizer.param_groups:
-                group["lr"] = lr
+        outs: list[torch.Tensor] = []
+        self.rows, self.sampled, self.captured = [], [], None
+        self.n_kept, self.chunk_steps = 0, len(batches)
+        if not batches:
+            return self.outcome(losses, outs, None, [0], None)
+        bounds = list(accumulate((len(b) for b in batches), initial=0))
+        idx = torch.from_numpy(np.concatenate(batches)).to(self.run.device)  # one transfer
+        capture_at = len(batches) - 1 if record is not None and record.capture else -1
+        for i, lr in enumerate(lrs):
+            if lr != self.lr:
+                self.set_lr(lr)
             sample = record is not None and record.sample[i]
-            loss, right, bad = self.one_step(torch.from_numpy(idx).to(self.run.device), sample)
+            loss, out, bad = self.one_step(idx[bounds[i]:bounds[i + 1]], sample,
+                                           i == capture_at)
             if bad is not None:
-                done = self.outcome(losses, correct, batches, None)
+                done = self.outcome(losses, outs, idx, bounds, None)
                 last = {"loss": float(done.losses[-1])} if losses else {}
                 done.divergence = Divergence(i, bad, last)
                 return done
             if sample:
                 self.sampled.append(i)
             losses.append(loss)
-            if right is not None:
-                correct.append(right)
-        return self.outcome(losses, correct, batches, None)
+            if out is not None:
+                outs.append(out)
+        return self.outcome(losses, outs, idx, bounds, None)
+
+    def set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.lr = lr
 
     def targets(self, split: str) -> torch.Tensor:
         """What the loss compares the output with, for every sample of a split."""
@@ -134,33 +165,127 @@ class AutogradStep:
         return c.loss.targets(labels, self.run.out_features, data.n_classes).to(self.run.device)
 
     def captured_grads(self) -> list[torch.Tensor] | None:
-        # the gradients stay in p.grad until the next step's zero_grad
-        return [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+        if self.captured is not None:
+            return self.captured
+        # no capture asked: the gradients left in p.grad (after the step, as the optimizer
+        # left them) until the next step clears them
+        return self.grads()
 
-    def one_step(self, idx: torch.Tensor, sample: bool = False
+    def one_step(self, idx: torch.Tensor, sample: bool = False, capture: bool = False
                  ) -> tuple[torch.Tensor, torch.Tensor | None, str | None]:
-        self.optimizer.zero_grad(set_to_none=True)
-        loss, right = self.objective(idx)
+        """One update on the batch idx: (loss, outputs for the accuracy or None, None), or
+        (loss, None, where) without the update when the loss or a gradient is not finite."""
+        self.clear_grads()
+        loss, out = self.objective(idx)
         extra = penalty(self.weights, self.run.choices.l1, self.run.choices.l2)
         (loss + extra if extra is not None else loss).backward()
-        norms = self.grad_norms()  # (P,) the probes' gradient norms too: no extra kernel
-        bad = self.nonfinite(loss.detach(), norms)
+        loss = loss.detach()
+        if self.flat is None:
+            self.adopt_grads()
+        bad = self.check(loss, sample)
         if bad is not None:
-            return loss.detach(), None, bad  # stop before the update
-        if sample:
-            self.rows.append(norms)
+            return loss, None, bad  # stop before the update
         c = self.run.choices
         c.clip.apply(c.clip_params, self.params)
+        if capture:  # a copy: foreach SGD with Nesterov adds the momentum into p.grad in place
+            self.captured = [g.detach().clone() for g in self.grads()]
         self.optimizer.step()
-        return loss.detach(), right, None
+        return loss, out, None
 
     def objective(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The batch's loss (before the weight penalty) and, for classes, its correct count:
-        what a family's own step overrides."""
-        x, y = self.x["train"][idx], self.y["train"][idx]  # (B, F), targets
+        """The batch's loss (before the weight penalty) and, for classes, the batch's outputs
+        (detached; the chunk counts the correct ones at its end): what a family's own step
+        overrides."""
+        x = self.x["train"].index_select(0, idx)  # (B, F)
         out = self.model(x)
-        right = (predict_classes(out) == self.labels[idx]).sum() if self.classify else None
-        return self.loss_fn(out, y), right
+        loss = self.loss_fn(out, self.y["train"].index_select(0, idx))
+        return loss, out.detach() if self.classify else None
+
+    # --- gradients: one buffer, one check ------------------------------------------------
+
+    def clear_grads(self) -> None:
+        if self.flat is not None:
+            self.flat.zero_()  # one kernel, and backward accumulates into the views in place
+        else:
+            self.optimizer.zero_grad(set_to_none=True)
+
+    def adopt_grads(self) -> None:
+        """Move the gradients of the first backward into one flat buffer and make each
+        p.grad a view of it: clearing them is then one kernel, and so is the finiteness
+        check. Only when every parameter has a dense gradient of one dtype and device (else
+        the per-parameter path stays)."""
+        grads = [p.grad for p in self.params]
+        dense = [g for g in grads if g is not None and g.layout == torch.strided]
+        if not dense or len(dense) < len(grads) or len({(g.dtype, g.device) for g in dense}) > 1:
+            return
+        self.flat = flat = torch.cat([g.reshape(-1) for g in dense])
+        self.views = []
+        start = 0
+        for p in self.params:
+            view = flat[start:start + p.numel()].view_as(p)
+            p.grad = view
+            self.views.append(view)
+            start += p.numel()
+
+    def check_views(self) -> None:
+        """Between chunks: if anything replaced a p.grad (a zero_grad elsewhere), the buffer
+        no longer holds the gradients; go back to the per-parameter path and adopt anew."""
+        if self.flat is not None and any(p.grad is not v
+                                         for p, v in zip(self.params, self.views, strict=True)):
+            self.flat, self.views = None, []
+
+    def grads(self) -> list[torch.Tensor]:
+        return [p.grad if p.grad is not None else torch.zeros_like(p) for p in self.params]
+
+    def check(self, loss: torch.Tensor, sample: bool) -> str | None:
+        """The finiteness check ('loss', the first layer with a non-finite gradient, or None),
+        with a sampled step's gradient norms recorded (or their gradients kept for them)."""
+        if self.flat is not None:
+            return self.flat_check(self.flat, loss, sample)
+        norms = self.grad_norms()
+        bad = self.nonfinite(loss, norms)
+        if sample and bad is None:
+            self.rows.append(norms)
+        return bad
+
+    def flat_check(self, flat: torch.Tensor, loss: torch.Tensor, sample: bool) -> str | None:
+        # any non-finite component makes the sum non-finite; a sum that overflowed from
+        # finite gradients is told apart by the exact check
+        if not math.isfinite(float(flat.sum() + loss)):
+            bad = self.nonfinite(loss, torch.full((1,), math.inf, device=loss.device))
+            if bad is not None:
+                return bad
+        if sample:
+            self.keep_for_norms(flat)
+        return None
+
+    def keep_for_norms(self, flat: torch.Tensor) -> None:
+        """A sampled step's gradients, copied into a row kept until the chunk ends, where one
+        pass takes every kept step's norms (sampled_norms): per step, foreach_norm is a loop
+        of P norms on the CPU, about 30 µs for a dozen small tensors, a tenth of a small
+        net's step. A chunk too big to keep (KEEP_LIMIT) takes them at once."""
+        if self.chunk_steps * flat.numel() > KEEP_LIMIT:
+            self.rows.append(self.grad_norms())
+            return
+        if self.n_kept == 0 and (len(self.kept_rows) < self.chunk_steps
+                                 or self.kept.shape[1] != flat.numel()
+                                 or self.kept.dtype != flat.dtype
+                                 or self.kept.device != flat.device):
+            # room for every step of the chunk, so that it never grows within one
+            self.kept = flat.new_empty((max(self.chunk_steps, 2 * len(self.kept_rows)),
+                                        flat.numel()))
+            self.kept_rows = list(self.kept.unbind(0))
+        self.kept_rows[self.n_kept].copy_(flat)
+        self.n_kept += 1
+
+    def sampled_norms(self) -> torch.Tensor:
+        """(sampled steps done, P) the gradient norms of the chunk's sampled steps."""
+        if not self.n_kept:
+            return torch.stack(self.rows[:len(self.sampled)])
+        kept = self.kept[:self.n_kept]  # (S, N): each parameter's gradients side by side
+        parts = kept.split([p.numel() for p in self.params], dim=1)
+        return torch.stack([torch.linalg.vector_norm(part, dim=1, dtype=torch.float64)
+                            for part in parts], dim=1)
 
     def grad_norms(self) -> torch.Tensor:
         grads = [p.grad if p.grad is not None else self.zero for p in self.params]
@@ -179,19 +304,30 @@ class AutogradStep:
                 return self.owners[id(p)]
         return None
 
-    def outcome(self, losses: list[torch.Tensor], correct: list[torch.Tensor],
-                batches: list[np.ndarray], div: Divergence | None) -> StepOutcome:
+    def outcome(self, losses: list[torch.Tensor], outs: list[torch.Tensor],
+                idx: torch.Tensor | None, bounds: list[int], div: Divergence | None
+                ) -> StepOutcome:
+        """The chunk's steps done, as arrays: one device-to-host transfer each."""
         norms = sampled = None
-        if self.sampled:  # one device-to-host transfer per chunk
-            norms = torch.stack(self.rows[:len(self.sampled)]).double().cpu().numpy()
+        if self.sampled:
+            norms = self.sampled_norms().double().cpu().numpy()
             sampled = np.asarray(self.sampled, dtype=np.int64)
         loss_values = torch.stack(losses).double().cpu().numpy() if losses else np.zeros(0)
         accs = None
         if self.classify:
-            counts = torch.stack(correct).cpu().numpy() if correct else np.zeros(0)
-            sizes = np.asarray([len(b) for b in batches[:len(counts)]], dtype=np.float64)
-            accs = counts / sizes  # exact fractions, as the fused path reports them
+            accs = self.accuracies(outs, idx, bounds[:len(outs) + 1])
         return StepOutcome(loss_values, accs, div, norms, sampled)
+
+    def accuracies(self, outs: list[torch.Tensor], idx: torch.Tensor | None,
+                   bounds: list[int]) -> np.ndarray:
+        """Each step's batch accuracy, from the chunk's outputs at once; exact fractions, as
+        the fused path reports them."""
+        if not outs or idx is None:
+            return np.zeros(0)
+        labels = self.labels.index_select(0, idx[:bounds[-1]])
+        hits = (predict_classes(torch.cat(outs)) == labels).cpu().numpy().astype(np.int64)
+        counts = np.add.reduceat(hits, bounds[:-1])
+        return counts / np.diff(np.asarray(bounds, dtype=np.float64))
 
     @torch.no_grad()
     def evaluate(self, split: str) -> tuple[float, float | None]:

@@ -10,7 +10,7 @@ engine.core.specs.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterable
 
 import torch
 from pydantic import BaseModel
@@ -206,6 +206,10 @@ class GraphModel(nn.Module):
         self.inputs = inputs
         self.output = report.output
         self.kinds = {n.id: n.kind for n in report.nodes}
+        # (node id, module, source ids) in the order the nodes run (the layers are fixed
+        # once built): the forward looks nothing up
+        self.plan = [(node_id, self.layers[node_id], tuple(inputs[node_id]))
+                     for node_id in self.order]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.node_outputs(x)[self.output or self.order[-1]]
@@ -213,11 +217,31 @@ class GraphModel(nn.Module):
     def node_outputs(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Every node's output for input x, by node id, in the order the nodes ran."""
         values: dict[str, torch.Tensor] = {}
-        for node_id in self.order:
-            sources = self.inputs[node_id]
-            args = [values[s] for s in sources] if sources else [x]
-            values[node_id] = self.layers[node_id](*args)
+        # Calling each module's forward directly skips nn.Module.__call__, whose dispatch
+        # costs as much as a small layer's own work; it is only an equivalent while nothing
+        # hooks into the calls (the probes do), traces or compiles them.
+        direct = plain_calls(self.layers.values())
+        for node_id, module, sources in self.plan:
+            call = module.forward if direct else module
+            if len(sources) == 1:
+                values[node_id] = call(values[sources[0]])
+            else:
+                values[node_id] = call(*[values[s] for s in sources] if sources else [x])
         return values
+
+
+def plain_calls(modules: Iterable[nn.Module]) -> bool:
+    """Whether calling these modules is just calling their forward: no global or module
+    hooks, no tracing, no compiled call (the conditions of nn.Module._call_impl's fast
+    path)."""
+    hooks = nn.modules.module
+    if torch._C._get_tracing_state() or hooks._global_forward_hooks \
+            or hooks._global_forward_pre_hooks or hooks._global_backward_hooks \
+            or hooks._global_backward_pre_hooks:
+        return False
+    return not any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
+                   or m._backward_pre_hooks or m._compiled_call_impl is not None
+                   for m in modules)
 
 
 def build_model(network: NetworkSpec, input_shape: Shape) -> tuple[GraphModel, GraphReport]:
@@ -235,6 +259,3 @@ def build_model(network: NetworkSpec, input_shape: Shape) -> tuple[GraphModel, G
         modules[node.id] = entry.build(params, in_shapes)
     return GraphModel(report, modules, inputs), report
 
-
-def describe(network: NetworkSpec, input_shape: Shape) -> dict[str, Any]:
-    return inspect_graph(network, input_shape).model_dump()
