@@ -17,9 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from engine import NetworkSpec, NodeSpec, steps
-from engine.prepare import prepare_run
-from engine.specs import EdgeSpec
-from engine.steps import AutogradStep, Recording
+from engine.core.prepare import prepare_run
+from engine.core.specs import EdgeSpec
+from engine.core.steps import AutogradStep, Recording
 from tests.engine.helpers import opt, run_spec
 
 STEPS, BATCH = 12, 10
