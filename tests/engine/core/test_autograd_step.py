@@ -16,7 +16,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from engine import NetworkSpec, NodeSpec, steps
+from engine import NetworkSpec, NodeSpec
+from engine.core import steps
 from engine.core.prepare import prepare_run
 from engine.core.specs import EdgeSpec
 from engine.core.steps import AutogradStep, Recording
