@@ -23,11 +23,13 @@ WILDCARD_BINDS = frozenset({"0.0.0.0", "::", "[::]", ""})
 
 
 def normal_host(name: str) -> str:
-    """A configured host as `parse_host_header` gives it: lower case, IPv6 in brackets."""
+    """A configured host as `parse_host_header` gives it: lower case, no port, IPv6 in
+    brackets (`fd00::5`, `[fd00::5]:80` and `[FD00::5]` are one host)."""
     name = name.strip().lower()
-    if ":" in name and not name.startswith("["):
-        return f"[{name}]"
-    return name
+    parsed = parse_host_header(name)
+    if parsed is not None:
+        return parsed.host
+    return f"[{name.strip('[]')}]" if ":" in name else name
 
 
 def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:

@@ -97,10 +97,11 @@ def test_loopback_hosts_pass_on_any_port(plain: TestClient) -> None:
 
 
 def test_configured_hosts_pass_and_wildcards_are_subdomains(tmp_path: Path) -> None:
-    app = create_app(make_settings(tmp_path, allowed_hosts=["class.example", "*.school.org",
-                                                            "fd00::5"], host="10.0.0.7"))
+    hosts = ["Class.Example:8000", "*.school.org", "fd00::5", "lab.example"]
+    app = create_app(make_settings(tmp_path, allowed_hosts=hosts, host="10.0.0.7"))
     c = TestClient(app)  # no lifespan: the Host check answers before any route
-    for host in ("class.example:8000", "a.school.org", "[fd00::5]:80", "10.0.0.7:8000"):
+    for host in ("class.example", "a.school.org", "[fd00::5]:80", "10.0.0.7:8000",
+                 "lab.example:9000"):
         assert c.get("/openapi.json", headers={"host": host}).status_code == 200, host
     for host in ("school.org.evil.example", "evilschool.org", "10.0.0.8"):
         problem(c.get("/openapi.json", headers={"host": host}), 421)
@@ -417,3 +418,15 @@ def test_a_server_bug_is_a_500_in_the_one_shape(tmp_path: Path) -> None:
 
     r = TestClient(app, raise_server_exceptions=False).get("/boom")
     problem(r, 500, "internal server error (RuntimeError)")
+
+
+def test_security_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIVEGRAD_ALLOWED_HOSTS", "class.example, 10.0.0.5,")
+    monkeypatch.setenv("LIVEGRAD_ACCESS_TOKEN", "  ")  # blank: no token, not an empty one
+    monkeypatch.setenv("LIVEGRAD_ALLOW_NO_TOKEN", "1")
+    settings = Settings()
+    assert settings.allowed_hosts == ["class.example", "10.0.0.5"]
+    assert settings.access_token is None and settings.allow_no_token
+    assert cli.unsafe(Settings(host="0.0.0.0")) is None  # told so
+    monkeypatch.delenv("LIVEGRAD_ALLOW_NO_TOKEN")
+    assert cli.unsafe(Settings(host="0.0.0.0")) is not None
