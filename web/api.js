@@ -196,11 +196,12 @@ class RunStream extends EventTarget {
   }
 }
 
+/** The tab's token (no argument) or keeps `value`; without storage it lasts for the page. */
 function stored(value) {
   try {
     if (value === undefined) return sessionStorage.getItem(TOKEN_KEY);
     sessionStorage.setItem(TOKEN_KEY, value);
-  } catch { /* no storage (a sandboxed frame): the token lasts as long as the page */ }
+  } catch { /* a sandboxed frame */ }
   return value ?? null;
 }
 
@@ -225,10 +226,9 @@ export function createApi({ base = '/api/v1', onConnection = () => {}, askToken 
   async function send(method, path, body, used) {
     const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
     if (used) headers.Authorization = `Bearer ${used}`;
+    const json = body === undefined ? undefined : JSON.stringify(body);
     try {
-      return await fetch(`${root.pathname}${path}`, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      return await fetch(`${root.pathname}${path}`, { method, headers, body: json });
     } catch (err) {
       onConnection({ state: 'lost', error: err });
       throw new Error(`the server cannot be reached (${err.message})`);
