@@ -1,5 +1,7 @@
 # livegrad's server, CPU only: docker compose up (see docker-compose.yml) or
-#   docker build -t livegrad . && docker run -p 127.0.0.1:8000:8000 -v livegrad-data:/data livegrad
+#   docker build -t livegrad . && docker run -p 127.0.0.1:8000:8000 -v livegrad-data:/data \
+#     -e LIVEGRAD_ALLOW_NO_TOKEN=1 livegrad     (loopback only; else -e LIVEGRAD_ACCESS_TOKEN=...)
+# The server binds 0.0.0.0 in the container, so it refuses to start without a token unless told.
 # The web UI's npm libraries (uPlot), exactly as web/package-lock.json pins them.
 FROM node:20-slim AS web
 WORKDIR /web
@@ -37,7 +39,7 @@ VOLUME ["/data"]
 EXPOSE 8000
 
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s \
-    CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8000/api/v1/health', timeout=2)"
+    CMD python -c "import os, urllib.request as u; t = os.environ.get('LIVEGRAD_ACCESS_TOKEN'); u.urlopen(u.Request('http://127.0.0.1:8000/api/v1/health', headers={'Authorization': 'Bearer ' + t} if t else {}), timeout=2)"
 
 # 0.0.0.0 inside the container; publish the port on the host's loopback (see compose).
 CMD ["livegrad", "serve", "--host", "0.0.0.0", "--port", "8000", "--data-dir", "/data"]

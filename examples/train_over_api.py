@@ -76,11 +76,12 @@ def stream(ws_url: str, token: str | None, every: int) -> dict[str, Any]:
     """Print the run's events until its end; reconnects with `since` if dropped."""
     last, grids = -1, 0
     while True:
-        url = f"{ws_url}?since={last}" + (f"&token={token}" if token else "")
+        auth = {"Authorization": f"Bearer {token}"} if token else None  # not in the URL
         try:
             # compression=None: the server turns per-message deflate off anyway (it costs
             # 13-46x on binary frames); proxy=None: talk to the server itself.
-            with connect(url, compression=None, proxy=None, max_size=2**24) as ws:
+            with connect(f"{ws_url}?since={last}", additional_headers=auth, compression=None,
+                         proxy=None, max_size=2**24) as ws:
                 for message in ws:
                     if isinstance(message, bytes):  # a heavy event: the decision boundary
                         grids += 1

@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine import load_plugins
 from server.api import catalog, datasets, events, networks, runs
 from server.api.deps import require_token
-from server.api.errors import install, problem
+from server.api.errors import COMMON, install, problem
+from server.api.guards import HostCheck, RequestCheck
 from server.runs.hub import Hub
 from server.runs.manager import RunManager
 from server.settings import Settings
@@ -100,12 +101,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install(app)
     api = [Depends(require_token)]
     for module in (catalog, datasets, networks, runs):
-        app.include_router(module.router, prefix="/api/v1", dependencies=api)
+        app.include_router(module.router, prefix="/api/v1", dependencies=api, responses=COMMON)
     app.include_router(events.router, prefix="/api/v1")
+    # the last added runs first: Host, then CORS (preflights), Origin and body type, size
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestCheck, allowed_origins=settings.allowed_origins)
     if settings.allowed_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.allowed_origins,
                            allow_methods=["*"], allow_headers=["*"])
+    app.add_middleware(HostCheck, allowed=settings.allowed_hosts, bound=settings.host)
 
     # The web UI: web/ as static files (its npm libraries in web/node_modules, installed by
     # `make setup`), mounted last so that the API and /docs match first.

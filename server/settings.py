@@ -56,6 +56,26 @@ class Settings(BaseSettings):
         "worker before any run (they register families, probes, events, layers or data sets); "
         "LIVEGRAD_PLUGINS takes them comma-separated.")
 
+    # security
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names (or addresses) the server answers besides "
+        "loopback ones (localhost, 127.0.0.1, [::1], any port) and the address it binds; "
+        "'*.example.org': its subdomains; '*': any. Others get 421 (DNS rebinding). "
+        "LIVEGRAD_ALLOWED_HOSTS takes them comma-separated.")
+    allow_no_token: bool = Field(
+        default=False, description="Serve a non-loopback host without an access token "
+        "(`livegrad serve` refuses otherwise).")
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _hosts_comma_separated(cls, value: Any) -> Any:
+        return cls._comma_separated(value)
+
+    @field_validator("access_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("plugins", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

@@ -16,6 +16,9 @@ export class ApiError extends Error {
 }
 
 const UTF8 = new TextDecoder();
+const TOKEN_KEY = 'livegrad.token';
+// a token made of these characters travels as a websocket subprotocol, others in the query
+const PROTOCOL_SAFE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // safetensors dtype codes -> typed arrays; F16 is Float16Array where the browser has one
 const TYPED = { F32: Float32Array, I32: Int32Array, U8: Uint8Array, F16: Uint16Array };
 
@@ -107,9 +110,10 @@ export function parseSafetensors(buf) {
  * steps_completed events, skipping seq numbers: only `hello.first_seq` signals a real loss.
  */
 class RunStream extends EventTarget {
-  constructor(url, since = -1, events = undefined) {
+  constructor(url, since = -1, events = undefined, token = () => null) {
     super();
     this.url = url;
+    this.token = token;
     this.lastSeq = since;
     this.closed = false;
     this.retries = 0;
@@ -122,7 +126,12 @@ class RunStream extends EventTarget {
     // the subscription travels in the URL too, so that the catch-up is filtered as well
     const asked = this.events;
     const sub = Array.isArray(asked) ? `&subscribe=${asked.map(encodeURIComponent).join(',')}` : '';
-    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}&batch=true${sub}`);
+    // the access token: a subprotocol (livegrad.token.<t>) the server echoes, not the URL
+    const token = this.token();
+    const safe = token && PROTOCOL_SAFE.test(token);
+    const query = token && !safe ? `&token=${encodeURIComponent(token)}` : '';
+    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}&batch=true${sub}${query}`,
+      safe ? [`livegrad.token.${token}`] : []);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {
@@ -187,21 +196,52 @@ class RunStream extends EventTarget {
   }
 }
 
-/** The REST client. Every method returns parsed JSON or throws an ApiError / Error. */
-export function createApi({ base = '/api/v1', onConnection = () => {} } = {}) {
-  const root = new URL(base, location.href);
+/** The tab's token (no argument) or keeps `value`; without storage it lasts for the page. */
+function stored(value) {
+  try {
+    if (value === undefined) return sessionStorage.getItem(TOKEN_KEY);
+    sessionStorage.setItem(TOKEN_KEY, value);
+  } catch { /* a sandboxed frame */ }
+  return value ?? null;
+}
 
-  async function request(method, path, body, { raw = false } = {}) {
-    let res;
+/**
+ * The REST client. Every method returns parsed JSON or throws an ApiError / Error.
+ * `askToken({refused})` resolves with an access token when the server answers 401: it is
+ * kept for the tab (sessionStorage), sent as `Authorization: Bearer` and on the websocket.
+ */
+export function createApi({ base = '/api/v1', onConnection = () => {}, askToken = null } = {}) {
+  const root = new URL(base, location.href);
+  let token = stored();
+  let asking = null; // one prompt for every request refused meanwhile
+
+  function newToken(refused) {
+    asking ??= Promise.resolve(askToken({ refused })).then((t) => {
+      token = stored(t);
+      asking = null;
+    });
+    return asking;
+  }
+
+  async function send(method, path, body, used) {
+    const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
+    if (used) headers.Authorization = `Bearer ${used}`;
+    const json = body === undefined ? undefined : JSON.stringify(body);
     try {
-      res = await fetch(`${root.pathname}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      return await fetch(`${root.pathname}${path}`, { method, headers, body: json });
     } catch (err) {
       onConnection({ state: 'lost', error: err });
       throw new Error(`the server cannot be reached (${err.message})`);
+    }
+  }
+
+  async function request(method, path, body, { raw = false } = {}) {
+    let used = token;
+    let res = await send(method, path, body, used);
+    while (res.status === 401 && askToken) { // until the person gives a token it takes
+      if (token === used) await newToken(used !== null);
+      used = token;
+      res = await send(method, path, body, used);
     }
     onConnection({ state: 'open' });
     if (!res.ok) {
@@ -256,6 +296,6 @@ export function createApi({ base = '/api/v1', onConnection = () => {} } = {}) {
     },
     /** A run's event stream; `events`: the types to receive (see RunStream.subscribe). */
     events: (id, since = -1, events = undefined) =>
-      new RunStream(`${wsBase}/runs/${id}/events`, since, events),
+      new RunStream(`${wsBase}/runs/${id}/events`, since, events, () => token),
   };
 }

@@ -23,6 +23,7 @@ import { createRunsPanel } from './components/runs-panel.js';
 import { createPresetsPanel } from './components/presets-panel.js';
 import { createBanner } from './components/banner.js';
 import { createInternals } from './components/internals.js';
+import { createTokenPrompt } from './components/token-prompt.js';
 
 /** A new page: the first preset's data and training settings, and only an input layer. */
 function freshDoc(catalog, presets) {
@@ -36,7 +37,8 @@ function freshDoc(catalog, presets) {
 async function boot() {
   let store = null;
   const pending = [];
-  const api = createApi({ onConnection: (d) => (store ? store.emit('connection', d) : pending.push(d)) });
+  const api = createApi({ onConnection: (d) => (store ? store.emit('connection', d) : pending.push(d)),
+    askToken: createTokenPrompt().ask });
   const [catalog, presets, schemas] = await Promise.all([api.catalog(), api.presets(),
     api.schemas().catch(() => ({}))]);
   const hash = readHash(location.hash);

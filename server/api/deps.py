@@ -10,10 +10,12 @@ May import: stdlib, fastapi, sqlalchemy, server modules.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from server.runs.manager import RunManager
@@ -29,14 +31,35 @@ async def get_runs(request: Request) -> RunManager:
     return manager
 
 
-async def require_token(request: Request) -> None:
+BEARER = HTTPBearer(auto_error=False, scheme_name="accessToken", description=(
+    "Required when the server is started with an access token (LIVEGRAD_ACCESS_TOKEN): "
+    "'Authorization: Bearer <token>'. Without one, every route is open."))
+MISSING = ("this server needs an access token: send 'Authorization: Bearer <token>' "
+           "(the token the server was started with, LIVEGRAD_ACCESS_TOKEN)")
+
+
+def token_matches(given: str | None, token: str) -> bool:
+    """In constant time: how long a guess matched says nothing."""
+    return given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
+def bearer(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None for another scheme."""
+    scheme, _, value = (authorization or "").strip().partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+async def require_token(request: Request, credentials: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(BEARER)]) -> None:
     token = request.app.state.settings.access_token
     if token is None:
         return
-    given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    if given != token and request.query_params.get("token") != token:
-        raise HTTPException(401, "this server needs an access token: "
-                                 "send 'Authorization: Bearer <token>'")
+    if credentials is None:
+        raise HTTPException(401, MISSING, headers={"WWW-Authenticate": "Bearer"})
+    if not token_matches(credentials.credentials, token):
+        raise HTTPException(401, "the access token is not this server's: send "
+                                 "'Authorization: Bearer <token>' with the right one",
+                            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

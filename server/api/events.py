@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from engine import RunSpec
+from server.api.deps import bearer, token_matches
 from server.api.errors import ApiError
+from server.api.guards import origin_allowed
 from server.api.protocol import (
     CLIENT_MESSAGE,
     Ack,
@@ -34,7 +35,7 @@ STALLED = 1013  # "try again later": reconnect with ?since=<last seq>
 EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"stop"|"set_lr"|'
             '"set_probes", "lr"?: number, "n"?: int, "probes"?: {probe: {field: value}}} or '
             '{"type": "subscribe", "events": [event type, ...] | null}')
-LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+TOKEN_PROTOCOL = "livegrad.token."  # Sec-WebSocket-Protocol: livegrad.token.<token>
 ARGUMENT = {"set_lr": "lr", "set_probes": "probes", "step": "n"}  # the field an action takes
 
 
@@ -43,19 +44,28 @@ def summary(spec: RunSpec) -> SpecSummary:
                        optimizer=spec.training.optimizer.name, nodes=len(spec.network.nodes))
 
 
-def _token_ok(ws: WebSocket) -> bool:
+def _token_ok(ws: WebSocket) -> tuple[bool, str | None]:
+    """Whether the token came (an `Authorization: Bearer` header, a `livegrad.token.<token>`
+    subprotocol or `?token=`), and the subprotocol to echo when it came as one."""
     token = ws.app.state.settings.access_token
-    return token is None or ws.query_params.get("token") == token
+    offered = [p for p in ws.scope.get("subprotocols", []) if p.startswith(TOKEN_PROTOCOL)]
+    if token is None:
+        return True, offered[0] if offered else None
+    for protocol in offered:
+        if token_matches(protocol.removeprefix(TOKEN_PROTOCOL), token):
+            return True, protocol
+    given = [bearer(ws.headers.get("authorization")), ws.query_params.get("token")]
+    return any(token_matches(g, token) for g in given), None
 
 
 def _refusal(ws: WebSocket, spec: RunSpec | None, run_id: str) -> tuple[int, str] | None:
-    if spec is None:
-        return 4404, f"no run with id {run_id!r}"
-    if not _token_ok(ws):
+    if not _token_ok(ws)[0]:  # first: without the token, not even whether the run exists
         return 4401, "bad token"
     origin = ws.headers.get("origin")
     if not origin_allowed(origin, ws.headers.get("host"), ws.app.state.settings.allowed_origins):
         return 4403, f"origin {origin!r} is not allowed: add it to allowed_origins"
+    if spec is None:
+        return 4404, f"no run with id {run_id!r}"
     return None
 
 
@@ -71,7 +81,7 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
         code, reason = refusal or (4404, "")
         await ws.close(code=code, reason=reason)
         return
-    await ws.accept()
+    await ws.accept(subprotocol=_token_ok(ws)[1])
     box = Outbox(manager.settings.outbox_scalars, batch=batch)
     if subscribe is not None:
         names = [name.strip() for name in subscribe.split(",") if name.strip()]
@@ -124,16 +134,6 @@ def _sender(ws: WebSocket):  # type: ignore[no-untyped-def]
         else:
             await ws.send_text(frame)
     return send
-
-
-def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
-    """No Origin (not a browser), the same origin, a loopback origin, or one configured."""
-    if origin is None or "*" in allowed or origin in allowed:
-        return True
-    parts = urlsplit(origin)
-    if parts.netloc and host is not None and parts.netloc.lower() == host.lower():
-        return True
-    return (parts.hostname or "") in LOOPBACK
 
 
 async def _receive(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -> None:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from server.api.deps import SessionDep
 from server.api.errors import ERRORS, NotFound
-from server.api.schemas import NetworkCreate, NetworkPublic
+from server.api.schemas import NetworkCreate, NetworkPage, NetworkPublic
 from server.storage import repository as repo
 from server.storage.db import NetworkRow
 
@@ -29,11 +29,13 @@ def create_network(body: NetworkCreate, session: SessionDep) -> NetworkPublic:
     return repo.network_public(repo.add_network(session, body))
 
 
-@router.get("", response_model=list[NetworkPublic])
+@router.get("", response_model=NetworkPage, responses=ERRORS)
 def list_networks(session: SessionDep, limit: int = Query(50, ge=1, le=500),
-                  offset: int = Query(0, ge=0)) -> list[NetworkPublic]:
-    """Saved networks, newest first."""
-    return [repo.network_public(r) for r in repo.list_networks(session, limit, offset)]
+                  offset: int = Query(0, ge=0)) -> NetworkPage:
+    """Saved networks, newest first, a page at a time (as GET /runs)."""
+    rows, total = repo.list_networks(session, limit, offset)
+    return NetworkPage(items=[repo.network_public(r) for r in rows], total=total, limit=limit,
+                       offset=offset)
 
 
 @router.get("/{net_id}", response_model=NetworkPublic, responses=ERRORS)

@@ -37,7 +37,7 @@ async def create_run(body: RunCreate, runs: RunsDep, paused: bool = Query(
     return await runs.create(body, paused=paused)
 
 
-@router.get("", response_model=RunPage)
+@router.get("", response_model=RunPage, responses=ERRORS)
 def list_runs(runs: RunsDep, status: RunStatus | None = None,
               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> RunPage:
     """Runs, newest first, optionally only those with one status."""

@@ -114,6 +114,13 @@ class NetworkPublic(NetworkCreate):
     updated_at: datetime
 
 
+class NetworkPage(BaseModel):
+    items: list[NetworkPublic]
+    total: int
+    limit: int
+    offset: int
+
+
 class RunCreate(RunSpec):
     """The body of POST /runs: a run spec, exactly as saved and shared."""
 

@@ -259,9 +259,11 @@ def add_network(s: Session, body: NetworkCreate) -> NetworkRow:
     return row
 
 
-def list_networks(s: Session, limit: int, offset: int) -> list[NetworkRow]:
-    q = select(NetworkRow).order_by(NetworkRow.created_at.desc()).limit(limit).offset(offset)
-    return list(s.scalars(q))
+def list_networks(s: Session, limit: int, offset: int) -> tuple[list[NetworkRow], int]:
+    """A page of saved networks, newest first, and how many there are in all."""
+    q = select(NetworkRow).order_by(NetworkRow.created_at.desc(), NetworkRow.id)
+    total = s.scalar(select(func.count()).select_from(NetworkRow))
+    return list(s.scalars(q.limit(limit).offset(offset))), int(total or 0)
 
 
 def get_network(s: Session, net_id: str) -> NetworkRow | None:

@@ -47,6 +47,7 @@ def long_spec() -> dict[str, Any]:
 def make_settings(data_dir: Path, **kw: Any) -> Settings:
     kw.setdefault("warm_workers", 1)
     kw.setdefault("max_concurrent_runs", 2)
+    kw.setdefault("allowed_hosts", ["testserver"])  # TestClient's Host
     return Settings(data_dir=data_dir, **kw)
 
 

@@ -26,6 +26,8 @@ def test_compose_starts_the_server_on_postgres_with_a_data_volume() -> None:
     url = make_url(re.search(r"LIVEGRAD_DATABASE_URL: (\S+)", COMPOSE).group(1))  # type: ignore[union-attr]
     assert url.get_dialect().driver == "psycopg" and url.host == "db"
     assert '"127.0.0.1:8000:8000"' in COMPOSE  # published on the host's loopback only
+    # 0.0.0.0 without a token starts only when told so (published on loopback only)
+    assert re.search(r'LIVEGRAD_ALLOW_NO_TOKEN: "1"', COMPOSE)
 
 
 def test_dockerfile_installs_the_pinned_cpu_torch_and_the_constraints() -> None:
@@ -38,3 +40,4 @@ def test_dockerfile_installs_the_pinned_cpu_torch_and_the_constraints() -> None:
         assert (ROOT / src).exists(), f"the Dockerfile copies {src}, which does not exist"
     cmd = json.loads(re.search(r"^CMD (\[.*\])", DOCKERFILE, flags=re.M).group(1))  # type: ignore[union-attr]
     assert parser().parse_args(cmd[1:]).data_dir == "/data"
+    assert "'Bearer ' + t" in DOCKERFILE  # the health check passes a configured token

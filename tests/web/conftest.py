@@ -50,9 +50,12 @@ class Server:
     """`livegrad serve` on a port and data folder of its own (a subprocess), which can be
     stopped and started again on the same port and folder, as a restart in place would."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.data = data
+        self.env = {**os.environ, **(env or {})}  # e.g. LIVEGRAD_ACCESS_TOKEN
+        token = self.env.get("LIVEGRAD_ACCESS_TOKEN")
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.starts = 0
@@ -64,12 +67,13 @@ class Server:
         log = open(self.data / f"server-{self.starts}.log", "w")  # noqa: SIM115 - the child's
         self.proc = subprocess.Popen([*cmd, "serve", "--port", str(self.port), "--data-dir",
                                       str(self.data)], cwd=ROOT, stdout=log,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, env=self.env)
         log.close()  # the child holds its own copy
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=2).status_code == 200:
+                health = httpx.get(f"{self.url}/api/v1/health", timeout=2, headers=self.headers)
+                if health.status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -70,7 +70,8 @@ def test_networks_crud(client: TestClient) -> None:
         client.post(f"{API}/networks", json={"name": "xor", "network": net}).json())
     got = NetworkPublic.model_validate(client.get(f"{API}/networks/{made.id}").json())
     assert got == made
-    listed = [NetworkPublic.model_validate(n) for n in client.get(f"{API}/networks").json()]
+    page = client.get(f"{API}/networks").json()
+    listed = [NetworkPublic.model_validate(n) for n in page["items"]]
     assert made.id in {n.id for n in listed}
     put = client.put(f"{API}/networks/{made.id}", json={"name": "renamed", "network": net})
     assert NetworkPublic.model_validate(put.json()).name == "renamed"
