@@ -16,9 +16,11 @@ from engine.core.errors import LocatedError, SpecError
 
 
 class Params(BaseModel):
-    """Base class of every entry's parameter model: unknown fields are refused."""
+    """Base class of every entry's parameter model: unknown fields are refused, and so are
+    wrong types ("8" or true for an int) and NaN or infinite numbers: a spec is stored and
+    shared as written, so a coerced value would be a different spec from the one it shows."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Entry(Protocol):
@@ -95,5 +97,6 @@ def parse_params(entry: Entry, raw: dict[str, Any], *, node: str | None, where: 
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or None
             field = f"{where}.{loc}" if loc else where
-            errors.append(LocatedError(node, field, f"{err['msg']} (got {err.get('input')!r})"))
+            msg = "must be a finite number" if err["type"] == "finite_number" else err["msg"]
+            errors.append(LocatedError(node, field, f"{msg} (got {err.get('input')!r})"))
         raise SpecError(errors) from None
