@@ -58,6 +58,8 @@ UNREADABLE = ("the body is not JSON that can be read: it must be UTF-8 text whos
 
 
 FRIENDLY = {"finite_number": "must be a finite number"}
+NODE_ID = ("a node id starts with a letter or _, then up to 63 letters, digits, _ or - "
+           "(e.g. dense1)")
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
@@ -101,12 +103,16 @@ def locate(loc: tuple[int | str, ...], body: Any) -> tuple[str | None, str | Non
 
 
 def _message(err: dict[str, Any]) -> str:
-    if err.get("type") == "json_invalid":
+    kind = str(err.get("type"))
+    if kind == "json_invalid":
         reason = (err.get("ctx") or {}).get("error", "it cannot be parsed")
         return f"the body is not valid JSON: {reason}"
-    msg = FRIENDLY.get(str(err.get("type")), str(err.get("msg", "invalid")))
+    if kind == "string_pattern_mismatch" and tuple(err.get("loc", ()))[-1:] == ("id",):
+        msg = NODE_ID  # the regular expression itself says little to a student
+    else:
+        msg = FRIENDLY.get(kind, str(err.get("msg", "invalid")))
     value = err.get("input")
-    if err.get("type") != "missing" and (value is None or isinstance(value, str | int | float)):
+    if kind != "missing" and (value is None or isinstance(value, str | int | float)):
         return f"{msg} (got {value!r})"
     return msg
 

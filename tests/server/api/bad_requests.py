@@ -19,6 +19,7 @@ from tests.server.conftest import xor_spec
 
 RUNS, NETWORKS, VALIDATE = "/api/v1/runs", "/api/v1/networks", "/api/v1/graphs/validate"
 JSON = {"content-type": "application/json"}
+ID_RULE = "a node id starts with a letter"
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,10 @@ GRAPH_STRUCTURE = [
          field="networks.model.nodes", says="at least 1"),
     Case("node id with a space", "POST", RUNS, run(put(
         ["networks", "model", "nodes", 1, "id"], "dense 1")), node="dense 1", field="id",
-        says="pattern"),
+        says=ID_RULE),
     Case("node id too long", "POST", RUNS, run(put(
         ["networks", "model", "nodes", 1, "id"], "d" * 65)), node="d" * 65, field="id",
-        says="pattern"),
+        says=ID_RULE),
     Case("node id a number", "POST", RUNS, run(put(["networks", "model", "nodes", 1, "id"], 7)),
          field="networks.model.nodes.1.id", says="valid string"),
     Case("node without an id", "POST", RUNS, run(drop(["networks", "model", "nodes", 1, "id"])),
@@ -503,7 +504,7 @@ RUN_SPEC = [
         says="valid integer"),
     Case("version-1 body with a badly named node", "POST", RUNS, {
         "network": run(put(["networks", "model", "nodes", 2, "id"], "tanh 1"))["networks"][
-            "model"], "data": {"name": "xor"}}, node="tanh 1", field="id", says="pattern"),
+            "model"], "data": {"name": "xor"}}, node="tanh 1", field="id", says=ID_RULE),
 ]
 
 LIMITS = [
@@ -554,7 +555,7 @@ VALIDATE_CASES = [
         field="params.out_features", says="valid integer"),
     Case("validate a node with a bad id", "POST", VALIDATE, graph(put(
         ["networks", "model", "nodes", 3, "id"], "out!")), node="out!", field="id",
-        says="pattern"),
+        says=ID_RULE),
 ]
 
 NETWORKS_CASES = [
@@ -587,7 +588,7 @@ NETWORKS_CASES = [
          field="name", says="valid string"),
     Case("network with a node id of bad form", "POST", NETWORKS, network(put(
         ["networks", "model", "nodes", 1, "id"], "-d")), node="-d", field="id",
-        says="pattern"),
+        says=ID_RULE),
     Case("network with a two-input linear", "POST", NETWORKS, network(add_edge("x", "out")),
          node="out", field="edges", says="takes 1 input"),
 ]
@@ -627,6 +628,31 @@ QUERIES = [
          says="give 'lr', 'probes' or both"),
     Case("patch an unknown field", "PATCH", f"{RUNS}/nope", {"momentum": 0.9},
          field="momentum", says="extra"),
+    Case("patch lr as a string", "PATCH", f"{RUNS}/nope", {"lr": "0.1"}, field="lr",
+         says="valid number"),
+    Case("patch lr past its bound", "PATCH", f"{RUNS}/nope", {"lr": 1000}, field="lr",
+         says="less than or equal to 100"),
+    Case("patch probes a list", "PATCH", f"{RUNS}/nope", {"probes": ["norms"]}, field="probes",
+         says="valid dictionary"),
+    Case("step with an unknown field", "POST", f"{RUNS}/nope/step", {"n": 1, "m": 2},
+         field="m", says="extra"),
+    Case("paused not a boolean", "POST", f"{RUNS}?paused=maybe", run(nothing),
+         field="paused", says="valid boolean"),
+    Case("pause an unknown run", "POST", f"{RUNS}/nope/pause", status=404, says="no run"),
+    Case("delete an unknown run", "DELETE", f"{RUNS}/nope", status=404, says="no run"),
+    Case("delete an unknown network", "DELETE", f"{NETWORKS}/nope", status=404,
+         says="no network"),
+    Case("replace an unknown network", "PUT", f"{NETWORKS}/nope", network(nothing),
+         status=404, says="no network"),
+    Case("checkpoint of an unknown run", "GET", f"{RUNS}/nope/checkpoint", status=404,
+         says="no run"),
+    Case("data points of an unknown set", "POST", "/api/v1/datasets/points", {"name": "nope"},
+         field="data.name", says="unknown data set"),
+    Case("data points with a string count", "POST", "/api/v1/datasets/points", {
+        "name": "xor", "params": {"n_points": "50"}}, field="data.params.n_points",
+        says="valid integer"),
+    Case("data points with an unknown field", "POST", "/api/v1/datasets/points", {
+        "name": "xor", "extra": 1}, field="extra", says="extra"),
 ]
 
 BAD_JSON = [
