@@ -118,6 +118,7 @@ class RunManager:
             errors = await asyncio.to_thread(limits.size_errors, spec, report, self.settings)
         if errors:
             raise SpecRefused("the run spec is not valid", errors)
+        self._refuse_when_queue_full()  # again: other runs may have come in during the check
         run_id = repo.new_id()
         await self.store.written(repo.add_run, run_id, spec)
         self.hub.open(run_id)
