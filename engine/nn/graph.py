@@ -9,6 +9,7 @@ engine.core.specs.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
@@ -62,12 +63,18 @@ def inspect_graph(network: NetworkSpec, input_shape: Shape) -> GraphReport:
                        order=order, output=output, total_params=total)
 
 
+MAX_SAMPLE = 10**8  # numbers in one sample: past it, even shape arithmetic overflows torch's
+
+
 def input_shape_errors(input_shape: Shape) -> list[LocatedError]:
     """A sample's dimensions are whole numbers of at least one (a bool is no size)."""
-    if len(input_shape) >= 1 and all(type(d) is int and d >= 1 for d in input_shape):
-        return []
-    return [LocatedError(None, "input_shape", "an input shape is one or more whole numbers, "
-                         f"each at least 1, e.g. [2]; got {list(input_shape)}")]
+    if not (len(input_shape) >= 1 and all(type(d) is int and d >= 1 for d in input_shape)):
+        return [LocatedError(None, "input_shape", "an input shape is one or more whole numbers,"
+                             f" each at least 1, e.g. [2]; got {list(input_shape)}")]
+    if math.prod(input_shape) > MAX_SAMPLE:
+        return [LocatedError(None, "input_shape", f"a sample of {math.prod(input_shape):,} "
+                             f"numbers is past the {MAX_SAMPLE:,} a network here takes")]
+    return []
 
 
 def check_network(network: NetworkSpec) -> list[LocatedError]:
@@ -237,8 +244,12 @@ def node_shape(node: NodeSpec, in_shapes: list[Shape]) -> tuple[Shape, int]:
             raise SpecError([LocatedError(node.id, exc.field, f'merge "{node.id}" {exc}')]) \
                 from None
         raise SpecError([LocatedError(node.id, exc.field, str(exc))]) from None
-    with torch.device("meta"):  # count weights without allocating them
-        module = entry.build(params, in_shapes)
+    try:
+        with torch.device("meta"):  # count weights without allocating them
+            module = entry.build(params, in_shapes)
+    except (RuntimeError, ValueError) as exc:  # torch's own refusal, e.g. a size overflow
+        raise SpecError([LocatedError(node.id, None, f"{node.kind} cannot be built for "
+                                      f"input {fmt_shape(in_shapes[0])}: {exc}")]) from None
     return shape, sum(p.numel() for p in module.parameters())
 
 

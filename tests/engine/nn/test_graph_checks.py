@@ -68,7 +68,7 @@ def test_a_merge_of_unequal_shapes_names_its_edges() -> None:
     assert [(e.node, e.field) for e in errors] == [("m", "edges")]
 
 
-@pytest.mark.parametrize("shape", [(), (0,), (-1,), (2, 0), (True,)])
+@pytest.mark.parametrize("shape", [(), (0,), (-1,), (2, 0), (True,), (10**6,) * 8])
 def test_input_shapes_are_whole_numbers_of_at_least_one(shape: tuple) -> None:
     report = inspect_graph(NetworkSpec.mlp([4]), shape)
     assert not report.ok

@@ -538,6 +538,13 @@ VALIDATE_CASES = [
          field="input_shape", says="at most 8"),
     Case("input_shape a number", "POST", VALIDATE, graph(nothing, input_shape=2),
          field="input_shape", says="valid list"),
+    Case("input_shape of 10^48 numbers", "POST", VALIDATE, graph(nothing,
+                                                                 input_shape=[10**6] * 8),
+         status=200, field="input_shape", says="past the"),
+    Case("one output for ten digit classes", "POST", RUNS, run(seq(
+        put(["data"], {"name": "digits", "params": {"shape": "image"}}),
+        set_kind("dense1", "layer_norm"), set_kind("tanh1", "flatten"))), node="out",
+        field="out_features", says="needs output"),
     Case("neither data nor input shape", "POST", VALIDATE, graph(nothing, input_shape=None),
          field="input_shape", says="give `data`"),
     Case("unknown data set to validate over", "POST", VALIDATE, graph(
