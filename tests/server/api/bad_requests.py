@@ -3,7 +3,7 @@ and the field it names, and a word of why. Read by test_bad_requests.py.
 
 Every body starts from examples/xor.json (input x -> dense1 -> tanh1 -> out) and changes one
 thing, so that the one change is what is refused.
-May import: stdlib, tests.server.conftest.
+May import: stdlib, engine's public names, tests.server.conftest.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine import presets
 from tests.server.conftest import xor_spec
 
 RUNS, NETWORKS, VALIDATE = "/api/v1/runs", "/api/v1/networks", "/api/v1/graphs/validate"
@@ -507,6 +508,46 @@ RUN_SPEC = [
             "model"], "data": {"name": "xor"}}, node="tanh 1", field="id", says=ID_RULE),
 ]
 
+def autoencoder(change: Callable[[dict[str, Any]], Any]) -> dict[str, Any]:
+    """The digits autoencoder preset (encoder and decoder networks), changed."""
+    spec = json.loads(next(p["spec"].model_dump_json() for p in presets()
+                           if p["name"] == "ae_digits_2d"))
+    spec["training"]["epochs"] = 1
+    change(spec)
+    return spec
+
+
+def role_node(role: str, node_id: str, **values: Any) -> Callable[[dict[str, Any]], None]:
+    def change(s: dict[str, Any]) -> None:
+        found = next(n for n in s["networks"][role]["nodes"] if n["id"] == node_id)
+        found.update(values)
+    return change
+
+
+AUTOENCODER = [
+    Case("decoder node parameter as a string", "POST", RUNS, autoencoder(role_node(
+        "decoder", "dec1", params={"out_features": "128"})), node="dec1",
+        field="params.out_features", says="valid integer"),
+    Case("decoder node with a bad id", "POST", RUNS, autoencoder(role_node(
+        "decoder", "dec1", id="dec 1")), node="dec 1", field="id", says=ID_RULE),
+    Case("encoder node of an unknown kind", "POST", RUNS, autoencoder(role_node(
+        "encoder", "enc_act1", kind="relu6")), node="enc_act1", field="kind",
+        says="unknown layer kind"),
+    Case("a node id in both networks", "POST", RUNS, autoencoder(role_node(
+        "encoder", "enc1", id="dec1")), node="dec1", field="networks.decoder.nodes.1.id",
+        says="unique across both"),
+    Case("encoder softmax dim past an image's rank", "POST", RUNS, autoencoder(role_node(
+        "encoder", "flat", kind="softmax", params={"dim": 5})), node="flat", field="dim",
+        says="takes -4 to 3"),
+    Case("autoencoder without a decoder", "POST", RUNS, autoencoder(drop(
+        ["networks", "decoder"])), field="networks", says="needs encoder, decoder"),
+    Case("autoencoder sparsity unknown", "POST", RUNS, autoencoder(put(
+        ["family"], {"name": "autoencoder", "params": {"sparsity": "l3"}})),
+        field="family.params.sparsity", says="'none', 'l1' or 'kl'"),
+    Case("supervised family on two networks", "POST", RUNS, autoencoder(put(
+        ["family"], {"name": "supervised"})), field="networks", says="needs model"),
+]
+
 LIMITS = [
     Case("parameters past the limit", "POST", RUNS, run(seq(
         param("dense1", "out_features", 65_536), param("out", "in_features", None),
@@ -679,7 +720,7 @@ BAD_JSON = [
          says="too large"),
 ]
 
-CASES = (GRAPH_STRUCTURE + LAYER_PARAMS + DATA + TRAINING + RUN_SPEC + LIMITS
+CASES = (GRAPH_STRUCTURE + LAYER_PARAMS + DATA + TRAINING + RUN_SPEC + AUTOENCODER + LIMITS
          + VALIDATE_CASES + NETWORKS_CASES + QUERIES + BAD_JSON)
 
 
