@@ -12,7 +12,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.core.errors import LocatedError, SpecError
+from engine.core.errors import LocatedError, SpecError, shown
 
 
 class Params(BaseModel):
@@ -59,7 +59,7 @@ class Registry(Generic[E]):
         except KeyError:
             known = ", ".join(sorted(self._entries))
             raise SpecError(
-                [LocatedError(node, field, f"unknown {self.what} {name!r}; known: {known}")]
+                [LocatedError(node, field, f"unknown {self.what} {shown(name)}; known: {known}")]
             ) from None
 
     def __contains__(self, name: object) -> bool:
@@ -98,5 +98,5 @@ def parse_params(entry: Entry, raw: dict[str, Any], *, node: str | None, where: 
             loc = ".".join(str(p) for p in err["loc"]) or None
             field = f"{where}.{loc}" if loc else where
             msg = "must be a finite number" if err["type"] == "finite_number" else err["msg"]
-            errors.append(LocatedError(node, field, f"{msg} (got {err.get('input')!r})"))
+            errors.append(LocatedError(node, field, f"{msg} (got {shown(err.get('input'))})"))
         raise SpecError(errors) from None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.core.errors import LocatedError
+from engine.core.errors import LocatedError, shown
 from engine.core.metrics import MetricInfo, metric_group
 from engine.families.base import FAMILIES, Family, finite_metrics
 from engine.families.tasks import TASKS
@@ -80,7 +80,7 @@ def check_task(spec: RunSpec, data: DataShape | None, choices: Choices | None,
                errors: list[LocatedError]) -> None:
     task = spec.training.task
     if task not in TASKS:
-        errors.append(LocatedError(None, "training.task", f"unknown task {task!r}; known: "
+        errors.append(LocatedError(None, "training.task", f"unknown task {shown(task)}; known: "
                                    f"{', '.join(TASKS.names())}"))
         return
     if data is not None and data.task != task:

@@ -17,7 +17,7 @@ import torch
 from pydantic import BaseModel
 from torch import nn
 
-from engine.core.errors import LocatedError, SpecError
+from engine.core.errors import LocatedError, SpecError, shown
 from engine.core.registry import parse_params
 from engine.core.specs import NetworkSpec, NodeSpec
 from engine.nn.layers import LAYERS, Shape, ShapeError, fmt_shape
@@ -107,14 +107,14 @@ def structure_errors(network: NetworkSpec) -> list[LocatedError]:
     for e in network.edges:
         for end, name in (("source", e.source), ("target", e.target)):
             if name not in ids:
-                errors.append(LocatedError(None, f"edges.{end}", f"edge {e.source} -> "
-                                           f"{e.target}: no node named {name!r}"))
+                errors.append(LocatedError(None, f"edges.{end}", f"edge {e.source[:40]} -> "
+                                           f"{e.target[:40]}: no node named {shown(name)}"))
     inputs_of = incoming(network)
     for node in network.nodes:
         if node.kind not in LAYERS:
             known = ", ".join(sorted(LAYERS.names()))
             errors.append(LocatedError(node.id, "kind",
-                                       f"unknown layer kind {node.kind!r}; known: {known}"))
+                                       f"unknown layer kind {shown(node.kind)}; known: {known}"))
             continue
         errors.extend(arity_errors(node, inputs_of[node.id]))
     if not any(n.kind == "input" for n in network.nodes):
@@ -193,7 +193,8 @@ def output_node(network: NetworkSpec, errors: list[LocatedError]) -> str | None:
     sinks = [n.id for n in network.nodes if n.id not in read]
     wanted = network.output or (sinks[-1] if sinks else None)
     if network.output is not None and network.output not in {n.id for n in network.nodes}:
-        errors.append(LocatedError(None, "output", f"output names no node: {network.output!r}"))
+        errors.append(LocatedError(None, "output",
+                                   f"output names no node: {shown(network.output)}"))
         return None
     for sink in sinks:
         if sink != wanted:

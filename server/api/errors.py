@@ -47,7 +47,7 @@ class SpecRefused(ApiError):
 
 
 def problem(status: int, detail: str, errors: list[ErrorItem] | None = None) -> JSONResponse:
-    body = Problem(detail=detail, errors=errors or [])
+    body = Problem(detail=detail, errors=errors or [ErrorItem(message=detail)])
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
@@ -113,7 +113,8 @@ def _message(err: dict[str, Any]) -> str:
         msg = FRIENDLY.get(kind, str(err.get("msg", "invalid")))
     value = err.get("input")
     if kind != "missing" and (value is None or isinstance(value, str | int | float)):
-        return f"{msg} (got {value!r})"
+        shown = repr(value)
+        return f"{msg} (got {shown if len(shown) <= 80 else shown[:77] + '...'})"
     return msg
 
 

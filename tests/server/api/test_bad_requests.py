@@ -67,6 +67,7 @@ def test_refused_with_a_located_reason_and_nothing_left_behind(client: TestClien
     items = [e.model_dump() for e in problem.errors]
     assert items, "a refusal lists at least one error"
     assert located(items, case), items
+    assert all(len(e["message"]) < 600 for e in items), "messages stay readable"
 
 
 def test_a_server_error_keeps_the_error_shape(tmp_path: Path) -> None:
