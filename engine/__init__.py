@@ -123,3 +123,8 @@ from engine.probes.recording import Needs, NextChunk, RecordedChunk  # noqa: E40
 __all__ += ["DataShape", "describe_dataset"]
 # the recording hook: what a probe asks the next chunk to record inside its steps, and gets
 __all__ += ["Needs", "NextChunk", "RecordedChunk"]
+
+from engine.nn.graph import check_network  # noqa: E402
+
+# a graph checked without its data (a saved network): structure, kinds and parameters
+__all__ += ["check_network"]

@@ -90,3 +90,15 @@ class Settings(BaseSettings):
 
     def run_dir(self, run_id: str) -> Path:
         return self.data_dir / "runs" / run_id
+
+    # limits: what one run may ask of this machine (defaults fit a laptop; a class server
+    # may lower them). Each refusal names its limit and the variable that raises it.
+    max_params: int = Field(default=50_000_000, ge=1, description="Most trainable parameters "
+                            "a run's networks may have (LIVEGRAD_MAX_PARAMS).")
+    max_steps: int = Field(default=10_000_000, ge=1, description="Most optimizer steps a run "
+                           "may ask for, given as steps or as epochs (LIVEGRAD_MAX_STEPS).")
+    max_run_seconds: float = Field(default=3600.0, gt=0, description="Wall time after which "
+                                   "a run is stopped, with a warning (LIVEGRAD_MAX_RUN_SECONDS).")
+    max_queued_runs: int = Field(default=32, ge=0, description="Runs that may wait for a "
+                                 "worker; past it POST /runs is refused with 429 "
+                                 "(LIVEGRAD_MAX_QUEUED_RUNS).")

@@ -34,5 +34,11 @@ class SpecError(ValueError):
         super().__init__("; ".join(str(e) for e in errors))
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """A value as a message quotes it: its repr, cut short (a 1 MB string is no message)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 class DeviceError(RuntimeError):
     """A device was asked for that this machine does not have."""

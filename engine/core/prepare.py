@@ -18,7 +18,7 @@ import torch
 from engine.core.errors import DeviceError, LocatedError, SpecError
 from engine.core.registry import parse_params
 from engine.core.run import Choices, PreparedRun
-from engine.core.specs import Choice, RunSpec
+from engine.core.specs import Choice, NetworkSpec, RunSpec
 from engine.data import DataShape, describe_dataset, load_dataset, writable_copy
 from engine.families import FAMILIES, Family
 from engine.nn.graph import GraphReport, build_model, inspect_graph
@@ -110,16 +110,37 @@ def check_spec(spec: RunSpec) -> tuple[list[LocatedError], GraphReport | None]:
     family = choose_family(spec, errors)
     choices = parse_choices(spec, errors)
     check_probes(spec, errors)
+    check_device(spec, errors)
     if data is None:
         return errors, None
     network = family.network(spec, errors) if family is not None else None
     if network is None:
         return errors, None
+    check_batch_norm(spec, network, errors)
     report = inspect_graph(network, data.input_shape)
     errors.extend(report.errors)
     if family is not None:
         family.check(spec, data, report, choices, errors)
     return errors, report
+
+
+def check_device(spec: RunSpec, errors: list[LocatedError]) -> None:
+    """A device this machine lacks is refused now, not when a worker tries to use it."""
+    try:
+        resolve_device(spec.training.device)
+    except DeviceError as exc:
+        errors.append(LocatedError(None, "training.device", str(exc)))
+
+
+def check_batch_norm(spec: RunSpec, network: NetworkSpec, errors: list[LocatedError]) -> None:
+    """Batch normalisation in training mode divides by the batch's variance: torch refuses a
+    batch of one sample, so the run would fail at its first step."""
+    if spec.training.batch_size > 1:
+        return
+    for node in network.nodes:
+        if node.kind == "batch_norm1d":
+            errors.append(LocatedError(node.id, "training.batch_size", f'batch_norm1d "{node.id}"'
+                                       " needs batches of at least 2 samples; batch_size is 1"))
 
 
 def choose_family(spec: RunSpec, errors: list[LocatedError]) -> Family | None:

@@ -12,13 +12,15 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from engine.core.errors import LocatedError, SpecError
+from engine.core.errors import LocatedError, SpecError, shown
 
 
 class Params(BaseModel):
-    """Base class of every entry's parameter model: unknown fields are refused."""
+    """Base class of every entry's parameter model: unknown fields are refused, and so are
+    wrong types ("8" or true for an int) and NaN or infinite numbers: a spec is stored and
+    shared as written, so a coerced value would be a different spec from the one it shows."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Entry(Protocol):
@@ -57,7 +59,7 @@ class Registry(Generic[E]):
         except KeyError:
             known = ", ".join(sorted(self._entries))
             raise SpecError(
-                [LocatedError(node, field, f"unknown {self.what} {name!r}; known: {known}")]
+                [LocatedError(node, field, f"unknown {self.what} {shown(name)}; known: {known}")]
             ) from None
 
     def __contains__(self, name: object) -> bool:
@@ -95,5 +97,6 @@ def parse_params(entry: Entry, raw: dict[str, Any], *, node: str | None, where: 
         for err in exc.errors():
             loc = ".".join(str(p) for p in err["loc"]) or None
             field = f"{where}.{loc}" if loc else where
-            errors.append(LocatedError(node, field, f"{err['msg']} (got {err.get('input')!r})"))
+            msg = "must be a finite number" if err["type"] == "finite_number" else err["msg"]
+            errors.append(LocatedError(node, field, f"{msg} (got {shown(err.get('input'))})"))
         raise SpecError(errors) from None

@@ -24,7 +24,10 @@ NODE_ID = r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$"
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict: unknown fields and wrong types ("10" for an int) are refused, never coerced,
+    and numbers must be finite; JSON ints are still taken for float fields."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class Choice(Spec):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.core.errors import LocatedError
+from engine.core.errors import LocatedError, shown
 from engine.core.metrics import MetricInfo, metric_group
 from engine.families.base import FAMILIES, Family, finite_metrics
 from engine.families.tasks import TASKS
@@ -80,7 +80,7 @@ def check_task(spec: RunSpec, data: DataShape | None, choices: Choices | None,
                errors: list[LocatedError]) -> None:
     task = spec.training.task
     if task not in TASKS:
-        errors.append(LocatedError(None, "training.task", f"unknown task {task!r}; known: "
+        errors.append(LocatedError(None, "training.task", f"unknown task {shown(task)}; known: "
                                    f"{', '.join(TASKS.names())}"))
         return
     if data is not None and data.task != task:
@@ -96,6 +96,12 @@ def check_output(report: GraphReport, data: DataShape, choices: Choices,
     """The output's features, or 0 with a located error when the loss cannot take it."""
     out_node = next(n for n in report.nodes if n.id == report.output)
     shape = out_node.output_shape or []
+    if data.n_classes is None and data.task not in choices.loss.tasks:
+        if not any(e.field == "training.loss.name" for e in errors):  # said once is enough
+            errors.append(LocatedError(None, "training.loss.name", f"{choices.loss.name} needs "
+                                       f"a {' or '.join(choices.loss.tasks)} task, and data set "
+                                       f"{data.name!r} is {data.task} (real-valued targets)"))
+        return 0
     wants = choices.loss.wants(data.n_classes)
     what = f"{data.n_classes} classes" if data.n_classes else "a value"
     if len(shape) != 1 or not choices.loss.accepts(shape[0], data.n_classes):

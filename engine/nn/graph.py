@@ -9,6 +9,7 @@ engine.core.specs.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -16,7 +17,7 @@ import torch
 from pydantic import BaseModel
 from torch import nn
 
-from engine.core.errors import LocatedError, SpecError
+from engine.core.errors import LocatedError, SpecError, shown
 from engine.core.registry import parse_params
 from engine.core.specs import NetworkSpec, NodeSpec
 from engine.nn.layers import LAYERS, Shape, ShapeError, fmt_shape
@@ -44,7 +45,7 @@ class GraphReport(BaseModel):
 
 
 def inspect_graph(network: NetworkSpec, input_shape: Shape) -> GraphReport:
-    errors = structure_errors(network)
+    errors = structure_errors(network) + input_shape_errors(input_shape)
     inputs = incoming(network)
     dangling = any(e.field and e.field.startswith("edges.") for e in errors)
     order = topological_order(network) if not dangling else []
@@ -60,6 +61,34 @@ def inspect_graph(network: NetworkSpec, input_shape: Shape) -> GraphReport:
     total = sum(r.params or 0 for r in nodes.values())
     return GraphReport(ok=not errors, nodes=[nodes[n.id] for n in network.nodes], errors=errors,
                        order=order, output=output, total_params=total)
+
+
+MAX_SAMPLE = 10**8  # numbers in one sample: past it, even shape arithmetic overflows torch's
+
+
+def input_shape_errors(input_shape: Shape) -> list[LocatedError]:
+    """A sample's dimensions are whole numbers of at least one (a bool is no size)."""
+    if not (len(input_shape) >= 1 and all(type(d) is int and d >= 1 for d in input_shape)):
+        return [LocatedError(None, "input_shape", "an input shape is one or more whole numbers,"
+                             f" each at least 1, e.g. [2]; got {list(input_shape)}")]
+    if math.prod(input_shape) > MAX_SAMPLE:
+        return [LocatedError(None, "input_shape", f"a sample of {math.prod(input_shape):,} "
+                             f"numbers is past the {MAX_SAMPLE:,} a network here takes")]
+    return []
+
+
+def check_network(network: NetworkSpec) -> list[LocatedError]:
+    """What can be checked of a graph with no input shape (a saved network): ids, edges,
+    cycles, kinds, arity, the output, and every node's parameters. Shapes need the data."""
+    errors = structure_errors(network)
+    if not any(e.field and e.field.startswith("edges.") for e in errors):
+        errors.extend(find_cycle(network, topological_order(network)))
+    if not errors:
+        output_node(network, errors)
+    for node in network.nodes:
+        if node.kind in LAYERS:
+            errors.extend(param_errors(node))
+    return errors
 
 
 def incoming(network: NetworkSpec) -> dict[str, list[str]]:
@@ -78,14 +107,14 @@ def structure_errors(network: NetworkSpec) -> list[LocatedError]:
     for e in network.edges:
         for end, name in (("source", e.source), ("target", e.target)):
             if name not in ids:
-                errors.append(LocatedError(None, f"edges.{end}", f"edge {e.source} -> "
-                                           f"{e.target}: no node named {name!r}"))
+                errors.append(LocatedError(None, f"edges.{end}", f"edge {e.source[:40]} -> "
+                                           f"{e.target[:40]}: no node named {shown(name)}"))
     inputs_of = incoming(network)
     for node in network.nodes:
         if node.kind not in LAYERS:
             known = ", ".join(sorted(LAYERS.names()))
             errors.append(LocatedError(node.id, "kind",
-                                       f"unknown layer kind {node.kind!r}; known: {known}"))
+                                       f"unknown layer kind {shown(node.kind)}; known: {known}"))
             continue
         errors.extend(arity_errors(node, inputs_of[node.id]))
     if not any(n.kind == "input" for n in network.nodes):
@@ -129,21 +158,34 @@ def topological_order(network: NetworkSpec) -> list[str]:
 
 
 def find_cycle(network: NetworkSpec, order: list[str]) -> list[LocatedError]:
+    """The first cycle among the nodes Kahn's order left out, as a path.
+
+    It walks parents, not children: every node left out has a parent left out (else its
+    indegree would have reached zero), while a cycle's node may also feed a node downstream
+    that has no child at all, so a walk along children can dead-end before it closes."""
     left = {n.id for n in network.nodes} - set(order)
     if not left:
         return []
-    children: dict[str, list[str]] = defaultdict(list)
+    parents: dict[str, list[str]] = defaultdict(list)
     for e in network.edges:
         if e.source in left and e.target in left:
-            children[e.source].append(e.target)
+            parents[e.target].append(e.source)
     start = next(n.id for n in network.nodes if n.id in left)
     path, node = [start], start
-    while True:  # every node left over lies on or leads into a cycle
-        node = children[node][0]
+    while True:
+        node = parents[node][0]
         if node in path:
-            cycle = path[path.index(node):] + [node]
-            return [LocatedError(None, "edges", "edge cycle: " + " -> ".join(cycle))]
+            return [LocatedError(None, "edges", "edge cycle: " + " -> ".join(
+                listed_first(network, list(reversed(path[path.index(node):])))))]
         path.append(node)
+
+
+def listed_first(network: NetworkSpec, cycle: list[str]) -> list[str]:
+    """A cycle's path from its first-listed node back to it, e.g. a -> b -> a."""
+    rank = {n.id: i for i, n in enumerate(network.nodes)}
+    first = min(range(len(cycle)), key=lambda i: rank[cycle[i]])
+    turned = cycle[first:] + cycle[:first]
+    return [*turned, turned[0]]
 
 
 def output_node(network: NetworkSpec, errors: list[LocatedError]) -> str | None:
@@ -151,7 +193,8 @@ def output_node(network: NetworkSpec, errors: list[LocatedError]) -> str | None:
     sinks = [n.id for n in network.nodes if n.id not in read]
     wanted = network.output or (sinks[-1] if sinks else None)
     if network.output is not None and network.output not in {n.id for n in network.nodes}:
-        errors.append(LocatedError(None, "output", f"output names no node: {network.output!r}"))
+        errors.append(LocatedError(None, "output",
+                                   f"output names no node: {shown(network.output)}"))
         return None
     for sink in sinks:
         if sink != wanted:
@@ -168,7 +211,8 @@ def infer_shapes(network: NetworkSpec, order: list[str], inputs: dict[str, list[
     for node_id in order:
         node = specs[node_id]
         if any(src not in shapes for src in inputs[node_id]):
-            continue  # an upstream node already failed
+            errors.extend(param_errors(node))  # an upstream node failed: no shape to infer
+            continue
         in_shapes = [shapes[s] for s in inputs[node_id]] or [tuple(input_shape)]
         try:
             shape, count = node_shape(node, in_shapes)
@@ -181,17 +225,32 @@ def infer_shapes(network: NetworkSpec, order: list[str], inputs: dict[str, list[
         reports[node_id].params = count
 
 
+def param_errors(node: NodeSpec) -> list[LocatedError]:
+    """A node's parameter errors, found without its input shape."""
+    try:
+        parse_params(LAYERS.get(node.kind, node=node.id), node.params, node=node.id,
+                     where="params")
+    except SpecError as exc:
+        return exc.errors
+    return []
+
+
 def node_shape(node: NodeSpec, in_shapes: list[Shape]) -> tuple[Shape, int]:
     entry = LAYERS.get(node.kind, node=node.id)
     params = parse_params(entry, node.params, node=node.id, where="params")
     try:
         shape = tuple(entry.shape(params, in_shapes))
     except ShapeError as exc:
-        if node.kind in ("add", "concat") and exc.field is None:
-            raise SpecError([LocatedError(node.id, None, f'merge "{node.id}" {exc}')]) from None
+        if entry.category == "merge":
+            raise SpecError([LocatedError(node.id, exc.field, f'merge "{node.id}" {exc}')]) \
+                from None
         raise SpecError([LocatedError(node.id, exc.field, str(exc))]) from None
-    with torch.device("meta"):  # count weights without allocating them
-        module = entry.build(params, in_shapes)
+    try:
+        with torch.device("meta"):  # count weights without allocating them
+            module = entry.build(params, in_shapes)
+    except (RuntimeError, ValueError) as exc:  # torch's own refusal, e.g. a size overflow
+        raise SpecError([LocatedError(node.id, None, f"{node.kind} cannot be built for "
+                                      f"input {fmt_shape(in_shapes[0])}: {exc}")]) from None
     return shape, sum(p.numel() for p in module.parameters())
 
 

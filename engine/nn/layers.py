@@ -108,8 +108,9 @@ LAYERS.register(LayerEntry(
 
 
 def activation(name: str, description: str, params: type[Params],
-               make: Callable[[Any], nn.Module]) -> None:
-    LAYERS.register(LayerEntry(name, description, params, shape=same_shape,
+               make: Callable[[Any], nn.Module],
+               shape: Callable[[Any, list[Shape]], Shape] = same_shape) -> None:
+    LAYERS.register(LayerEntry(name, description, params, shape=shape,
                                build=lambda p, s: make(p), category="activation"))
 
 
@@ -143,10 +144,19 @@ activation("elu", "Exponential linear unit; smooth, negative values down to -alp
            EluParams, lambda p: nn.ELU(p.alpha))
 activation("gelu", "Gaussian error linear unit x·Φ(x).", GeluParams,
            lambda p: nn.GELU(approximate=p.approximate))
+def dim_shape(p: DimParams, shapes: list[Shape]) -> Shape:
+    """dim counts the batch dimension, as torch's does: (N, F) has dims -2..1."""
+    rank = len(shapes[0]) + 1
+    if not -rank <= p.dim < rank:
+        raise ShapeError("dim", f"dim {p.dim} is out of range for input {fmt_shape(shapes[0])}:"
+                         f" it takes {-rank} to {rank - 1}")
+    return shapes[0]
+
+
 activation("softmax", "Normalises scores into probabilities along dim.", DimParams,
-           lambda p: nn.Softmax(dim=p.dim))
+           lambda p: nn.Softmax(dim=p.dim), dim_shape)
 activation("log_softmax", "Logarithm of softmax, numerically stable.", DimParams,
-           lambda p: nn.LogSoftmax(dim=p.dim))
+           lambda p: nn.LogSoftmax(dim=p.dim), dim_shape)
 
 # --- regularising and normalising layers ---------------------------------------------------
 
@@ -235,7 +245,7 @@ class Concat(nn.Module):
 def add_shape(_: NoParams, shapes: list[Shape]) -> Shape:
     if any(s != shapes[0] for s in shapes):
         got = " and ".join(fmt_shape(s) for s in shapes)
-        raise ShapeError(None, f"needs equal shapes, got {got}")
+        raise ShapeError("edges", f"needs equal shapes, got {got}")
     return shapes[0]
 
 
@@ -252,7 +262,7 @@ def concat_shape(p: ConcatParams, shapes: list[Shape]) -> Shape:
     rest = {s[:axis] + s[axis + 1:] for s in shapes}
     if len(rest) != 1:
         got = " and ".join(fmt_shape(s) for s in shapes)
-        raise ShapeError(None, f"needs equal shapes except along dim {p.dim}, got {got}")
+        raise ShapeError("edges", f"needs equal shapes except along dim {p.dim}, got {got}")
     total = sum(s[axis] for s in shapes)
     return shapes[0][:axis] + (total,) + shapes[0][axis + 1:]
 

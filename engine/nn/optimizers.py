@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import torch
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from engine.core.registry import Params, Registry
 
@@ -69,14 +69,22 @@ class RmspropParams(Params):
     weight_decay: float = decay_field()
 
 
+Beta = Annotated[float, Field(ge=0, lt=1)]  # a moment's decay rate: 1 would never forget
+
+
 class AdamParams(Params):
     lr: float = lr_field(0.001)
-    betas: tuple[float, float] = Field(
+    betas: tuple[Beta, Beta] = Field(
         (0.9, 0.999), description="Decay rates of the first and second moment estimates."
     )
     eps: float = Field(1e-8, gt=0, le=1, description="Added to the denominator.")
     weight_decay: float = decay_field()
     amsgrad: bool = Field(False, description="Keep the maximum of the second moment.")
+
+    @field_validator("betas", mode="before")
+    @classmethod
+    def _json_pair(cls, value: Any) -> Any:
+        return tuple(value) if isinstance(value, list) else value  # JSON has no tuples
 
 
 class AdamWParams(AdamParams):

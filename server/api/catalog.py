@@ -20,6 +20,7 @@ from engine import (
     SCHEDULES,
     TASKS,
     GraphReport,
+    LocatedError,
     SpecError,
     describe_dataset,
     inspect_graph,
@@ -70,5 +71,6 @@ def validate_graph(body: GraphValidate) -> GraphReport:
         except SpecError as exc:
             raise SpecRefused("the data set cannot be loaded", exc.errors) from exc
     else:
-        raise SpecRefused("give `data` (a data set) or `input_shape` to infer shapes from", [])
+        why = "give `data` (a data set) or `input_shape` (e.g. [2]) to infer shapes from"
+        raise SpecRefused(why, [LocatedError(None, "input_shape", why)])
     return inspect_graph(body.network, shape)

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse
 from server.api.deps import RunsDep
 from server.api.errors import ERRORS
 from server.api.schemas import (
+    MAX_OFFSET,
     Metrics,
     RunCreate,
     RunPage,
@@ -39,7 +40,8 @@ async def create_run(body: RunCreate, runs: RunsDep, paused: bool = Query(
 
 @router.get("", response_model=RunPage, responses=ERRORS)
 def list_runs(runs: RunsDep, status: RunStatus | None = None,
-              limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> RunPage:
+              limit: int = Query(50, ge=1, le=500),
+              offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> RunPage:
     """Runs, newest first, optionally only those with one status."""
     return runs.page(status, limit, offset)
 

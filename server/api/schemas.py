@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -25,6 +25,14 @@ class RunStatus(StrEnum):
 
 
 ACTIVE = frozenset({RunStatus.queued, RunStatus.running, RunStatus.paused})
+MAX_OFFSET = 1_000_000_000  # past SQLite's 64-bit integers an offset is an overflow, not a page
+
+
+class Body(BaseModel):
+    """A request body as the specs are: unknown fields and wrong types refused, numbers
+    finite."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
 
 class ErrorItem(BaseModel):
@@ -78,14 +86,14 @@ class Preset(BaseModel):
     spec: RunSpec
 
 
-class GraphValidate(BaseModel):
+class GraphValidate(Body):
     """A graph to check, over a data set's input shape or an explicit one."""
 
     network: NetworkSpec
     data: Choice | None = None
-    input_shape: list[int] | None = Field(
-        default=None, description="Per-example input shape, e.g. [2]; default: from `data`."
-    )
+    input_shape: list[Annotated[int, Field(ge=1, le=1_000_000)]] | None = Field(
+        default=None, min_length=1, max_length=8,
+        description="Per-example input shape, e.g. [2]; default: from `data`.")
 
 
 class DatasetPoints(BaseModel):
@@ -103,12 +111,14 @@ class DatasetPoints(BaseModel):
     max_points: int = Field(description="Most points an answer carries.")
 
 
-class NetworkCreate(BaseModel):
+class NetworkCreate(Body):
     name: str = Field(min_length=1, max_length=200)
     network: NetworkSpec
 
 
 class NetworkPublic(NetworkCreate):
+    model_config = ConfigDict(strict=False)  # read back from the database
+
     id: str
     created_at: datetime
     updated_at: datetime
@@ -154,10 +164,8 @@ class RunPage(BaseModel):
     offset: int
 
 
-class RunPatch(BaseModel):
+class RunPatch(Body):
     """Mid-run edits: the base learning rate, probe settings, or both (at least one)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     lr: float | None = Field(default=None, gt=0, le=100,
                              description="New base learning rate (schedules scale it).")
@@ -174,7 +182,7 @@ class RunPatch(BaseModel):
         return self
 
 
-class StepRequest(BaseModel):
+class StepRequest(Body):
     n: int = Field(default=1, ge=1, le=100_000, description="Steps to take, then stay paused.")
 
 

@@ -29,10 +29,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import RunFailed, RunSpec, RunStopped, check_spec
-from server.api.errors import Conflict, NotFound, SpecRefused
+from server.api.errors import Conflict, NotFound, SpecRefused, TooMany
 from server.api.schemas import ACTIVE, Metrics, RunPage, RunPublic, RunStatus
 from server.execution.executor import Executor, LocalProcessExecutor
 from server.execution.messages import ControlCommand, Op
+from server.runs import limits
 from server.runs.commands import AFTER, ALLOWED, typed_command
 from server.runs.hub import Hub
 from server.runs.series import Key, SeriesBuffer
@@ -111,9 +112,13 @@ class RunManager:
 
     async def create(self, spec: RunSpec, paused: bool = False) -> RunPublic:
         """Queue a run; `paused`: it waits before its first step (for step or resume)."""
-        errors, _ = await asyncio.to_thread(check_spec, spec)  # builds the graph: a thread
+        self._refuse_when_queue_full()
+        errors, report = await asyncio.to_thread(check_spec, spec)  # builds the graph: a thread
+        if not errors:
+            errors = await asyncio.to_thread(limits.size_errors, spec, report, self.settings)
         if errors:
             raise SpecRefused("the run spec is not valid", errors)
+        self._refuse_when_queue_full()  # again: other runs may have come in during the check
         run_id = repo.new_id()
         await self.store.written(repo.add_run, run_id, spec)
         self.hub.open(run_id)
@@ -121,6 +126,12 @@ class RunManager:
         self.queue.append(run_id)
         self._schedule()
         return await self.get(run_id)
+
+    def _refuse_when_queue_full(self) -> None:
+        running = sum(1 for v in self.live.values() if v.status is not RunStatus.queued)
+        refusal = limits.queue_refusal(len(self.queue), running, self.settings)
+        if refusal is not None:
+            raise TooMany(refusal)
 
     async def resume(self, run_id: str) -> RunPublic:
         """A paused run goes on; a stopped one is queued again, to go on from its trainer's
@@ -366,7 +377,16 @@ class RunManager:
                 {"started_at": now()}
             self._set_status(run_id, status, **fields)
             self._submit(run_id, live)
+            self.loop.call_later(self.settings.max_run_seconds, self._time_up, run_id, live)
             running += 1
+
+    def _time_up(self, run_id: str, live: Live) -> None:
+        """Past the wall-time limit a run is stopped (the same run: not one resumed since)."""
+        if self.live.get(run_id) is not live or live.ended:
+            return
+        with contextlib.suppress(Conflict):  # it is ending already
+            self._command(run_id, live.status, Op.stop, None)
+            self._warning(run_id, limits.time_up_warning(self.settings))
 
     def _submit(self, run_id: str, live: Live) -> None:
         ckpt = self.settings.run_dir(run_id) / CHECKPOINT_FILE

@@ -7,7 +7,15 @@ import json
 import pytest
 import torch
 
-from engine import DeviceError, Trainer, example_spec, resolve_device, train_command
+from engine import (
+    DeviceError,
+    SpecError,
+    Trainer,
+    check_spec,
+    example_spec,
+    resolve_device,
+    train_command,
+)
 from tests.engine.helpers import mlp, opt, run_spec
 
 
@@ -20,7 +28,17 @@ def test_auto_picks_cpu_without_cuda() -> None:
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_cuda_is_a_clear_error() -> None:
     with pytest.raises(DeviceError, match="device 'cuda' was asked for"):
-        Trainer(run_spec(mlp([4]), loss=opt("mse"), device="cuda"))
+        resolve_device("cuda")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_is_refused_by_the_check_on_its_field() -> None:
+    spec = run_spec(mlp([4]), loss=opt("mse"), device="cuda")
+    errors, _ = check_spec(spec)
+    assert [(e.node, e.field) for e in errors] == [(None, "training.device")]
+    assert "no usable CUDA device" in errors[0].message
+    with pytest.raises(SpecError, match="device 'cuda' was asked for"):
+        Trainer(spec)
 
 
 def test_train_command_prints_final_metrics(tmp_path, capsys) -> None:

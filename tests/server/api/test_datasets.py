@@ -55,4 +55,4 @@ def test_refusals_are_located(client: TestClient) -> None:
     refused({"name": "xor", "params": {"n_pts": 5}}, "data.params.n_pts", "n_pts")
     refused({"name": "nope"}, "data.name", "nope")
     refused({"name": "digits"}, "data.name", "2-D plane")
-    refused({"params": {}}, "body.name", "name")
+    refused({"params": {}}, "name", "name")

@@ -167,7 +167,7 @@ def test_patch_refuses_bad_probe_changes_with_located_errors(client: TestClient)
             ({"probes": {"curvature": {"tol": 2}}}, "training.telemetry.probes.curvature.tol",
              "less than 1"),
             ({}, "body", "give 'lr', 'probes' or both"),
-            ({"probes": {"norms": {"every": 1}}, "colour": 1}, "body.colour", "Extra inputs"),
+            ({"probes": {"norms": {"every": 1}}, "colour": 1}, "colour", "Extra inputs"),
         ]
         for body, field, says in cases:
             r = client.patch(url, json=body)
