@@ -67,11 +67,11 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
     manager: RunManager = ws.app.state.manager
     spec = await asyncio.to_thread(_stored_spec, manager, run_id)  # the database: a thread
     refusal = _refusal(ws, spec, run_id)
-    if refusal is not None or spec is None:
+    await ws.accept()  # a refusal too: a close code reaches a client, a handshake's 403 says
+    if refusal is not None or spec is None:  # nothing (browsers show neither code nor reason)
         code, reason = refusal or (4404, "")
         await ws.close(code=code, reason=reason)
         return
-    await ws.accept()
     box = Outbox(manager.settings.outbox_scalars, batch=batch)
     if subscribe is not None:
         names = [name.strip() for name in subscribe.split(",") if name.strip()]
@@ -88,6 +88,7 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
     hello = Hello(run=run_id, status=status, spec=summary(spec), since=since,
                   first_seq=first, last_seq=last)
     box.control.appendleft(hello.model_dump_json())
+    box.wake.set()  # the hello goes now, catch-up or not (a queued run has no event yet)
     try:
         await _serve(ws, manager, run_id, box)
     finally:

@@ -417,10 +417,12 @@ class RunManager:
             repo.update_progress(s, run_id, step, seq)
 
     async def _flush_periodically(self) -> None:
-        """Every FLUSH_S, the buffered points and live progress go to the writer thread: a
-        fast run makes 10^4 points a second, and the event loop must not wait on them."""
+        """Every FLUSH_S, the buffered points and live progress go to the writer thread (a
+        fast run makes 10^4 points a second, and the event loop must not wait on them), and
+        the events published meanwhile to the history thread."""
         while True:
             await asyncio.sleep(FLUSH_S)
+            self.hub.append_pending()  # the events too: a crash loses at most FLUSH_S of both
             progress = {run_id: (live.step, live.last_seq) for run_id, live in self.live.items()
                         if not live.ended and live.status is not RunStatus.queued}
             fut = self.store.write(self._store_points, self.series.take(), progress)
