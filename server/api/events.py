@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -31,6 +33,8 @@ from server.storage import repository as repo
 
 router = APIRouter(tags=["events"])
 STALLED = 1013  # "try again later": reconnect with ?since=<last seq>
+SEND_BUFFER = 256 * 1024  # bytes a socket buffers for a client at most (kernel, and again
+# in the server's transport) before a send waits
 EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"stop"|"set_lr"|'
             '"set_probes", "lr"?: number, "n"?: int, "probes"?: {probe: {field: value}}} or '
             '{"type": "subscribe", "events": [event type, ...] | null}')
@@ -72,6 +76,7 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
         code, reason = refusal or (4404, "")
         await ws.close(code=code, reason=reason)
         return
+    cap_send_buffer(ws)
     box = Outbox(manager.settings.outbox_scalars, batch=batch)
     if subscribe is not None:
         names = [name.strip() for name in subscribe.split(",") if name.strip()]
@@ -116,6 +121,48 @@ async def _serve(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -
         with contextlib.suppress(Exception):
             async with asyncio.timeout(2):  # a stalled socket may not take the close frame
                 await ws.close(code=STALLED, reason=f"client {why}: reconnect with ?since=<seq>")
+
+
+def cap_send_buffer(ws: WebSocket, size: int = SEND_BUFFER) -> bool:
+    """Cap the connection's kernel send buffer, so that a client that stops reading makes
+    sends wait within about `size` bytes (then the outbox's stall timer runs) instead of
+    megabytes later (Linux grows a socket's buffer up to 4 MiB). ASGI has no handle on the
+    socket: the server's transport is found behind the send callable (uvicorn's); False
+    when there is none (another server: its buffering then decides)."""
+    transport = _transport(ws._send)  # noqa: SLF001  (the ASGI send the socket was given)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        transport.set_write_buffer_limits(high=size)
+        return True
+    return False
+
+
+def _transport(send: Any, depth: int = 12) -> asyncio.Transport | None:
+    """The transport behind an ASGI send: its bound protocol's, through the wrappers'
+    closures (Starlette's exception handling, middlewares)."""
+    seen: set[int] = set()
+    todo = [send]
+    for _ in range(depth * 4):
+        if not todo:
+            return None
+        fn = todo.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        transport = getattr(getattr(fn, "__self__", None), "transport", None)
+        if isinstance(transport, asyncio.Transport):
+            return transport
+        for cell in getattr(fn, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                if callable(cell.cell_contents):
+                    todo.append(cell.cell_contents)
+        inner = getattr(fn, "__wrapped__", None)
+        if inner is not None:
+            todo.append(inner)
+    return None
 
 
 def _sender(ws: WebSocket):  # type: ignore[no-untyped-def]
