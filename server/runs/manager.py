@@ -82,6 +82,7 @@ class RunManager:
         self.loop = asyncio.get_running_loop()
         await self.store.written(repo.interrupt_active,
                                  "the server stopped while this run was active")
+        self._retain()
         self.executor.start()
         self._flusher = asyncio.create_task(self._flush_periodically())
 
@@ -399,6 +400,15 @@ class RunManager:
         if never_ran:
             self._forget_after_writes(run_id)
         self.hub.finish(run_id)
+        self._retain()
+
+    def _retain(self) -> None:
+        """Compact finished runs' series past the retention settings (the writer thread, in
+        order after this run's last points); runs still active here are left alone."""
+        busy = frozenset(rid for rid, live in self.live.items() if not live.ended)
+        st = self.settings
+        self.store.write(repo.apply_retention, st.retain_raw_runs, st.retain_compacted_points,
+                         st.retain_max_points, busy)
 
     # --- metrics -------------------------------------------------------------------------
 
