@@ -33,6 +33,7 @@ from server.storage import repository as repo
 
 router = APIRouter(tags=["events"])
 STALLED = 1013  # "try again later": reconnect with ?since=<last seq>
+CLOSE_WAIT_S = 30.0  # the most a stalled client's close may take (after the library's own)
 SEND_BUFFER = 256 * 1024  # bytes a socket buffers for a client at most (kernel, and again
 # in the server's transport) before a send waits
 EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"stop"|"set_lr"|'
@@ -119,7 +120,10 @@ async def _serve(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -
     if box.overflowed or box.stalled:
         why = "fell behind" if box.overflowed else "stopped reading"
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(2):  # a stalled socket may not take the close frame
+            # not cancelled early: the close frame is queued behind what the socket holds,
+            # and a close cancelled midway drops the connection without it (no 1013); the
+            # websocket library gives up on its own after its close timeout (10 s)
+            async with asyncio.timeout(CLOSE_WAIT_S):
                 await ws.close(code=STALLED, reason=f"client {why}: reconnect with ?since=<seq>")
 
 

@@ -1,7 +1,7 @@
 """Faults, against `livegrad serve` processes as a user starts them: a SIGKILLed server leaves
 no process behind and, restarted on the same data folder, still has its interrupted run's
 events and metrics up to the last FLUSH_S; websocket refusals are close codes after the
-handshake; a queued run's socket says hello.
+handshake; a queued run's socket says hello; a client that stops reading is closed with 1013.
 
 May import: stdlib, pytest, httpx, websockets, server, engine's public names, tests.
 """
@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -220,3 +221,28 @@ def test_a_queued_run_says_hello(server: Any) -> None:
     assert hello["last_seq"] == -1
     for run in (queued, first):
         s.http.post(f"{API}/runs/{run['id']}/stop")
+
+
+def test_a_client_that_stops_reading_is_closed_with_1013(server: Any) -> None:
+    stall_s = 2.0
+    s = server(ws_stall_s=str(stall_s))
+    spec = long_spec()
+    spec["training"]["telemetry"].update(grid_every=1, grid_resolution=64)  # 20 grids a second
+    run = s.post(spec)
+    s.wait(run["id"], lambda r: r["step"] >= 1)
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # no autotuning: 64 KiB
+    with connect(f"{s.ws}/runs/{run['id']}/events", sock=sock, open_timeout=30,
+                 max_queue=1, ping_interval=None) as ws:  # no pings: it reads nothing at all
+        assert json.loads(ws.recv(timeout=30))["type"] == "hello"
+        stopped = time.monotonic()  # from here on the client reads nothing
+        time.sleep(stall_s + 3)  # the server's buffers fill (< 1 MiB), then stall_s passes
+        assert s.run(run["id"])["status"] == "running"  # training never waited
+        with pytest.raises(ConnectionClosed) as info:
+            while True:  # what the socket held, then the close
+                ws.recv(timeout=30)
+        closed = time.monotonic()
+    assert info.value.rcvd is not None, f"dropped without a close frame: {info.value!r}"
+    assert info.value.rcvd.code == 1013 and "stopped reading" in info.value.rcvd.reason
+    assert closed - stopped < stall_s + 10
+    s.http.post(f"{API}/runs/{run['id']}/stop")
