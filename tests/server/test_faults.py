@@ -183,10 +183,12 @@ def test_a_crash_loses_at_most_the_last_moment(server: Any) -> None:
     assert steps and steps[-1]["step"] >= step_1s and hello["last_seq"] >= seq_1s
     losses = sum(len(e["metrics"]["loss"]) for e in steps)  # every step, from the first on
     assert steps[0]["first_step"] == 1 and losses == steps[-1]["step"]
-    lost_s = killed - max(t for t, step, _ in seen if step <= steps[-1]["step"])
+    def lost_s(step: int) -> float:  # how long before the kill the client saw that step
+        return killed - max([t for t, seen_step, _ in seen if seen_step <= step], default=0)
+
     print(f"crash window: the client saw step {step_last} last; after the restart the history "
-          f"ends at step {steps[-1]['step']} and /metrics at {kept_step} "
-          f"({lost_s:.2f} s of events before the kill lost)")
+          f"ends at step {steps[-1]['step']} ({lost_s(steps[-1]['step']):.2f} s before the "
+          f"kill) and /metrics at {kept_step} ({lost_s(kept_step):.2f} s)")
 
 
 def _close_code(url: str, **kw: Any) -> int:
