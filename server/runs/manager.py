@@ -430,11 +430,11 @@ class RunManager:
         """Every FLUSH_S, the buffered points and live progress go to the writer thread (a
         fast run makes 10^4 points a second, and the event loop must not wait on them), and
         the events published meanwhile to the history thread."""
-        assert self.loop is not None
-        tick = self.loop.time()
+        loop = asyncio.get_running_loop()
+        tick = loop.time()
         while True:  # on a fixed beat: a slow write does not push the next flush back
-            tick = max(tick + FLUSH_S, self.loop.time())
-            await asyncio.sleep(tick - self.loop.time())
+            tick = max(tick + FLUSH_S, loop.time())
+            await asyncio.sleep(tick - loop.time())
             self.hub.append_pending()  # the events too: a crash loses at most FLUSH_S of both
             progress = {run_id: (live.step, live.last_seq) for run_id, live in self.live.items()
                         if not live.ended and live.status is not RunStatus.queued}
