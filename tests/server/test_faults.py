@@ -26,6 +26,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from server.api.frames import to_event
+from server.runs.hub import EVENTS_FILE, Hub, append_history, read_lines
 from tests.server import pg
 from tests.server.conftest import DEADLINE_S, ROOT, long_spec
 
@@ -248,3 +249,18 @@ def test_a_client_that_stops_reading_is_closed_with_1013(server: Any) -> None:
     assert info.value.rcvd.code == 1013 and "stopped reading" in info.value.rcvd.reason
     assert closed - stopped < stall_s + 10
     s.http.post(f"{API}/runs/{run['id']}/stop")
+
+
+def test_an_appended_history_reads_back_without_its_torn_line(tmp_path: Path) -> None:
+    folder = tmp_path / "runs" / "r1"
+    events = [json.dumps({"type": "warning", "seq": i, "message": f"m{i}"}) for i in range(5)]
+    append_history(folder, events[:3], {"grid_computed": (1, b"frame-1")})
+    append_history(folder, events[3:], {"grid_computed": (4, b"frame-4")})
+    with (folder / EVENTS_FILE).open("a", encoding="utf-8") as f:
+        f.write('{"type":"warning","seq":5,"mess')  # the crash cut the last write
+    assert read_lines(folder / EVENTS_FILE) == events
+    hub = Hub(tmp_path / "runs", history_events=100)
+    ch = hub._channel("r1")  # noqa: SLF001  (read here, off any loop)
+    assert [seq for seq, _ in ch.history] == [0, 1, 2, 3, 4] and ch.finished
+    assert ch.heavy == {"grid_computed": (4, b"frame-4")}
+    hub.close()
