@@ -56,6 +56,19 @@ class Settings(BaseSettings):
         "worker before any run (they register families, probes, events, layers or data sets); "
         "LIVEGRAD_PLUGINS takes them comma-separated.")
 
+    # retention
+    retain_raw_runs: int = Field(
+        default=50, ge=0, description="The newest finished runs that keep their metric "
+        "series raw (up to retain_max_points points each); older finished runs are compacted "
+        "to retain_compacted_points per series. A running run is never compacted.")
+    retain_max_points: int = Field(
+        default=1_000_000, ge=16, description="Stored points per metric series of a finished "
+        "run at most (about 8 MB at 8 bytes a point); past it the series is compacted: its "
+        "first and last points and each bucket's minimum and maximum are kept.")
+    retain_compacted_points: int = Field(
+        default=10_000, ge=16, description="Points per metric series kept by runs older "
+        "than the newest retain_raw_runs finished ones.")
+
     # security
     allowed_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Host names (or addresses) the server answers besides "

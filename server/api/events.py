@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
@@ -32,6 +34,9 @@ from server.storage import repository as repo
 
 router = APIRouter(tags=["events"])
 STALLED = 1013  # "try again later": reconnect with ?since=<last seq>
+CLOSE_WAIT_S = 30.0  # the most a stalled client's close may take (after the library's own)
+SEND_BUFFER = 256 * 1024  # bytes a socket buffers for a client at most (kernel, and again
+# in the server's transport) before a send waits
 EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"stop"|"set_lr"|'
             '"set_probes", "lr"?: number, "n"?: int, "probes"?: {probe: {field: value}}} or '
             '{"type": "subscribe", "events": [event type, ...] | null}')
@@ -77,11 +82,13 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
     manager: RunManager = ws.app.state.manager
     spec = await asyncio.to_thread(_stored_spec, manager, run_id)  # the database: a thread
     refusal = _refusal(ws, spec, run_id)
-    if refusal is not None or spec is None:
+    # a refusal too: a close code reaches a client, a handshake's 403 says
+    await ws.accept(subprotocol=_token_ok(ws)[1] if refusal is None else None)
+    if refusal is not None or spec is None:  # nothing (browsers show neither code nor reason)
         code, reason = refusal or (4404, "")
         await ws.close(code=code, reason=reason)
         return
-    await ws.accept(subprotocol=_token_ok(ws)[1])
+    cap_send_buffer(ws)
     box = Outbox(manager.settings.outbox_scalars, batch=batch)
     if subscribe is not None:
         names = [name.strip() for name in subscribe.split(",") if name.strip()]
@@ -98,6 +105,7 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
     hello = Hello(run=run_id, status=status, spec=summary(spec), since=since,
                   first_seq=first, last_seq=last)
     box.control.appendleft(hello.model_dump_json())
+    box.wake.set()  # the hello goes now, catch-up or not (a queued run has no event yet)
     try:
         await _serve(ws, manager, run_id, box)
     finally:
@@ -123,8 +131,53 @@ async def _serve(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -
     if box.overflowed or box.stalled:
         why = "fell behind" if box.overflowed else "stopped reading"
         with contextlib.suppress(Exception):
-            async with asyncio.timeout(2):  # a stalled socket may not take the close frame
+            # not cancelled early: the close frame is queued behind what the socket holds,
+            # and a close cancelled midway drops the connection without it (no 1013); the
+            # websocket library gives up on its own after its close timeout (10 s)
+            async with asyncio.timeout(CLOSE_WAIT_S):
                 await ws.close(code=STALLED, reason=f"client {why}: reconnect with ?since=<seq>")
+
+
+def cap_send_buffer(ws: WebSocket, size: int = SEND_BUFFER) -> bool:
+    """Cap the connection's kernel send buffer, so that a client that stops reading makes
+    sends wait within about `size` bytes (then the outbox's stall timer runs) instead of
+    megabytes later (Linux grows a socket's buffer up to 4 MiB). ASGI has no handle on the
+    socket: the server's transport is found behind the send callable (uvicorn's); False
+    when there is none (another server: its buffering then decides)."""
+    transport = _transport(ws._send)  # noqa: SLF001  (the ASGI send the socket was given)
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+        transport.set_write_buffer_limits(high=size)
+        return True
+    return False
+
+
+def _transport(send: Any, depth: int = 12) -> asyncio.Transport | None:
+    """The transport behind an ASGI send: its bound protocol's, through the wrappers'
+    closures (Starlette's exception handling, middlewares)."""
+    seen: set[int] = set()
+    todo = [send]
+    for _ in range(depth * 4):
+        if not todo:
+            return None
+        fn = todo.pop()
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        transport = getattr(getattr(fn, "__self__", None), "transport", None)
+        if isinstance(transport, asyncio.Transport):
+            return transport
+        for cell in getattr(fn, "__closure__", None) or ():
+            with contextlib.suppress(ValueError):  # an empty cell
+                if callable(cell.cell_contents):
+                    todo.append(cell.cell_contents)
+        inner = getattr(fn, "__wrapped__", None)
+        if inner is not None:
+            todo.append(inner)
+    return None
 
 
 def _sender(ws: WebSocket):  # type: ignore[no-untyped-def]

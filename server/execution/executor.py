@@ -166,7 +166,8 @@ class LocalProcessExecutor:
         proc = self.ctx.Process(target=self.target, name="livegrad-worker", daemon=True,
                                 args=(cmd_recv, out_send, self.settings.worker_threads,
                                       self.settings.worker_nice),
-                                kwargs={"plugins": tuple(self.settings.plugins)})
+                                kwargs={"plugins": tuple(self.settings.plugins),
+                                        "parent": os.getpid()})
         w = _Worker(proc=proc, cmd=cmd_send, out=out_recv, child_ends=(cmd_recv, out_send),
                     born=time.monotonic())
         self._workers.append(w)
@@ -342,9 +343,6 @@ class LocalProcessExecutor:
             self._closing = True
             workers = list(self._workers)
             spawner = self._spawner
-        self._spawns.put(None)
-        if spawner is not None:
-            spawner.join(timeout=10)  # the rest of its queue is dropped, not started
         for w in workers:
             self._send_exit(w)
         for w in (w for w in workers if w.launched):
@@ -352,3 +350,8 @@ class LocalProcessExecutor:
             if w.proc.is_alive():
                 w.proc.kill()
                 w.proc.join(timeout=5)
+        # the spawner goes last: the workers it started die with it (PR_SET_PDEATHSIG), and
+        # any it started meanwhile do (the rest of its queue is dropped, not started)
+        self._spawns.put(None)
+        if spawner is not None:
+            spawner.join(timeout=10)

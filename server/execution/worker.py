@@ -1,10 +1,11 @@
 """A worker process: imports the engine once (warm), then trains the runs it is sent.
 
-Messages (server.execution.messages, typed dataclasses) in on the cmd pipe: RunJob, ControlCommand,
-Exit; out on the event pipe: Ready, EventOut (the event's JSON text or, for heavy events, a
-binary frame), CheckpointOut (the weights and the resumable trainer state, saved when a
-run completes or stops), WarningOut (e.g. the checkpoint was not saved), ErrorOut (the
-run cannot start), Idle.
+Messages (server.execution.messages, typed dataclasses) in on the cmd pipe: RunJob,
+ControlCommand, Exit (and the pipe's EOF: the server died, and the worker exits at once, as
+it does when its parent dies: `die_with_parent`); out on the event pipe: Ready, EventOut
+(the event's JSON text or, for heavy events, a binary frame), CheckpointOut (the weights
+and the resumable trainer state, saved when a run completes or stops), WarningOut (e.g. the
+checkpoint was not saved), ErrorOut (the run cannot start), Idle.
 torch's thread count is set (OMP_NUM_THREADS and engine.set_threads) before any run.
 May import: stdlib, server.api.frames, server.execution.messages, engine's public names (inside the
 process only).
@@ -12,9 +13,14 @@ process only).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import queue
+import signal
+import sys
 import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -33,9 +39,14 @@ from server.execution.messages import (
     WarningOut,
 )
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h: the signal this process gets when its parent dies
+
 
 def worker_main(cmd: Connection, out: Connection, threads: int, nice: int = 0,
-                plugins: tuple[str, ...] = ()) -> None:
+                plugins: tuple[str, ...] = (), parent: int | None = None) -> None:
+    # first of all: the import below takes seconds, and a server dead meanwhile must not
+    # leave an orphan behind (later, the command pipe's EOF says it too: _read_commands)
+    die_with_parent(parent)
     if nice:
         os.nice(nice)  # training is the batch job here; the server and the page come first
     os.environ["OMP_NUM_THREADS"] = str(threads)  # before torch loads, for its thread pools
@@ -68,7 +79,7 @@ def _read_commands(cmd: Connection, jobs: queue.Queue[tuple[RunJob, Any] | Exit]
         try:
             msg = cmd.recv()
         except (EOFError, OSError):
-            msg = Exit()
+            _orphaned()  # the server's end closed: it died (it never closes it while alive)
         if isinstance(msg, ControlCommand):
             control = current.get("control")
             if control is not None:
@@ -80,6 +91,35 @@ def _read_commands(cmd: Connection, jobs: queue.Queue[tuple[RunJob, Any] | Exit]
             jobs.put(msg)
             return
         # anything else is not a message of ours: dropped
+
+
+def die_with_parent(parent: int | None) -> None:
+    """Have this process end when the server does (`parent`: its pid, None: the current
+    parent): on Linux the kernel kills it with the thread that started it (the executor's
+    spawner thread lives as long as the server), even while it imports torch (which holds
+    the GIL for seconds); elsewhere a thread watches the parent's pid."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    expected = os.getppid() if parent is None else parent
+    if os.getppid() != expected:
+        _orphaned()  # the server died before the signal was asked for
+    threading.Thread(target=_watch_parent, args=(expected,), daemon=True,
+                     name="livegrad-parent-watch").start()
+
+
+def _watch_parent(parent: int, every_s: float = 0.25) -> None:
+    """The fallback to the pipe's EOF: once the server is gone (this process was handed to
+    another parent), nobody reads the run's events or will ever stop it."""
+    while os.getppid() == parent:
+        time.sleep(every_s)
+    _orphaned()
+
+
+def _orphaned() -> None:
+    """Exit at once, whatever the run is doing (paused, mid-step): the server that owned it
+    is dead, and a run it cannot report is only memory held (a paused run waits forever)."""
+    os._exit(0)
 
 
 def _apply(control: Any, cmd: ControlCommand) -> None:

@@ -1,9 +1,11 @@
 """Per-run event history and fan-out to websocket clients' outboxes (event-loop thread only).
 
 Light events are kept in order (bounded) for catch-up; heavy frames latest per key. A
-finished run's light history is written to data_dir/runs/<id>/events.jsonl, so that a
-client can catch up after a restart. Each client's outbox takes only the event types it
-subscribed to, live and in its catch-up.
+run's light events are appended to data_dir/runs/<id>/events.jsonl as they come (handed to
+the history thread every FLUSH_S by `append_pending`), its newest heavy frames beside them,
+so that a crash loses at most the last moment of a run's history; a finished run's file is
+rewritten once, bounded as the memory's, so that a client can catch up after a restart.
+Each client's outbox takes only the event types it subscribed to, live and in its catch-up.
 Files are read and written on one history thread, never on the loop: `load` (awaited before
 a subscribe) reads a finished run's history; `finish` hands the history to be written, and
 the channel stays in memory until it is, so that nobody reads a file half written. A resumed
@@ -41,6 +43,8 @@ class Channel:
     clients: set[Outbox] = field(default_factory=set)
     finished: bool = False
     writing: int = 0  # history writes handed to the history thread, not yet done
+    pending: list[str] = field(default_factory=list)  # light events not yet appended
+    heavy_dirty: set[str] = field(default_factory=set)  # heavy frames not yet on disk
 
 
 class Hub:
@@ -53,6 +57,7 @@ class Hub:
         # (a client that needs them sees a gap and reads /metrics).
         self.history_bytes = history_bytes
         self.channels: dict[str, Channel] = {}
+        self._dirty: set[str] = set()  # channels with events not yet appended to their file
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="livegrad-history")
 
     def open(self, run_id: str) -> None:
@@ -83,8 +88,15 @@ class Hub:
         path = self.runs_dir / run_id / EVENTS_FILE
         if path.exists():
             ch.finished = True
-            for line in path.read_text(encoding="utf-8").splitlines():
-                self._remember(ch, json.loads(line)["seq"], line)
+            last = -1
+            for line in read_lines(path):
+                try:
+                    seq = int(json.loads(line)["seq"])
+                except (ValueError, KeyError, TypeError):
+                    continue  # not an event: skipped, the others still load
+                if seq > last:  # in seq order, once each (a rewrite never repeats one)
+                    self._remember(ch, seq, line)
+                    last = seq
             ch.heavy = read_heavy(path.parent)
         return ch
 
@@ -93,8 +105,11 @@ class Hub:
         key = type_ if isinstance(payload, bytes) else None  # a binary frame: latest wins
         if isinstance(payload, bytes):
             ch.heavy[type_] = (seq, payload)
+            ch.heavy_dirty.add(type_)
         else:
             self._remember(ch, seq, str(payload))
+            ch.pending.append(str(payload))
+        self._dirty.add(run_id)  # on disk at the next append_pending
         for box in ch.clients:
             box.put_event(seq, payload, key, type_)
 
@@ -133,11 +148,29 @@ class Hub:
             ch.clients.discard(box)
             self._evict(run_id, ch)
 
+    def append_pending(self) -> None:
+        """Hand the light events published since the last call to the history thread, to be
+        appended to their runs' files (and the heavy frames that changed, latest per key):
+        called every FLUSH_S by the run manager, so that a crash loses at most that much
+        (plus the write itself) of a run's history."""
+        dirty, self._dirty = self._dirty, set()
+        for run_id in dirty:
+            ch = self.channels.get(run_id)
+            if ch is None or (not ch.pending and not ch.heavy_dirty):
+                continue
+            lines, ch.pending = ch.pending, []
+            heavy = {key: ch.heavy[key] for key in ch.heavy_dirty if key in ch.heavy}
+            ch.heavy_dirty = set()
+            self._io.submit(append_history, self.runs_dir / run_id, lines, heavy) \
+                .add_done_callback(_log_append)
+
     def finish(self, run_id: str) -> None:
         """Have the light history written to disk (the history thread); forget it once it is
         written and nobody watches."""
         ch = self._channel(run_id)
         ch.finished = True
+        ch.pending, ch.heavy_dirty = [], set()  # the whole history is rewritten below
+        self._dirty.discard(run_id)
         folder = self.runs_dir / run_id
         lines, heavy = [text for _, text in ch.history], dict(ch.heavy)  # as of this event
         try:
@@ -171,6 +204,7 @@ class Hub:
 
     def forget(self, run_id: str) -> None:
         self.channels.pop(run_id, None)
+        self._dirty.discard(run_id)
 
     def _evict(self, run_id: str, ch: Channel) -> None:
         if ch.finished and not ch.clients and not ch.writing:
@@ -184,9 +218,38 @@ def _call_soon(loop: asyncio.AbstractEventLoop, fn: Any, *args: Any) -> None:
         pass  # the loop closed (shutdown): nothing is left to evict
 
 
+def _log_append(done: Future[None]) -> None:
+    if (exc := done.exception()) is not None:
+        log.error("a run's events were not appended to its history", exc_info=exc)
+
+
+def append_history(folder: Path, lines: list[str], heavy: dict[str, tuple[int, bytes]]) -> None:
+    """A live run's newest light events appended to its file (the whole of each line, or
+    nothing of it is read back: `read_lines` drops a torn last line), its newest heavy frames
+    replaced. The file is the run's whole history while it runs; `write_history` rewrites it
+    bounded when the run ends."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if lines:
+        with (folder / EVENTS_FILE).open("a", encoding="utf-8") as f:
+            f.write("".join(text + "\n" for text in lines))
+    write_heavy(folder, heavy)
+
+
+def read_lines(path: Path) -> list[str]:
+    """A history file's events; a last line the crash tore (no newline, or no JSON) is left
+    out, the rest is what was appended."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")
+    if not text.endswith("\n"):
+        lines = lines[:-1]  # torn: its event is lost, not half of it read
+    return [line for line in lines if line]
+
+
 def write_history(folder: Path, lines: list[str], heavy: dict[str, tuple[int, bytes]]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / EVENTS_FILE).write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    partial = folder / (EVENTS_FILE + ".partial")  # a crash mid-write keeps the appended file
+    partial.write_text("".join(text + "\n" for text in lines), encoding="utf-8")
+    partial.replace(folder / EVENTS_FILE)
     write_heavy(folder, heavy)
 
 
@@ -194,7 +257,10 @@ def write_heavy(folder: Path, heavy: dict[str, tuple[int, bytes]]) -> None:
     """The last grid, weights and neuron maps of a finished run, so that a run reopened after
     a restart shows its boundary and network as it ended."""
     for key, (seq, frame) in heavy.items():
-        (folder / HEAVY_FILE.format(key=key)).write_bytes(struct.pack("<q", seq) + frame)
+        path = folder / HEAVY_FILE.format(key=key)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(struct.pack("<q", seq) + frame)
+        partial.replace(path)  # never half a frame where a catch-up reads one
 
 
 def read_heavy(folder: Path) -> dict[str, tuple[int, bytes]]:

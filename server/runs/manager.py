@@ -83,6 +83,7 @@ class RunManager:
         self.loop = asyncio.get_running_loop()
         await self.store.written(repo.interrupt_active,
                                  "the server stopped while this run was active")
+        self._retain()
         self.executor.start()
         self._flusher = asyncio.create_task(self._flush_periodically())
 
@@ -419,6 +420,15 @@ class RunManager:
         if never_ran:
             self._forget_after_writes(run_id)
         self.hub.finish(run_id)
+        self._retain()
+
+    def _retain(self) -> None:
+        """Compact finished runs' series past the retention settings (the writer thread, in
+        order after this run's last points); runs still active here are left alone."""
+        busy = frozenset(rid for rid, live in self.live.items() if not live.ended)
+        st = self.settings
+        self.store.write(repo.apply_retention, st.retain_raw_runs, st.retain_compacted_points,
+                         st.retain_max_points, busy)
 
     # --- metrics -------------------------------------------------------------------------
 
@@ -437,10 +447,15 @@ class RunManager:
             repo.update_progress(s, run_id, step, seq)
 
     async def _flush_periodically(self) -> None:
-        """Every FLUSH_S, the buffered points and live progress go to the writer thread: a
-        fast run makes 10^4 points a second, and the event loop must not wait on them."""
-        while True:
-            await asyncio.sleep(FLUSH_S)
+        """Every FLUSH_S, the buffered points and live progress go to the writer thread (a
+        fast run makes 10^4 points a second, and the event loop must not wait on them), and
+        the events published meanwhile to the history thread."""
+        loop = asyncio.get_running_loop()
+        tick = loop.time()
+        while True:  # on a fixed beat: a slow write does not push the next flush back
+            tick = max(tick + FLUSH_S, loop.time())
+            await asyncio.sleep(tick - loop.time())
+            self.hub.append_pending()  # the events too: a crash loses at most FLUSH_S of both
             progress = {run_id: (live.step, live.last_seq) for run_id, live in self.live.items()
                         if not live.ended and live.status is not RunStatus.queued}
             fut = self.store.write(self._store_points, self.series.take(), progress)

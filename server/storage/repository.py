@@ -27,7 +27,15 @@ from server.api.schemas import (
     RunStatus,
     Series,
 )
-from server.runs.series import CHUNK_POINTS, Chunk, Key, encode, finite, reduce
+from server.runs.series import (
+    CHUNK_POINTS,
+    Chunk,
+    Key,
+    encode,
+    finite,
+    minmax_indices,
+    reduce,
+)
 from server.storage.db import MetricChunk, NetworkRow, RunRow, now
 
 
@@ -241,6 +249,58 @@ def metric_series(s: Session, run_id: str, max_points: int,
 def run_metrics(s: Session, run_id: str, max_points: int, names: list[str] | None) -> Metrics:
     stored_run(s, run_id)
     return Metrics(run=run_id, series=metric_series(s, run_id, max_points, names))
+
+
+# --- retention -------------------------------------------------------------------------------
+
+def compact_series(s: Session, run_id: str, max_points: int) -> int:
+    """Each of the run's series stored with more than max_points points becomes one chunk of
+    at most max_points: its first point, its last, and each bucket's minimum and maximum
+    (a spike survives). Returns the points removed. Only for a run whose chunks no writer
+    holds open (a finished one: ChunkWriter.close)."""
+    c = MetricChunk
+    counts = s.execute(select(c.name, func.sum(c.count)).where(c.run_id == run_id)
+                       .group_by(c.name)).all()
+    over = [name for name, total in counts if int(total) > max_points]
+    if not over:
+        return 0  # (metric_chunks reads every series when given no names)
+    removed = 0
+    for name, chunks in metric_chunks(s, run_id, over).items():
+        steps = np.concatenate([ch.step_array() for ch in chunks])
+        values = np.concatenate([ch.value_array() for ch in chunks])
+        order = np.argsort(steps, kind="stable")
+        steps, values = steps[order], values[order]
+        keep = np.union1d([0], minmax_indices(values, max(1, max_points - 1)))  # and the last
+        s.execute(delete(c).where(c.run_id == run_id, c.name == name))
+        s.add(MetricChunk(run_id=run_id, name=name,
+                          **_columns(encode(steps[keep], values[keep]))))
+        removed += len(values) - len(keep)
+    s.commit()
+    return removed
+
+
+def apply_retention(s: Session, raw_runs: int, compacted_points: int, max_points: int,
+                    busy: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Finished runs' series past their cap compacted (compact_series): the newest
+    `raw_runs` finished ones (by finished_at) to max_points per series, older ones to
+    compacted_points. Active runs, and those in `busy` (still being written), are never
+    touched. Returns the points removed per run compacted."""
+    c = MetricChunk
+    over = set(s.scalars(select(c.run_id).group_by(c.run_id, c.name)
+                         .having(func.sum(c.count) > min(max_points, compacted_points))))
+    if not over:
+        return {}  # the usual case: one query
+    active = [st.value for st in ACTIVE]
+    ids = list(s.scalars(select(RunRow.id).where(RunRow.status.not_in(active))
+                         .order_by(RunRow.finished_at.desc(), RunRow.created_at.desc())))
+    removed = {}
+    for i, run_id in enumerate(ids):
+        if run_id in busy or run_id not in over:
+            continue
+        cap = max_points if i < raw_runs else min(max_points, compacted_points)
+        if (n := compact_series(s, run_id, cap)) > 0:
+            removed[run_id] = n
+    return removed
 
 
 # --- networks --------------------------------------------------------------------------------
