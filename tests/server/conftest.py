@@ -5,8 +5,10 @@ May import: stdlib, pytest, fastapi.testclient, server, engine's public names.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -88,19 +90,22 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
 POSTGRES_NOTE: list[str] = []
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`livegrad serve` on a free loopback port, as a user starts it; yields its base URL."""
-    folder = tmp_path_factory.mktemp("live")
+@contextlib.contextmanager
+def serving(folder: Path, env: dict[str, str] | None = None,
+            token: str | None = None) -> Iterator[str]:
+    """`livegrad serve` on a free loopback port, as a user starts it (its log in
+    folder/server.log, its data in folder/data; `env` added to this process's); yields its
+    base URL once /health answers (with the token, when the server has one)."""
     port = pg.free_port()
     script = Path(sys.executable).with_name("livegrad")
     cmd = [str(script)] if script.exists() else [sys.executable, "-m", "server.cli"]
     log = (folder / "server.log").open("wb")
     proc = subprocess.Popen([*cmd, "serve", "--port", str(port), "--data-dir",
-                             str(folder / "data")], cwd=ROOT, stdout=log, stderr=log)
+                             str(folder / "data")], cwd=ROOT, stdout=log, stderr=log,
+                            env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, folder / "server.log")
+        _wait_healthy(url, proc, folder / "server.log", token)
         yield url
     finally:
         proc.send_signal(signal.SIGINT)
@@ -112,11 +117,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`livegrad serve` on a free loopback port, as a user starts it; yields its base URL."""
+    with serving(tmp_path_factory.mktemp("live")) as url:
+        yield url
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path,
+                  token: str | None = None) -> None:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
     deadline = time.monotonic() + DEADLINE_S
     while time.monotonic() < deadline and proc.poll() is None:
         try:
-            if httpx.get(f"{url}/api/v1/health", timeout=2, trust_env=False).is_success:
+            if httpx.get(f"{url}/api/v1/health", timeout=2, trust_env=False,
+                         headers=headers).is_success:
                 return
         except httpx.TransportError:
             pass

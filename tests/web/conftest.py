@@ -163,3 +163,23 @@ def module_page(browser: Any, origin: str, module: str) -> Iterator[Any]:
     page.goto(f"{origin}/")
     yield page
     context.close()
+
+
+def serve_own(tmp_path_factory: pytest.TempPathFactory, name: str,
+              env: dict[str, str] | None = None) -> Iterator[Server]:
+    """A server of a test's own (one it may break, or one with settings of its own), for a
+    fixture to yield from; skipped without the page's npm libraries."""
+    if not (ROOT / "web" / "node_modules" / "uplot").is_dir():
+        pytest.skip("web/node_modules is missing: run `make setup` (npm ci in web/)")
+    server = Server(tmp_path_factory.mktemp(name), env=env)
+    server.start()
+    yield server
+    server.stop()
+
+
+def page_of(browser: object, server: Server) -> Iterator[Page]:
+    """A page on `server`, for a fixture to yield from; fails the test on uncaught errors."""
+    page = Page(browser, server.url)
+    yield page
+    page.context.close()
+    assert not page.errors, page.errors

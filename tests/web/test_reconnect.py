@@ -10,54 +10,26 @@ and data folder, as a restart in place would.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 from tests.web import ui
-from tests.web.conftest import ROOT, Page, Server
+from tests.web.conftest import Page, Server, page_of, serve_own
 
 BANNER = re.compile(r"Connection to the server lost")
 
 
 @pytest.fixture
 def own_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not (ROOT / "web" / "node_modules" / "uplot").is_dir():
-        pytest.skip("web/node_modules is missing: run `make setup` (npm ci in web/)")
-    server = Server(tmp_path_factory.mktemp("livegrad-reconnect"))
-    server.start()
-    yield server
-    server.stop()
+    yield from serve_own(tmp_path_factory, "livegrad-reconnect")
 
 
 @pytest.fixture
 def own_app(browser: object, own_server: Server) -> Iterator[Page]:
-    page = Page(browser, own_server.url)
-    yield page
-    page.context.close()
-    assert not page.errors, page.errors
-
-
-def long_run_link(url: str) -> str:
-    """The first preset's settings, xor, a 2-4-1 tanh MLP and epochs enough to outlast the
-    test, as a page link (the document travels in the URL hash)."""
-    spec = httpx.get(f"{url}/api/v1/catalog/presets").json()[0]["spec"]
-    spec.pop("schema_version", None)
-    spec["data"] = {"name": "xor", "params": {}}
-    spec["training"]["epochs"] = 100_000
-    nodes = [("input1", "input", {}), ("linear1", "linear", {"out_features": 4}),
-             ("tanh1", "tanh", {}), ("linear2", "linear", {"out_features": 1})]
-    spec["network"] = {"nodes": [{"id": i, "kind": k, "params": p} for i, k, p in nodes],
-                       "edges": [{"source": a[0], "target": b[0]}
-                                 for a, b in zip(nodes, nodes[1:], strict=False)],
-                       "output": None}
-    doc = base64.urlsafe_b64encode(json.dumps(spec).encode()).decode().rstrip("=")
-    return f"/#s={doc}"
+    yield from page_of(browser, own_server)
 
 
 def start_and_watch(page) -> str:  # type: ignore[no-untyped-def]
@@ -77,7 +49,7 @@ def start_and_watch(page) -> str:  # type: ignore[no-untyped-def]
 
 def test_banner_shows_while_the_server_is_away_and_the_page_recovers(  # type: ignore[no-untyped-def]
         own_app, own_server) -> None:
-    page = own_app.open(long_run_link(own_server.url))
+    page = own_app.open(ui.long_run_link(own_server))
     banner = page.get_by_role("alert").filter(has_text=BANNER)
     expect(banner).to_be_hidden()
     first_run = start_and_watch(page)

@@ -6,8 +6,6 @@ that a reload does not ask again.
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 from collections.abc import Iterator
 
@@ -16,46 +14,20 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web import ui
-from tests.web.conftest import ROOT, Page, Server
+from tests.web.conftest import Page, Server, page_of, serve_own
 
 TOKEN = "class-token_7f3a"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def locked_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not (ROOT / "web" / "node_modules" / "uplot").is_dir():
-        pytest.skip("web/node_modules is missing: run `make setup` (npm ci in web/)")
-    server = Server(tmp_path_factory.mktemp("livegrad-token"),
-                    env={"LIVEGRAD_ACCESS_TOKEN": TOKEN})
-    server.start()
-    yield server
-    server.stop()
+    yield from serve_own(tmp_path_factory, "livegrad-token",
+                         env={"LIVEGRAD_ACCESS_TOKEN": TOKEN})
 
 
 @pytest.fixture
 def locked_app(browser: object, locked_server: Server) -> Iterator[Page]:
-    page = Page(browser, locked_server.url)
-    yield page
-    page.context.close()
-    assert not page.errors, page.errors
-
-
-def run_link(server: Server) -> str:
-    """The first preset with a 2-4-1 tanh MLP on xor, long enough to outlast the test."""
-    presets = httpx.get(f"{server.url}/api/v1/catalog/presets", headers=server.headers)
-    spec = presets.json()[0]["spec"]
-    spec.pop("schema_version", None)
-    spec["data"] = {"name": "xor", "params": {}}
-    spec["training"]["epochs"] = 100_000
-    nodes = [("input1", "input", {}), ("linear1", "linear", {"out_features": 4}),
-             ("tanh1", "tanh", {}), ("linear2", "linear", {"out_features": 1})]
-    spec["network"] = {"nodes": [{"id": i, "kind": k, "params": p} for i, k, p in nodes],
-                       "edges": [{"source": a[0], "target": b[0]}
-                                 for a, b in zip(nodes, nodes[1:], strict=False)],
-                       "output": None}
-    spec.pop("networks", None)
-    doc = base64.urlsafe_b64encode(json.dumps(spec).encode()).decode().rstrip("=")
-    return f"/#s={doc}"
+    yield from page_of(browser, locked_server)
 
 
 def enter(page, token: str) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +43,7 @@ def test_the_page_asks_for_the_token_and_works_with_it(  # type: ignore[no-untyp
     page = locked_app.page
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
-    page.goto(locked_server.url + run_link(locked_server))
+    page.goto(locked_server.url + ui.long_run_link(locked_server))
     dialog = page.get_by_role("dialog", name="Access token")
     expect(dialog).to_contain_text("needs an access token")
     locked_app.shot("token-1-asked")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
+from typing import Any
 
+import httpx
 from playwright.sync_api import Page, expect
 
 
@@ -132,3 +136,23 @@ def data_int(page: Page, test_id: str, attr: str) -> int:
     """An integer data-* attribute of a test id's element (-1 when absent)."""
     value = page.get_by_test_id(test_id).get_attribute(f"data-{attr}")
     return int(value) if value not in (None, "") else -1
+
+
+def long_run_link(server: Any) -> str:
+    """The first preset's settings, xor, a 2-4-1 tanh MLP and epochs enough to outlast the
+    test, as a page link (the document travels in the URL hash); `server` is a conftest
+    Server (its url and, with a token, its headers)."""
+    presets = httpx.get(f"{server.url}/api/v1/catalog/presets", headers=server.headers)
+    spec = presets.json()[0]["spec"]
+    spec.pop("schema_version", None)
+    spec.pop("networks", None)
+    spec["data"] = {"name": "xor", "params": {}}
+    spec["training"]["epochs"] = 100_000
+    nodes = [("input1", "input", {}), ("linear1", "linear", {"out_features": 4}),
+             ("tanh1", "tanh", {}), ("linear2", "linear", {"out_features": 1})]
+    spec["network"] = {"nodes": [{"id": i, "kind": k, "params": p} for i, k, p in nodes],
+                       "edges": [{"source": a[0], "target": b[0]}
+                                 for a, b in zip(nodes, nodes[1:], strict=False)],
+                       "output": None}
+    doc = base64.urlsafe_b64encode(json.dumps(spec).encode()).decode().rstrip("=")
+    return f"/#s={doc}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -30,13 +29,12 @@ from server.api.schemas import Problem
 from server.app import create_app
 from server.logs import RedactTokens, log_config, redact
 from server.settings import Settings
-from tests.server import pg
 from tests.server.conftest import (
     ROOT,
-    _wait_healthy,
     frame,
     make_settings,
     post_run,
+    serving,
     wait_status,
     xor_spec,
 )
@@ -256,39 +254,9 @@ def test_redaction_of_a_log_record() -> None:
 def live_locked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """`livegrad serve` with an access token; yields its URL and its log file."""
     folder = tmp_path_factory.mktemp("live-locked")
-    port = pg.free_port()
-    log_path = folder / "server.log"
-    env = {**os.environ, "LIVEGRAD_ACCESS_TOKEN": TOKEN, "LIVEGRAD_WARM_WORKERS": "0"}
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port",
-                                 str(port), "--data-dir", str(folder / "data")], cwd=ROOT,
-                                stdout=log, stderr=log, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy_with_token(url, proc, log_path)
-        yield url, log_path
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def _wait_healthy_with_token(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    import time
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            r = httpx.get(f"{url}/api/v1/health", timeout=2, trust_env=False,
-                          headers={"authorization": f"Bearer {TOKEN}"})
-            if r.is_success:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    _wait_healthy(url, proc, log)  # says why, with the log
+    env = {"LIVEGRAD_ACCESS_TOKEN": TOKEN, "LIVEGRAD_WARM_WORKERS": "0"}
+    with serving(folder, env, token=TOKEN) as url:
+        yield url, folder / "server.log"
 
 
 def test_the_token_never_reaches_the_log_of_a_live_server(
