@@ -28,13 +28,14 @@ from torch import nn
 
 from engine.core.specs import RunSpec
 
-FORMAT = "livegrad-checkpoint-2"
+FORMAT = "livegrad-checkpoint-3"  # 3: one flat tensor per optimizer
 OPT, RNG, TRAINER = "__optimizer__.", "__rng__.", "__trainer__."
 
 
 def save_checkpoint(model: nn.Module, spec: RunSpec, path: str | Path, *, step: int) -> Path:
     """Write the model's state (parameters and buffers) to `path`; returns the path."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    # clones: the parameters are views of one flat tensor, and safetensors refuses shared memory
+    tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     meta = {"format": "livegrad-checkpoint-1", "step": str(step),
             "spec": spec.model_dump_json()}
     target = Path(path)

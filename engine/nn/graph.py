@@ -269,6 +269,10 @@ class GraphModel(nn.Module):
         # once built): the forward looks nothing up
         self.plan = [(node_id, self.layers[node_id], tuple(inputs[node_id]))
                      for node_id in self.order]
+        # every layer's hook dicts in one tuple: hooks are added to these dicts in place, so
+        # `any` over it tells at C speed whether a call would run one (see plain_calls)
+        self.hook_dicts = tuple(d for m in self.layers.values() for d in (
+            m._forward_hooks, m._forward_pre_hooks, m._backward_hooks, m._backward_pre_hooks))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.node_outputs(x)[self.output or self.order[-1]]
@@ -279,7 +283,7 @@ class GraphModel(nn.Module):
         # Calling each module's forward directly skips nn.Module.__call__, whose dispatch
         # costs as much as a small layer's own work; it is only an equivalent while nothing
         # hooks into the calls (the probes do), traces or compiles them.
-        direct = plain_calls(self.layers.values())
+        direct = plain_calls(self.layers.values(), self.hook_dicts)
         for node_id, module, sources in self.plan:
             call = module.forward if direct else module
             if len(sources) == 1:
@@ -289,18 +293,20 @@ class GraphModel(nn.Module):
         return values
 
 
-def plain_calls(modules: Iterable[nn.Module]) -> bool:
+def plain_calls(modules: Iterable[nn.Module], hook_dicts: tuple[dict, ...] | None = None
+                ) -> bool:
     """Whether calling these modules is just calling their forward: no global or module
     hooks, no tracing, no compiled call (the conditions of nn.Module._call_impl's fast
-    path)."""
+    path). `hook_dicts`: the modules' four hook dicts each, when the caller holds them."""
     hooks = nn.modules.module
     if torch._C._get_tracing_state() or hooks._global_forward_hooks \
             or hooks._global_forward_pre_hooks or hooks._global_backward_hooks \
             or hooks._global_backward_pre_hooks:
         return False
-    return not any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
-                   or m._backward_pre_hooks or m._compiled_call_impl is not None
-                   for m in modules)
+    if hook_dicts is None:
+        hook_dicts = tuple(d for m in modules for d in (
+            m._forward_hooks, m._forward_pre_hooks, m._backward_hooks, m._backward_pre_hooks))
+    return not any(hook_dicts) and all(m._compiled_call_impl is None for m in modules)
 
 
 def build_model(network: NetworkSpec, input_shape: Shape) -> tuple[GraphModel, GraphReport]:

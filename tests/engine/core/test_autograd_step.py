@@ -92,9 +92,10 @@ def test_recorded_gradient_norms_and_capture_equal_plain_torch(
                                batch_size=BATCH, fast_path=False, device="cpu"))
     if path == "flat":
         monkeypatch.setattr(steps, "KEEP_LIMIT", 0)
+    if path == "per-parameter":  # as when the parameters cannot share one buffer
+        monkeypatch.setattr(steps, "flatten_parameters", lambda params: None)
     step = AutogradStep(run)
-    if path == "per-parameter":
-        step.adopt_grads = lambda: None  # type: ignore[method-assign]
+    assert (step.flat is None) == (path == "per-parameter")
     weights = [t for node in LAYERS for t in run.model.layers[node].parameters()]
     assert [id(p) for p in step.params] == [id(w) for w in weights]
     x = torch.from_numpy(run.data.x_train)
@@ -109,8 +110,9 @@ def test_recorded_gradient_norms_and_capture_equal_plain_torch(
     half = STEPS // 2
     first = step.train(batches[:half], [choice.params["lr"]] * half,
                        Recording(sample[:half]))
-    if path != "per-parameter":  # something clears p.grad: the step notices, adopts anew
-        step.optimizer.zero_grad(set_to_none=True)
+    if path != "per-parameter":  # something clears the gradients: the step notices, adopts anew
+        step.optimizer.zero_grad(set_to_none=True)  # the flat parameter's
+        run.model.zero_grad(set_to_none=True)  # each layer's
     second = step.train(batches[half:], [choice.params["lr"]] * half,
                         Recording(sample[half:], capture=True))
     captured = [g.clone() for g in step.captured_grads() or []]
