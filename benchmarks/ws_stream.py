@@ -13,8 +13,10 @@ trains the course's xor MLP (fused NumPy path, default telemetry rates: steps_co
    (`received - t - min(received - t)`, exact up to that constant), and the constant itself.
    Only live events count (seq above the hello's last_seq), not the catch-up.
 2. training steps/s (the engine's own `step / t` of run_completed) with 0, 1, 20 and 50 viewers,
-   who watch from a process of their own at nice 19 (benchmarks/viewers.py): the server's
-   and the viewers' CPU are printed apart.
+   who watch from a process of their own at nice 19 (benchmarks/viewers.py), reading with
+   light_viewer.py (a class's browsers parse on their own machines), and 50 with the
+   websockets library's client for comparison: the server's and the viewers' CPU are
+   printed apart.
 3. the server's RSS while a long run trains alone, then while one client connects to such a
    run and never reads a byte (the difference is the stalled client's cost).
 4. (section `threads`) the worker's torch thread count: steps/s through two servers, one
@@ -89,17 +91,18 @@ async def end_event(base_ws: str, run_id: str) -> dict[str, Any]:
     raise RuntimeError("the stream ended without a terminal event")
 
 
-async def steps_per_s(url: str, viewers: int, epochs: int,
-                      batch: bool = False) -> tuple[float, float, float]:
+async def steps_per_s(url: str, viewers: int, epochs: int, batch: bool = False,
+                      full: bool = False) -> tuple[float, float, float]:
     """(steps/s by the engine's clock, frames/s one viewer received, the viewers' process's
     CPU as a share of a core) with `viewers` watching from their own process at nice 19
-    (benchmarks/viewers.py posts the run and watches it)."""
+    (benchmarks/viewers.py posts the run and watches it; `full`: with the websockets
+    library's client rather than light_viewer.py's)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec(epochs), f)
-    cmd = [sys.executable, str(ROOT / "benchmarks" / "viewers.py"), url, f.name, str(viewers)]
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "viewers.py"), url, f.name, str(viewers),
+           *(["--batch"] if batch else []), *(["--full"] if full else [])]
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    child = await asyncio.create_subprocess_exec(*cmd, *(["--batch"] if batch else []),
-                                                 stdout=asyncio.subprocess.PIPE,
+    child = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
                                                  preexec_fn=lambda: os.nice(19))
     out, _ = await child.communicate()
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -145,31 +148,37 @@ async def latency(url: str, epochs: int) -> None:
 
 async def viewers_cost(url: str, epochs: int, repeats: int, server_pid: int) -> None:
     """Steps/s against viewer count; also the server process's own CPU (its share of a core
-    while the run streams), since on loopback the viewers' clients compete for the same
-    cores as training, which a class's browsers on other machines would not."""
-    settings = [(0, False), (1, False), (20, False), (50, False), (1, True), (20, True),
-                (50, True)]  # 50: a class (issue 12's goal: at most 10% of the steps lost)
-    results: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
-    frames: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
-    server: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
-    clients: dict[tuple[int, bool], list[float]] = {k: [] for k in settings}
+    while the run streams) and the viewers' process's. The viewers read with
+    light_viewer.py (a class's browsers parse on their own machines); the last two rows
+    use the websockets library's client, whose parsing competes with training for this
+    machine's two cores."""
+    settings = [(0, False, False), (1, False, False), (20, False, False), (50, False, False),
+                (1, True, False), (20, True, False), (50, True, False),  # 50: a class
+                (50, False, True), (50, True, True)]  # issue 12's goal: at most 10% lost
+    results: dict[tuple[int, bool, bool], list[float]] = {k: [] for k in settings}
+    frames: dict[tuple[int, bool, bool], list[float]] = {k: [] for k in settings}
+    server: dict[tuple[int, bool, bool], list[float]] = {k: [] for k in settings}
+    clients: dict[tuple[int, bool, bool], list[float]] = {k: [] for k in settings}
     for _ in range(repeats):
-        for n, batch in settings:  # alternate, so that drift hits every setting alike
+        for key in settings:  # alternate, so that drift hits every setting alike
+            n, batch, full = key
             cpu0, t0 = proc_cpu_s(server_pid), time.monotonic()
-            sps, fps, client_cpu = await steps_per_s(url, n, epochs, batch)
-            server[n, batch].append((proc_cpu_s(server_pid) - cpu0) / (time.monotonic() - t0))
-            results[n, batch].append(sps)
-            frames[n, batch].append(fps)
-            clients[n, batch].append(client_cpu)
-    base = statistics.median(results[0, False])
-    for (n, batch), values in results.items():
+            sps, fps, client_cpu = await steps_per_s(url, n, epochs, batch, full)
+            server[key].append((proc_cpu_s(server_pid) - cpu0) / (time.monotonic() - t0))
+            results[key].append(sps)
+            frames[key].append(fps)
+            clients[key].append(client_cpu)
+    base = statistics.median(results[0, False, False])
+    for (n, batch, full), values in results.items():
+        key = (n, batch, full)
         med = statistics.median(values)
-        extra = f", {statistics.median(frames[n, batch]):,.0f} frames/s to each" if n else ""
-        how = "batched" if batch else "one event per frame" if n else ""
-        print(f"  {n:2d} viewers {how:>19}: {med:,.0f} steps/s (median of {len(values)}; "
+        extra = f", {statistics.median(frames[key]):,.0f} frames/s to each" if n else ""
+        how = ("as the page asks" if batch else "one event per frame") if n else ""
+        how += ", websockets client" if full else ""
+        print(f"  {n:2d} viewers {how:>38}: {med:,.0f} steps/s (median of {len(values)}; "
               f"{med / base:.2f}x none{extra}); server process "
-              f"{statistics.median(server[n, batch]) * 100:.0f}% of a core, viewers' process "
-              f"{statistics.median(clients[n, batch]) * 100:.0f}%")
+              f"{statistics.median(server[key]) * 100:.0f}% of a core, viewers' process "
+              f"{statistics.median(clients[key]) * 100:.0f}%")
 
 
 def stalled_client(host: str, port: int, run_id: str) -> socket.socket:
@@ -227,7 +236,10 @@ async def main_async(args: argparse.Namespace) -> None:
     folder = Path(tempfile.mkdtemp(prefix="livegrad-bench-"))
     try:
         if args.section in ("all", "stream"):
-            proc, url = start_server(folder, args.threads)
+            # no replacement worker importing torch inside a timed run (the run's warm
+            # worker stays idle for the next): two cores have no room for it
+            proc, url = start_server(folder, args.threads, env={"LIVEGRAD_WARM_WORKERS": "0"},
+                                     min_workers=0)
             try:
                 print(f"server {url}, pid {proc.pid}; worker torch threads: {args.threads} "
                       f"(LIVEGRAD_WORKER_THREADS); {os.cpu_count()} CPUs; xor MLP, fused path")

@@ -108,7 +108,11 @@ export function parseSafetensors(buf) {
  * Reconnects with backoff and `?since=<last seq>`. Asks for `batch=true`: light events come
  * as JSON arrays (far fewer frames for the page to handle), and catch-up merges consecutive
  * steps_completed events, skipping seq numbers: only `hello.first_seq` signals a real loss.
+ * Asks for `points=STEP_POINTS`: a fast run's steps_completed carries every stride-th step's
+ * values (its `stride`), as many as a live chart can show; /metrics has every step.
  */
+const STEP_POINTS = 256; // values per metric per steps_completed at most
+
 class RunStream extends EventTarget {
   constructor(url, since = -1, events = undefined, token = () => null) {
     super();
@@ -130,7 +134,7 @@ class RunStream extends EventTarget {
     const token = this.token();
     const safe = token && PROTOCOL_SAFE.test(token);
     const query = token && !safe ? `&token=${encodeURIComponent(token)}` : '';
-    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}&batch=true${sub}${query}`,
+    const ws = new WebSocket(`${this.url}?since=${this.lastSeq}&batch=true&points=${STEP_POINTS}${sub}${query}`,
       safe ? [`livegrad.token.${token}`] : []);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;

@@ -95,9 +95,13 @@ export function createLive({ store, api, catalog = null }) {
     },
     steps_completed: (e) => {
       live.lr = e.lr;
+      const stride = e.stride || 1; // a thinned stream: every stride-th step's values
       for (const [name, values] of Object.entries(e.metrics)) {
         const buf = live.metric(name);
-        values.forEach((v, i) => { if (e.first_step + i > buf.last) buf.push(e.first_step + i, v); });
+        values.forEach((v, i) => {
+          const step = e.first_step + i * stride;
+          if (step > buf.last) buf.push(step, v);
+        });
       }
     },
     eval_completed: (e) => {

@@ -63,8 +63,13 @@ class StepsCompleted(Event):
     first_step: int
     metrics: dict[str, list[float]] = Field(
         description="Per metric name, one value per step first_step..step, e.g. "
-        "{'loss': [...], 'accuracy': [...]}.")
+        "{'loss': [...], 'accuracy': [...]}, or per stride-th step from first_step.")
     lr: float
+    stride: int = Field(
+        default=1, ge=1,
+        description="Steps between consecutive values: 1 from the engine; more in a thinned "
+        "stream (the websocket's points parameter), whose values are those of steps "
+        "first_step, first_step + stride, ...")
 
 
 class EvalCompleted(Event):

@@ -76,9 +76,11 @@ def _refusal(ws: WebSocket, spec: RunSpec | None, run_id: str) -> tuple[int, str
 
 @router.websocket("/runs/{run_id}/events")
 async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = False,
-                     subscribe: str | None = None) -> None:
+                     subscribe: str | None = None, points: int | None = None) -> None:
     """Hello, then every event after `since` (catch-up), then live events; with
-    `subscribe=a,b`, only those types (and the ones every client gets), catch-up included."""
+    `subscribe=a,b`, only those types (and the ones every client gets), catch-up included;
+    with `points=n`, each steps_completed carries at most n values per metric (every
+    stride-th step: see its `stride`)."""
     manager: RunManager = ws.app.state.manager
     spec = await asyncio.to_thread(_stored_spec, manager, run_id)  # the database: a thread
     refusal = _refusal(ws, spec, run_id)
@@ -89,7 +91,8 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
         await ws.close(code=code, reason=reason)
         return
     cap_send_buffer(ws)
-    box = Outbox(manager.settings.outbox_scalars, batch=batch)
+    box = Outbox(manager.settings.outbox_scalars, batch=batch,
+                 points=None if points is None else max(1, points))
     if subscribe is not None:
         names = [name.strip() for name in subscribe.split(",") if name.strip()]
         refused = _subscribe(box, names, "the subscribe parameter")

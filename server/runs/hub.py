@@ -10,7 +10,7 @@ Files are read and written on one history thread, never on the loop: `load` (awa
 a subscribe) reads a finished run's history; `finish` hands the history to be written, and
 the channel stays in memory until it is, so that nobody reads a file half written. A resumed
 run's channel is reopened (`reopen`): its history goes on, and so does its stream.
-May import: stdlib, server.runs.outbox, server.api.frames.
+May import: stdlib, server.runs.outbox, server.runs.thinning, server.api.frames.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from server.runs.outbox import Frame, Outbox
+from server.runs.thinning import thinned, thinned_text
 
 EVENTS_FILE = "events.jsonl"
 HEAVY_FILE = "latest-{key}.frame"  # a finished run's last heavy frame per key: seq + frame
@@ -45,6 +46,7 @@ class Channel:
     writing: int = 0  # history writes handed to the history thread, not yet done
     pending: list[str] = field(default_factory=list)  # light events not yet appended
     heavy_dirty: set[str] = field(default_factory=set)  # heavy frames not yet on disk
+    catch_up: tuple[Any, list[tuple[int, str]]] | None = None  # the last one made, by its ask
 
 
 class Hub:
@@ -100,7 +102,9 @@ class Hub:
             ch.heavy = read_heavy(path.parent)
         return ch
 
-    def publish(self, run_id: str, type_: str, seq: int, payload: Frame) -> None:
+    def publish(self, run_id: str, type_: str, seq: int, payload: Frame,
+                parsed: dict[str, Any] | None = None) -> None:
+        """Hold and fan out one event (`parsed`: its JSON already parsed, if it was)."""
         ch = self._channel(run_id)
         key = type_ if isinstance(payload, bytes) else None  # a binary frame: latest wins
         if isinstance(payload, bytes):
@@ -110,8 +114,16 @@ class Hub:
             self._remember(ch, seq, str(payload))
             ch.pending.append(str(payload))
         self._dirty.add(run_id)  # on disk at the next append_pending
+        thin: dict[int, str] = {}  # one thinned text per points value asked, made once
         for box in ch.clients:
-            box.put_event(seq, payload, key, type_)
+            frame = payload
+            if box.points is not None and type_ == "steps_completed" \
+                    and isinstance(payload, str):
+                if box.points not in thin:
+                    ev = parsed if parsed is not None else json.loads(payload)
+                    thin[box.points] = thinned_text(ev, box.points, payload)
+                frame = thin[box.points]
+            box.put_event(seq, frame, key, type_)
 
     def _remember(self, ch: Channel, seq: int, text: str) -> None:
         if len(ch.history) == ch.history.maxlen:
@@ -129,7 +141,7 @@ class Hub:
         held = [(q, text) for q, text in ch.history if q > since]
         if box.types is not None:
             held = [(q, text) for q, text in held if box.wants(event_type(text))]
-        catch_up = compact(held)
+        catch_up = self._catch_up(ch, held, since, box)
         box.max_light += len(catch_up)  # the bound is on lag behind live events, not history
         for seq, text in catch_up:
             box.put_event(seq, text, kind=event_type(text))  # typed: a later subscribe sees it
@@ -141,6 +153,18 @@ class Hub:
         last = max([ch.history[-1][0] if ch.history else -1]
                    + [s for s, _ in ch.heavy.values()])
         return first, last
+
+    def _catch_up(self, ch: Channel, held: list[tuple[int, str]], since: int, box: Outbox
+                  ) -> list[tuple[int, str]]:
+        """The held events compacted (and thinned to the box's points), made once for the
+        clients that ask for the same while nothing new came: a class that opens the page
+        at once would otherwise parse the run's whole history once per student."""
+        key = (since, box.types, box.points, held[-1][0] if held else -1, len(held))
+        if ch.catch_up is not None and ch.catch_up[0] == key:
+            return ch.catch_up[1]
+        made = compact(held, box.points)
+        ch.catch_up = (key, made)
+        return made
 
     def unsubscribe(self, run_id: str, box: Outbox) -> None:
         ch = self.channels.get(run_id)
@@ -279,10 +303,12 @@ def event_type(text: str) -> str | None:
     return text[len(TYPE_PREFIX):end] if end > 0 else None
 
 
-def compact(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
+def compact(events: list[tuple[int, str]], points: int | None = None
+            ) -> list[tuple[int, str]]:
     """The catch-up with each run of consecutive steps_completed merged into one event: the
-    last part's seq, step, epoch, t and lr, the first part's first_step, every step's metrics.
-    Lone events keep their text; only runs of two or more are parsed."""
+    last part's seq, step, epoch, t and lr, the first part's first_step, every step's metrics
+    (with `points`, thinned: see thinning.py). Lone events keep their text; only runs of two
+    or more are parsed (and, with points, lone steps_completed)."""
     out: list[tuple[int, str]] = []
     run: list[tuple[int, str]] = []
     for item in [*events, (-1, "")]:  # the sentinel closes the last run
@@ -290,32 +316,35 @@ def compact(events: list[tuple[int, str]]) -> list[tuple[int, str]]:
             run.append(item)
             continue
         if len(run) == 1:
-            out.extend(run)
+            seq, text = run[0]
+            out.append((seq, text if points is None
+                        else thinned_text(json.loads(text), points, text)))
         elif run:
-            out.extend(_merge_run([json.loads(text) for _, text in run]))
+            out.extend(_merge_run([json.loads(text) for _, text in run], points))
         run = []
         if item[0] >= 0:
             out.append(item)
     return out
 
 
-def _merge_run(parts: list[dict[str, Any]]) -> list[tuple[int, str]]:
+def _merge_run(parts: list[dict[str, Any]], points: int | None) -> list[tuple[int, str]]:
     merged: list[tuple[int, str]] = []
     group: list[dict[str, Any]] = []
     for ev in parts:
         if group and sum(_steps(g) for g in group) + _steps(ev) > MERGE_LOSSES:
-            merged.append(_merged(group))
+            merged.append(_merged(group, points))
             group = []
         group.append(ev)
-    return [*merged, _merged(group)]
+    return [*merged, _merged(group, points)]
 
 
-def _merged(group: list[dict[str, Any]]) -> tuple[int, str]:
+def _merged(group: list[dict[str, Any]], points: int | None) -> tuple[int, str]:
     last = group[-1]
     names = [name for name in last["metrics"] if all(name in g["metrics"] for g in group)]
     event = {**last, "first_step": group[0]["first_step"],
              "metrics": {name: [v for g in group for v in g["metrics"][name]] for name in names}}
-    return last["seq"], json.dumps(event, separators=(",", ":"))
+    thin = thinned(event, points) if points is not None else None
+    return last["seq"], json.dumps(thin or event, separators=(",", ":"))
 
 
 def _steps(ev: dict[str, Any]) -> int:

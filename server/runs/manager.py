@@ -297,9 +297,11 @@ class RunManager:
         if live is None:
             return
         live.step, live.last_seq = step, seq
-        self.hub.publish(run_id, type_, seq, payload)
-        if isinstance(payload, str) and type_ in ("steps_completed", "eval_completed"):
-            self._collect(run_id, type_, json.loads(payload), live)
+        parsed = json.loads(payload) if isinstance(payload, str) \
+            and type_ in ("steps_completed", "eval_completed") else None
+        self.hub.publish(run_id, type_, seq, payload, parsed)
+        if parsed is not None:
+            self._collect(run_id, type_, parsed, live)
         elif type_ in END_STATUS:
             live.ended = True
             data = json.loads(payload)

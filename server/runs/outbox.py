@@ -24,9 +24,10 @@ BATCH_INTERVAL_S = 0.025  # batched clients get at most 40 rounds of frames a se
 
 
 class Outbox:
-    def __init__(self, max_light: int, batch: bool = False) -> None:
+    def __init__(self, max_light: int, batch: bool = False, points: int | None = None) -> None:
         self.max_light = max_light
         self.batch = batch
+        self.points = points  # at most this many values per metric per steps_completed
         self.control: deque[str] = deque()
         self.light: deque[tuple[int, Frame, str | None]] = deque()  # (seq, frame, type)
         self.heavy: dict[str, tuple[int, Frame, str | None]] = {}
