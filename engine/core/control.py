@@ -21,6 +21,7 @@ class Control:
         self._cond = threading.Condition()
         self._paused = paused
         self._stopped = False
+        self.stop_reason: str | None = None  # why, when the stop was not a person's
         self._credit = 0
         self._lr: float | None = None
         self._probes: dict[str, dict[str, Any]] = {}
@@ -46,9 +47,12 @@ class Control:
             self._credit += n
             self._cond.notify_all()
 
-    def stop(self) -> None:
+    def stop(self, reason: str | None = None) -> None:
+        """Stop at the next chunk boundary; `reason` travels in run_stopped (e.g. a server's
+        time limit)."""
         with self._cond:
             self._stopped = True
+            self.stop_reason = reason
             self._cond.notify_all()
 
     def set_lr(self, lr: float) -> None:

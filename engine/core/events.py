@@ -287,6 +287,9 @@ class RunCompleted(Event):
 class RunStopped(Event):
     type: Literal["run_stopped"] = "run_stopped"
     metrics: dict[str, float]
+    reason: str | None = Field(
+        default=None, description="Why, when no one asked for the stop (e.g. the server's "
+        "wall-time limit); none for a stop someone asked for.")
 
 
 class RunFailed(Event):

@@ -246,8 +246,10 @@ class Trainer:
         metrics = self.emit_eval()
         for fields in self.telemetry.closing_views(self.lr_at(self.step)):
             self.emit_fields(fields)
-        kind = "run_completed" if cls is RunCompleted else "run_stopped"
-        return self.emit(cls, type=kind, metrics=metrics)
+        if cls is RunCompleted:
+            return self.emit(cls, type="run_completed", metrics=metrics)
+        return self.emit(cls, type="run_stopped", metrics=metrics,
+                         reason=self.control.stop_reason)
 
     def diverged(self, div: Divergence) -> Event:
         self.flush_scalars()

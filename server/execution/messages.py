@@ -50,10 +50,13 @@ class RunJob:
     resume: bytes | None = None
 
 
+MAX_REASON = 500  # characters of a stop's reason
+
+
 @dataclass(frozen=True)
 class ControlCommand:
-    """pause, resume, stop (no argument); step (n >= 1 steps); set_lr (a rate > 0);
-    set_probes (per probe, the fields to change)."""
+    """pause, resume (no argument); stop (optionally why, a short text); step (n >= 1
+    steps); set_lr (a rate > 0); set_probes (per probe, the fields to change)."""
 
     op: Op
     arg: int | float | dict[str, dict[str, Any]] | None = None
@@ -78,6 +81,11 @@ def _checked(op: Op, arg: Any) -> Any:
     if op is Op.set_probes:
         if not isinstance(arg, dict) or not all(isinstance(v, dict) for v in arg.values()):
             raise ValueError(f"set_probes needs {{probe: {{field: value}}}}, got {arg!r}")
+        return arg
+    if op is Op.stop and arg is not None:
+        if not isinstance(arg, str) or len(arg) > MAX_REASON:
+            raise ValueError(f"stop takes a reason of at most {MAX_REASON} characters "
+                             f"or nothing, got {arg!r}")
         return arg
     if arg is not None:
         raise ValueError(f"{op.value} takes no argument, got {arg!r}")

@@ -130,7 +130,7 @@ def _apply(control: Any, cmd: ControlCommand) -> None:
             case Op.resume:
                 control.resume()
             case Op.stop:
-                control.stop()
+                control.stop(cmd.arg)
             case Op.step:
                 control.step(cmd.arg)
             case Op.set_lr:

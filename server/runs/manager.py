@@ -141,6 +141,7 @@ class RunManager:
         if status is RunStatus.paused:
             self._command(run_id, status, Op.resume, None)
         elif status is RunStatus.stopped:
+            self._refuse_when_queue_full()  # a resumed run queues like a new one
             await self._requeue(run_id)
         else:
             raise Conflict(f"cannot resume a run that is {status.value}; the run must be "
@@ -387,9 +388,10 @@ class RunManager:
         """Past the wall-time limit a run is stopped (the same run: not one resumed since)."""
         if self.live.get(run_id) is not live or live.ended:
             return
+        why = limits.time_up_warning(self.settings)
         with contextlib.suppress(Conflict):  # it is ending already
-            self._command(run_id, live.status, Op.stop, None)
-            self._warning(run_id, limits.time_up_warning(self.settings))
+            self._command(run_id, live.status, Op.stop, why)  # run_stopped says why
+            self._warning(run_id, why)
 
     def _submit(self, run_id: str, live: Live) -> None:
         ckpt = self.settings.run_dir(run_id) / CHECKPOINT_FILE

@@ -85,6 +85,17 @@ def test_stop_while_running() -> None:
     thread.join(TIMEOUT)
     assert rec.events[-1].type == "run_stopped"
     assert "test_loss" in rec.events[-1].metrics
+    assert rec.events[-1].reason is None  # asked for: no reason to give
+
+
+def test_a_stop_with_a_reason_says_it_in_run_stopped() -> None:
+    trainer = Trainer(long_spec())
+    rec, thread = start(trainer)
+    rec.wait_for("steps_completed", 1)
+    trainer.control.stop("the server's time limit")
+    thread.join(TIMEOUT)
+    assert rec.events[-1].type == "run_stopped"
+    assert rec.events[-1].reason == "the server's time limit"
 
 
 def test_learning_rate_change_takes_effect_at_the_next_step() -> None:

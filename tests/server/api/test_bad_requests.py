@@ -20,7 +20,14 @@ from fastapi.testclient import TestClient
 from server.api.schemas import Problem
 from server.app import create_app
 from tests.server.api.bad_requests import CASES, NETWORKS, RUNS, Case, run, training
-from tests.server.conftest import long_spec, make_settings, post_run, wait_status
+from tests.server.conftest import (
+    frame,
+    long_spec,
+    make_settings,
+    post_run,
+    read_until_end,
+    wait_status,
+)
 
 CUDA_ABSENT = [] if torch.cuda.is_available() else [
     Case("cuda where there is none", "POST", RUNS, run(training(device="cuda")),
@@ -119,3 +126,13 @@ def test_a_full_queue_refuses_a_run_with_429_and_wall_time_stops_a_run(
     assert tight.get(RUNS).json()["total"] == 1
     stopped = wait_status(tight, first.id, {"stopped"})
     assert any("wall-time limit of 3 s" in w for w in stopped.warnings), stopped.warnings
+    with tight.websocket_connect(f"{RUNS}/{first.id}/events") as ws:
+        assert frame(ws.receive())["type"] == "hello"
+        end = read_until_end(ws)[-1]
+    assert end["type"] == "run_stopped" and "wall-time limit of 3 s" in end["reason"], end
+    second = post_run(tight, long_spec())  # the one run this server runs at a time
+    r = tight.post(f"{RUNS}/{first.id}/resume")  # would queue behind it: the queue holds 0
+    assert r.status_code == 429 and "LIVEGRAD_MAX_QUEUED_RUNS" in r.json()["detail"], r.text
+    assert tight.get(f"{RUNS}/{first.id}").json()["status"] == "stopped"  # nothing changed
+    tight.post(f"{RUNS}/{second.id}/control", json={"op": "stop"})
+    wait_status(tight, second.id, {"stopped"})
