@@ -160,21 +160,26 @@ def output_features(report: GraphReport) -> int:
     return int(shape[0]) if len(shape) == 1 else 0
 
 
-def prepare_run(spec: RunSpec) -> PreparedRun:
-    errors, _ = check_spec(spec)
-    if errors:
-        raise SpecError(errors)
+def prepare_run(spec: RunSpec, checked: bool = False) -> PreparedRun:
+    """The run ready to train. `checked`: the caller has had `check_spec` pass on this very
+    spec (the server does, before it queues a run), so it is not checked again; building
+    the model still refuses a graph it cannot build."""
+    errors: list[LocatedError] = []
+    if not checked:
+        errors, _ = check_spec(spec)
+        if errors:
+            raise SpecError(errors)
     resolve_device(spec.training.device)  # refuse an impossible device before any work
     # The run's own writable arrays: the steps may share memory with them (torch.from_numpy on
     # the CPU) and the compiled kernel has one signature, for writable arrays. A copy costs a
     # memcpy; the cached set it comes from costs a generation.
     data = writable_copy(load_dataset(spec.data))
     choices = parse_choices(spec, errors)
-    assert choices is not None
     torch.manual_seed(spec.training.seed)
     family = FAMILIES.get(spec.family.name)
     network = family.network(spec, errors)
-    assert network is not None
+    if choices is None or network is None:  # only when a spec said checked was not
+        raise SpecError(errors)
     model, report = build_model(network, data.input_shape)
     initialize(model, choices.init, choices.init_params)
     out_features = output_features(report)

@@ -53,13 +53,15 @@ class Trainer:
     """Trains one run spec. Use `subscribe`, then `run()` (blocking) in any thread."""
 
     def __init__(self, spec: RunSpec, *, run_id: str = "local",
-                 control: Control | None = None, resume: bytes | None = None) -> None:
+                 control: Control | None = None, resume: bytes | None = None,
+                 checked: bool = False) -> None:
+        """`checked`: check_spec has passed on this spec (see prepare_run)."""
         ensure_threads()  # torch's and BLAS's threads, unless the caller set them
         self.spec = spec
         self.run_id = run_id
         self.control = control or Control()
         self.subscribers = Subscribers()
-        self.prepared = prepare_run(spec)
+        self.prepared = prepare_run(spec, checked)
         self.family = self.prepared.family
         self.strategy: StepStrategy = self.family.make_step(self.prepared)
         self.telemetry = Telemetry(self.prepared, self.strategy)

@@ -155,8 +155,9 @@ def _run(job: RunJob, out: Connection, control: Any) -> None:
     from engine import TERMINAL_TYPES, RunSpec, Trainer
 
     try:
+        # checked: the server checked the spec before it queued the run (RunManager.create)
         trainer = Trainer(RunSpec.model_validate_json(job.spec_json), run_id=job.run_id,
-                          control=control, resume=job.resume)
+                          control=control, resume=job.resume, checked=True)
     except Exception as exc:  # a spec (or a checkpoint) the engine refuses at build time
         out.send(ErrorOut(job.run_id, f"{type(exc).__name__}: {exc}"))
         return
