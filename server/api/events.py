@@ -30,7 +30,6 @@ from server.api.protocol import (
 )
 from server.runs.manager import RunManager
 from server.runs.outbox import Outbox, drain
-from server.storage import repository as repo
 
 router = APIRouter(tags=["events"])
 STALLED = 1013  # "try again later": reconnect with ?since=<last seq>
@@ -82,7 +81,7 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
     with `points=n`, each steps_completed carries at most n values per metric (every
     stride-th step: see its `stride`)."""
     manager: RunManager = ws.app.state.manager
-    spec = await asyncio.to_thread(_stored_spec, manager, run_id)  # the database: a thread
+    spec = await manager.spec_of(run_id)
     refusal = _refusal(ws, spec, run_id)
     # a refusal too: a close code reaches a client, a handshake's 403 says
     await ws.accept(subprotocol=_token_ok(ws)[1] if refusal is None else None)
@@ -113,12 +112,6 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
         await _serve(ws, manager, run_id, box)
     finally:
         manager.hub.unsubscribe(run_id, box)
-
-
-def _stored_spec(manager: RunManager, run_id: str) -> RunSpec | None:
-    with manager.sessions() as s:
-        row = repo.get_run(s, run_id)
-        return RunSpec.model_validate(row.spec) if row is not None else None
 
 
 async def _serve(ws: WebSocket, manager: RunManager, run_id: str, box: Outbox) -> None:

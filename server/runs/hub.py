@@ -10,7 +10,7 @@ Files are read and written on one history thread, never on the loop: `load` (awa
 a subscribe) reads a finished run's history; `finish` hands the history to be written, and
 the channel stays in memory until it is, so that nobody reads a file half written. A resumed
 run's channel is reopened (`reopen`): its history goes on, and so does its stream.
-May import: stdlib, server.runs.outbox, server.runs.thinning, server.api.frames.
+May import: stdlib, orjson, server.runs.outbox, server.runs.thinning, server.api.frames.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from server.runs.outbox import Frame, Outbox
 from server.runs.thinning import thinned, thinned_text
@@ -47,6 +49,9 @@ class Channel:
     pending: list[str] = field(default_factory=list)  # light events not yet appended
     heavy_dirty: set[str] = field(default_factory=set)  # heavy frames not yet on disk
     catch_up: tuple[Any, list[tuple[int, str]]] | None = None  # the last one made, by its ask
+    # thinned steps_completed texts by (seq, points), or the (seq, text) events of a merged
+    # run of them by (first seq, last seq, points): made once, whoever asks
+    thin: dict[tuple[int, ...], Any] = field(default_factory=dict)
 
 
 class Hub:
@@ -120,8 +125,9 @@ class Hub:
             if box.points is not None and type_ == "steps_completed" \
                     and isinstance(payload, str):
                 if box.points not in thin:
-                    ev = parsed if parsed is not None else json.loads(payload)
-                    thin[box.points] = thinned_text(ev, box.points, payload)
+                    ev = parsed if parsed is not None else orjson.loads(payload)
+                    thin[box.points] = ch.thin[seq, box.points] = \
+                        thinned_text(ev, box.points, payload)
                 frame = thin[box.points]
             box.put_event(seq, frame, key, type_)
 
@@ -162,8 +168,11 @@ class Hub:
         key = (since, box.types, box.points, held[-1][0] if held else -1, len(held))
         if ch.catch_up is not None and ch.catch_up[0] == key:
             return ch.catch_up[1]
-        made = compact(held, box.points)
+        made = compact(held, box.points, ch.thin)
         ch.catch_up = (key, made)
+        if len(ch.thin) > 2 * len(ch.history) + 64:  # forget those of events no longer held
+            oldest = ch.history[0][0] if ch.history else 0
+            ch.thin = {k: v for k, v in ch.thin.items() if k[0] >= oldest}
         return made
 
     def unsubscribe(self, run_id: str, box: Outbox) -> None:
@@ -303,24 +312,35 @@ def event_type(text: str) -> str | None:
     return text[len(TYPE_PREFIX):end] if end > 0 else None
 
 
-def compact(events: list[tuple[int, str]], points: int | None = None
-            ) -> list[tuple[int, str]]:
+def compact(events: list[tuple[int, str]], points: int | None = None,
+            made: dict[tuple[int, ...], Any] | None = None) -> list[tuple[int, str]]:
     """The catch-up with each run of consecutive steps_completed merged into one event: the
     last part's seq, step, epoch, t and lr, the first part's first_step, every step's metrics
     (with `points`, thinned: see thinning.py). Lone events keep their text; only runs of two
-    or more are parsed (and, with points, lone steps_completed)."""
+    or more are parsed (and, with points, lone steps_completed), unless `made` holds their
+    thinned text already (by (seq, points), or (first seq, last seq, points) for a run;
+    what is made here is added to it)."""
     out: list[tuple[int, str]] = []
     run: list[tuple[int, str]] = []
+    made = {} if made is None else made
     for item in [*events, (-1, "")]:  # the sentinel closes the last run
         if item[1].startswith(STEPS_PREFIX):
             run.append(item)
             continue
-        if len(run) == 1:
+        if len(run) == 1 and points is None:
+            out.extend(run)
+        elif len(run) == 1:
             seq, text = run[0]
-            out.append((seq, text if points is None
-                        else thinned_text(json.loads(text), points, text)))
+            if (seq, points) not in made:
+                made[seq, points] = thinned_text(orjson.loads(text), points, text)
+            out.append((seq, made[seq, points]))
+        elif run and points is None:
+            out.extend(_merge_run([orjson.loads(text) for _, text in run], points))
         elif run:
-            out.extend(_merge_run([json.loads(text) for _, text in run], points))
+            key = (run[0][0], run[-1][0], points)
+            if key not in made:
+                made[key] = _merge_run([orjson.loads(t) for _, t in run], points)
+            out.extend(made[key])
         run = []
         if item[0] >= 0:
             out.append(item)
@@ -344,7 +364,7 @@ def _merged(group: list[dict[str, Any]], points: int | None) -> tuple[int, str]:
     event = {**last, "first_step": group[0]["first_step"],
              "metrics": {name: [v for g in group for v in g["metrics"][name]] for name in names}}
     thin = thinned(event, points) if points is not None else None
-    return last["seq"], json.dumps(thin or event, separators=(",", ":"))
+    return last["seq"], orjson.dumps(thin or event).decode()
 
 
 def _steps(ev: dict[str, Any]) -> int:

@@ -9,7 +9,7 @@ Which command a state takes is server.runs.commands' table. A stopped run is res
 it again with its saved trainer state (server.storage.run_files), its hub channel reopened: every
 check and read is done first, so that a refusal changes nothing.
 Methods under "reads" run in other threads (FastAPI's threadpool), never on the loop.
-May import: stdlib, sqlalchemy (sessions only), server modules, engine's public names.
+May import: stdlib, orjson, sqlalchemy (sessions only), server modules, engine's public names.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import RunFailed, RunSpec, RunStopped, check_spec
@@ -59,6 +60,7 @@ class Live:
     ended: bool = False  # a terminal event arrived
     paused: bool = False  # held before its first step
     resume: bytes | None = None  # the trainer state it goes on from, until handed over
+    spec: RunSpec | None = None  # spec_json parsed, once a client asked (spec_of)
 
 
 class RunManager:
@@ -192,6 +194,22 @@ class RunManager:
             return live.status
         return (await asyncio.to_thread(self.store.read_now, repo.stored_run, run_id)).status
 
+    async def spec_of(self, run_id: str) -> RunSpec | None:
+        """A run's spec (None: no such run): a live one's parsed once from memory, so that a
+        class opening the page at once costs no database read per student; another's read
+        off the loop's thread."""
+        live = self.live.get(run_id)
+        if live is None:
+            return await asyncio.to_thread(self._stored_spec, run_id)
+        if live.spec is None:
+            live.spec = RunSpec.model_validate_json(live.spec_json)
+        return live.spec
+
+    def _stored_spec(self, run_id: str) -> RunSpec | None:
+        with self.sessions() as s:
+            row = repo.get_run(s, run_id)
+            return RunSpec.model_validate(row.spec) if row is not None else None
+
     def command(self, run_id: str, op: str | Op, arg: Any = None) -> RunStatus:
         """pause, resume, step, stop, set_lr or set_probes (the websocket's, on the loop);
         raises NotFound, SpecRefused (an unknown op, a bad argument) or Conflict."""
@@ -298,7 +316,7 @@ class RunManager:
         if live is None:
             return
         live.step, live.last_seq = step, seq
-        parsed = json.loads(payload) if isinstance(payload, str) \
+        parsed = orjson.loads(payload) if isinstance(payload, str) \
             and type_ in ("steps_completed", "eval_completed") else None
         self.hub.publish(run_id, type_, seq, payload, parsed)
         if parsed is not None:
