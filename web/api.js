@@ -271,11 +271,19 @@ export function createApi({ base = '/api/v1', onConnection = () => {}, askToken 
     },
     health: () => request('GET', '/health'),
     validate: (network, data) => request('POST', '/graphs/validate', { network, data }),
-    createRun: (spec) => request('POST', '/runs', spec),
+    /** Starts a run; `paused`: held before its first step; `pace`: at most so many steps/s. */
+    createRun: (spec, { paused = false, pace = null } = {}) => {
+      const query = new URLSearchParams();
+      if (paused) query.set('paused', 'true');
+      if (pace) query.set('pace', String(pace));
+      return request('POST', `/runs${query.size ? `?${query}` : ''}`, spec);
+    },
     listRuns: (limit = 50) => request('GET', `/runs?limit=${limit}`),
     getRun: (id) => request('GET', `/runs/${id}`),
     control: (id, action, body) => request('POST', `/runs/${id}/${action}`, body),
     setLr: (id, lr) => request('PATCH', `/runs/${id}`, { lr }),
+    /** At most `pace` steps a second from now on; null: as fast as it goes. */
+    setPace: (id, pace) => request('PATCH', `/runs/${id}`, { pace }),
     /** Changes a running run's probe settings, e.g. {curvature: {every: 50}}. */
     setProbes: (id, probes) => request('PATCH', `/runs/${id}`, { probes }),
     deleteRun: (id) => request('DELETE', `/runs/${id}`),

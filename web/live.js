@@ -9,11 +9,15 @@
  * Probe events go to `live.internals` (internals-buffers.js), which keeps its own versions.
  * The stream is asked for the events the page draws: everything live.js handles, plus the
  * probe events that open panels `want` (collapsed ones do not pay for their events).
+ * The speed (speeds.js) is the page's: a run starts at it and follows each change of it;
+ * `live.pace` is the run's own, as its pace_changed events say.
  * Bus topics it emits on the store: 'run' (status, counters; at most once per animation
  * frame), 'run-error' ({error, where}).
- * May import: internals-buffers.js (gets the api, the store and the catalog from main.js).
+ * May import: internals-buffers.js, speeds.js (gets the api, the store and the catalog from
+ * main.js).
  */
 import { createInternals } from './internals-buffers.js';
+import { DEFAULT_SPEED, paceFor, speedOf } from './speeds.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 // 30 Hz redraws; a little under 2 x 16.7 ms, as animation frame times jitter
@@ -51,6 +55,7 @@ export function createLive({ store, api, catalog = null }) {
   const live = {
     run: null, status: 'idle', step: 0, epoch: 0, totalSteps: null, stepsPerEpoch: null,
     started: null, grid: null, lr: null, failure: null, version: 0, gridVersion: 0,
+    speed: speedOf(DEFAULT_SPEED), pace: null, // the page's speed; the run's pace (steps/s)
     weights: null, maps: null, weightsVersion: 0, // the latest weights_sampled, neuron maps
     // MetricInfo: {name, title, split, chart, chart_title, lower_is_better, range}
     metricInfo: familyMetrics(catalog, null),
@@ -75,7 +80,7 @@ export function createLive({ store, api, catalog = null }) {
     live.series.clear();
     live.metricInfo = familyMetrics(catalog, null); // until the run says what it reports
     Object.assign(live, { step: 0, epoch: 0, grid: null, started: null, failure: null,
-      totalSteps: null, weights: null, maps: null });
+      totalSteps: null, weights: null, maps: null, pace: null });
     live.gridVersion++;
     live.weightsVersion++;
     live.internals.clear();
@@ -92,6 +97,7 @@ export function createLive({ store, api, catalog = null }) {
       live.started = e; live.status = 'running';
       live.totalSteps = e.total_steps; live.stepsPerEpoch = e.steps_per_epoch;
       if (e.metrics?.length) live.metricInfo = e.metrics;
+      if (heldFor === live.run?.id) release();
     },
     steps_completed: (e) => {
       live.lr = e.lr;
@@ -122,6 +128,7 @@ export function createLive({ store, api, catalog = null }) {
     run_paused: () => { live.status = 'paused'; },
     run_resumed: () => { live.status = 'running'; },
     lr_changed: (e) => { live.lr = e.lr; },
+    pace_changed: (e) => { live.pace = e.pace; },
     run_completed: () => { live.status = 'completed'; },
     run_stopped: () => { live.status = 'stopped'; },
     run_failed: (e) => { live.status = 'failed'; live.failure = e.error || e.message || 'failed'; },
@@ -177,6 +184,33 @@ export function createLive({ store, api, catalog = null }) {
     return [...types];
   }
 
+  // A run started at an epoch-based speed waits before its first step until run_started
+  // says its steps per epoch: then it gets its pace and goes (release).
+  let heldFor = null;
+  function release() {
+    const id = heldFor;
+    heldFor = null;
+    guard(async () => {
+      await api.setPace(id, paceFor(live.speed, live.stepsPerEpoch) ?? null);
+      await api.control(id, 'resume');
+    });
+  }
+
+  /** Follows a change of speed on the run shown: one step at a time pauses it; a pace goes
+   * to it, and a run paused for stepping goes on. */
+  async function followSpeed(before) {
+    const speed = live.speed;
+    if (!live.run || !live.active) return;
+    const id = live.run.id;
+    if (speed.stepwise) {
+      if (live.status === 'running') await api.control(id, 'pause');
+      return;
+    }
+    const pace = paceFor(speed, live.stepsPerEpoch);
+    if (pace !== undefined) await api.setPace(id, pace);
+    if (before.stepwise && live.status === 'paused') await api.control(id, 'resume');
+  }
+
   async function guard(fn, where = 'controls') {
     try { return await fn(); } catch (error) {
       store.emit('run-error', { error, where });
@@ -188,8 +222,12 @@ export function createLive({ store, api, catalog = null }) {
     async start() {
       return guard(async () => {
         store.emit('run-error', { error: null });
-        const run = await api.createRun(store.spec());
+        const speed = live.speed;
+        const pace = paceFor(speed, null);
+        const held = speed.stepwise || pace === undefined;
+        const run = await api.createRun(store.spec(), { paused: held, pace: held ? null : pace });
         clear();
+        heldFor = pace === undefined ? run.id : null;
         attach(run);
         return run;
       }, 'start');
@@ -210,6 +248,13 @@ export function createLive({ store, api, catalog = null }) {
       if (live.run) await api.control(live.run.id, 'step', { n: 1 });
     }),
     stop: () => guard(async () => { live.run && await api.control(live.run.id, 'stop'); }),
+    /** The page's speed (a speeds.js id), for the next run and the one shown. */
+    setSpeed: (id) => {
+      const before = live.speed;
+      live.speed = speedOf(id);
+      changed();
+      return guard(() => followSpeed(before));
+    },
     setLr: (lr) => guard(async () => {
       if (live.run && live.active) await api.setLr(live.run.id, lr);
     }, 'lr'),

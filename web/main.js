@@ -42,7 +42,9 @@ async function boot() {
   const [catalog, presets, schemas] = await Promise.all([api.catalog(), api.presets(),
     api.schemas().catch(() => ({}))]);
   const hash = readHash(location.hash);
-  store = createStore(hash.doc || freshDoc(catalog, presets));
+  // the run stays in the address from the first write: a copy or reload while it is being
+  // opened keeps it
+  store = createStore(hash.doc || freshDoc(catalog, presets), { runId: hash.run });
   const live = createLive({ store, api, catalog });
   const deps = { store, api, live, catalog, presets, schemas };
 
@@ -71,6 +73,7 @@ async function boot() {
   window.addEventListener('hashchange', () => {
     const next = readHash(location.hash);
     if (next.doc && JSON.stringify(next.doc) !== JSON.stringify(store.doc)) location.reload();
+    else if (next.run && next.run !== live.run?.id) live.open(next.run); // only &run= changed
   });
   if (hash.run) live.open(hash.run);
 

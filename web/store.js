@@ -62,13 +62,17 @@ export function createStore(initialDoc, { runId = null } = {}) {
 
   const emit = (type, detail = {}) => bus.dispatchEvent(new CustomEvent(type, { detail }));
 
+  function writeNow() {
+    clearTimeout(urlTimer);
+    urlTimer = null;
+    const params = new URLSearchParams({ s: encodeDoc(doc) });
+    if (run) params.set('run', run);
+    history.replaceState(null, '', `#${params}`);
+  }
+  // edits come in bursts (a slider's input events): the address follows 50 ms after the last
   function writeUrl() {
     clearTimeout(urlTimer);
-    urlTimer = setTimeout(() => {
-      const params = new URLSearchParams({ s: encodeDoc(doc) });
-      if (run) params.set('run', run);
-      history.replaceState(null, '', `#${params}`);
-    }, 50);
+    urlTimer = setTimeout(writeNow, 50);
   }
 
   function changed(command) {
@@ -114,11 +118,11 @@ export function createStore(initialDoc, { runId = null } = {}) {
     /** The run shown on the page (kept in the URL so that a reload reopens it). */
     setRun(id) {
       run = id;
-      writeUrl();
+      writeNow(); // at once: a link copied the moment a run starts has it
     },
     /** A RunSpec for the server: the document as it is. */
     spec() { return clone({ schema_version: 1, ...doc }); },
-    flushUrl() { clearTimeout(urlTimer); urlTimer = null; writeUrl(); },
+    flushUrl: writeNow,
     on(type, fn) {
       const handler = (e) => fn(e.detail);
       bus.addEventListener(type, handler);

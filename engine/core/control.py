@@ -1,23 +1,43 @@
-"""One thread-safe control object for a run: pause, resume, single step, stop, learning rate,
-probe settings.
+"""One thread-safe control object for a run: pause, resume, single step, stop, pace, learning
+rate, probe settings.
 
 The trainer asks `allowance()` before each chunk of steps: it blocks while paused (until
-resumed, stepped or stopped) and says how many steps may run now. Commands from any thread
-take effect at the next chunk boundary.
+resumed, stepped or stopped), and under a pace (steps per second) until the next step is due,
+and says how many steps may run now. Commands from any thread take effect at the next chunk
+boundary.
 May import: stdlib, engine.probes.registry (to refuse a bad probe change in the caller's
 thread, not the trainer's).
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from engine.probes.registry import check_probe_changes
 
+MAX_PACE = 100_000.0  # steps per second; above it a pace is "as fast as it goes" in effect
+EPS = 1e-9  # clock arithmetic's rounding: 0.05 s at 1000 steps/s is 50 steps
+BURST_S = 0.1  # a paced run catches up at most this many seconds of steps after a slow chunk
+
+
+def check_pace(pace: float | None) -> float | None:
+    """A pace is None (as fast as it goes) or steps per second in (0, MAX_PACE]."""
+    if pace is None:
+        return None
+    if isinstance(pace, bool) or not isinstance(pace, int | float) or not \
+            (math.isfinite(pace) and 0 < pace <= MAX_PACE):
+        raise ValueError(f"pace must be steps per second in (0, {MAX_PACE:g}] or null "
+                         f"(as fast as it goes), got {pace!r}")
+    return float(pace)
+
 
 class Control:
-    def __init__(self, *, paused: bool = False) -> None:
+    def __init__(self, *, paused: bool = False, pace: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._cond = threading.Condition()
         self._paused = paused
         self._stopped = False
@@ -25,6 +45,12 @@ class Control:
         self._credit = 0
         self._lr: float | None = None
         self._probes: dict[str, dict[str, Any]] = {}
+        self._clock = clock
+        self._pace = check_pace(pace)
+        self._pace_changed = self._pace is not None  # a paced start is said, as a change
+        self._tokens = 1.0  # paced steps that may run now (a token bucket): the first at once
+        self._filled_at = clock()
+        self._granted: str | None = None  # what the last allowance gave: "credit" or "pace"
 
     # --- commands (any thread) -------------------------------------------------------------
 
@@ -61,6 +87,16 @@ class Control:
         with self._cond:
             self._lr = lr
 
+    def set_pace(self, pace: float | None) -> None:
+        """Run at most `pace` steps per second from now on (None: as fast as it goes); a
+        paused run stays paused. The steps are the run's own: each is trained and counted."""
+        pace = check_pace(pace)
+        with self._cond:
+            if pace != self._pace:
+                self._pace, self._pace_changed = pace, True
+                self._tokens, self._filled_at = min(self._tokens, 1.0), self._clock()
+                self._cond.notify_all()
+
     def set_probes(self, changes: dict[str, dict[str, Any]]) -> None:
         """Change probes' settings, e.g. {"histograms": {"every": 10}}: per probe, the fields to
         change (the others keep their current values). Raises a located SpecError at once for
@@ -76,6 +112,16 @@ class Control:
     def paused(self) -> bool:
         return self._paused
 
+    @property
+    def pace(self) -> float | None:
+        return self._pace
+
+    def take_pace_change(self) -> bool:
+        """Whether the pace changed since last asked (the trainer says so in an event)."""
+        with self._cond:
+            changed, self._pace_changed = self._pace_changed, False
+            return changed
+
     def take_lr(self) -> float | None:
         with self._cond:
             lr, self._lr = self._lr, None
@@ -90,17 +136,42 @@ class Control:
         """Give back single-step credit a chunk did not use (it ended at a reporting period
         before its allowance), so that step(n) takes n steps however the chunks fall."""
         with self._cond:
-            if self._paused and not self._stopped and n > 0:
+            if n <= 0 or self._stopped:
+                return
+            if self._granted == "credit" and self._paused:
                 self._credit += n
+            elif self._granted == "pace" and not self._paused and self._pace is not None:
+                self._tokens += n
 
     def allowance(self) -> int | None:
-        """Steps that may run now: None for no limit, 0 when stopped. Blocks while paused."""
+        """Steps that may run now: None for no limit, 0 when stopped. Blocks while paused,
+        and under a pace until a step is due."""
         with self._cond:
-            while self._paused and self._credit == 0 and not self._stopped:
-                self._cond.wait()
-            if self._stopped:
-                return 0
-            if self._paused:
-                credit, self._credit = self._credit, 0
-                return credit
-            return None
+            while not self._stopped:
+                if self._paused:
+                    if self._credit:
+                        credit, self._credit, self._granted = self._credit, 0, "credit"
+                        return credit
+                    self._cond.wait()
+                elif self._pace is None:
+                    self._granted = None
+                    return None
+                else:
+                    wait = self._fill()
+                    if wait <= EPS:
+                        n = int(self._tokens + EPS)
+                        self._tokens -= n
+                        self._granted = "pace"
+                        return n
+                    self._cond.wait(wait)
+            return 0
+
+    def _fill(self) -> float:
+        """Adds the tokens earned since the last fill (at most BURST_S worth, and one);
+        returns the seconds until a whole step is due (<= 0: now). Holds the lock."""
+        assert self._pace is not None
+        now = self._clock()
+        cap = max(1.0, self._pace * BURST_S)
+        self._tokens = min(cap, self._tokens + (now - self._filled_at) * self._pace)
+        self._filled_at = now
+        return (1.0 - self._tokens) / self._pace if self._tokens < 1.0 else 0.0

@@ -269,6 +269,13 @@ class LrChanged(Event):
     lr: float = Field(description="The new base learning rate (the schedule multiplies it).")
 
 
+class PaceChanged(Event):
+    """The run's pace changed (`Control.set_pace`), from `step` on."""
+
+    type: Literal["pace_changed"] = "pace_changed"
+    pace: float | None = Field(description="Steps per second at most; null: as fast as it goes.")
+
+
 class ProbesChanged(Event):
     """Probe settings changed mid-run (`Control.set_probes`), applied from `step` on: every
     probe's full parameters as the run now asks for them (the auto-throttle may still widen a
@@ -310,9 +317,9 @@ class RunFailed(Event):
 
 AnyEvent = Annotated[
     RunStarted | StepsCompleted | EvalCompleted | GridComputed | RunPaused | RunResumed
-    | LrChanged | RunCompleted | RunStopped | RunFailed | NormsSampled | HistogramsSampled
-    | ActivationsSampled | NeuronMapsComputed | CurvatureEstimated | TelemetryShare | RunWarning
-    | WeightsSampled | ProbesChanged,
+    | LrChanged | PaceChanged | RunCompleted | RunStopped | RunFailed | NormsSampled
+    | HistogramsSampled | ActivationsSampled | NeuronMapsComputed | CurvatureEstimated
+    | TelemetryShare | RunWarning | WeightsSampled | ProbesChanged,
     Field(discriminator="type"),
 ]
 # The built-in vocabulary, as one discriminated union (the JSON Schema of docs/schemas).

@@ -24,6 +24,7 @@ from engine.core.events import (
     EvalCompleted,
     Event,
     LrChanged,
+    PaceChanged,
     ProbesChanged,
     RunCompleted,
     RunFailed,
@@ -41,6 +42,7 @@ from engine.core.steps import Divergence, StepStrategy
 from engine.core.subscriptions import Subscribers
 from engine.probes.telemetry import Telemetry
 
+WATCHABLE_PACE = 20.0  # steps/s at most at which every probe samples every paced step
 CHUNK_SECONDS = 0.02  # the longest chunk: bounds pause/stop latency and event lag
 # Under an evaluation ceiling, evaluations also take at most this share of wall time: a full
 # pass over a few thousand examples costs as much as dozens of steps, and when an eval period
@@ -117,13 +119,15 @@ class Trainer:
                 pause_shown = False
             self.apply_lr_change()
             self.apply_probe_change()
+            self.apply_pace_change()
             n = self.chunk_length(allowed)
             if allowed is not None:
                 self.control.refund(allowed - n)
-            failed = self.train_chunk(n, single=allowed is not None)
+            single = allowed is not None and self.samples_every_step()
+            failed = self.train_chunk(n, single=single)
             if failed is not None:
                 return failed
-            self.after_chunk(single=allowed is not None)
+            self.after_chunk(single=single, paced=allowed is not None)
         return self.finish(RunCompleted)
 
     def chunk_length(self, allowed: int | None) -> int:
@@ -153,10 +157,19 @@ class Trainer:
             return self.diverged(outcome.divergence)
         return None
 
-    def after_chunk(self, single: bool) -> None:
+    def samples_every_step(self) -> bool:
+        """A single step, or a pace slow enough to watch step by step: every probe sees it
+        (no period, no ceiling), as it does a single step."""
+        pace = self.control.pace
+        return self.control.paused or (pace is not None and pace <= WATCHABLE_PACE)
+
+    def after_chunk(self, single: bool, paced: bool = False) -> None:
         step, now = self.step, self.elapsed()
         last = step == self.prepared.total_steps
-        if single or last or self.scalars.due(step, now):
+        # a paced run's counter shows each step that ran (as the ceiling allows), not only
+        # the scalar period's multiples: at 2 steps/s a period of 10 would freeze it 5 s
+        shown = self.scalars.allows(now) if paced else self.scalars.due(step, now)
+        if single or last or shown:
             self.flush_scalars()
         if not last and self.evals.due(step, now):
             self.flush_scalars()
@@ -182,6 +195,10 @@ class Trainer:
         if lr is not None:
             self.base_lr = lr
             self.emit(LrChanged, lr=lr)
+
+    def apply_pace_change(self) -> None:
+        if self.control.take_pace_change():
+            self.emit(PaceChanged, pace=self.control.pace)
 
     def apply_probe_change(self) -> None:
         changes = self.control.take_probes()

@@ -37,10 +37,13 @@ CLOSE_WAIT_S = 30.0  # the most a stalled client's close may take (after the lib
 SEND_BUFFER = 256 * 1024  # bytes a socket buffers for a client at most (kernel, and again
 # in the server's transport) before a send waits
 EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"stop"|"set_lr"|'
-            '"set_probes", "lr"?: number, "n"?: int, "probes"?: {probe: {field: value}}} or '
+            '"set_probes"|"set_pace", "lr"?: number, "n"?: int, "probes"?: {probe: {field: '
+            'value}}, "pace"?: number|null} or '
             '{"type": "subscribe", "events": [event type, ...] | null}')
 TOKEN_PROTOCOL = "livegrad.token."  # Sec-WebSocket-Protocol: livegrad.token.<token>
-ARGUMENT = {"set_lr": "lr", "set_probes": "probes", "step": "n"}  # the field an action takes
+ARGUMENT = {"set_lr": "lr", "set_probes": "probes", "step": "n", "set_pace": "pace"}  # the
+# field an action takes; set_pace's may be null (as fast as it goes)
+OPTIONAL = {"set_pace"}
 
 
 def summary(spec: RunSpec) -> SpecSummary:
@@ -221,7 +224,7 @@ async def _handle(text: str, manager: RunManager, run_id: str, box: Outbox) -> s
 async def _control(msg: ControlMessage, manager: RunManager, run_id: str) -> str:
     field = ARGUMENT.get(msg.action)
     arg = getattr(msg, field) if field is not None else None
-    if field is not None and arg is None:
+    if field is not None and arg is None and msg.action not in OPTIONAL:
         return _error(f"{msg.action} needs '{field}'")
     try:
         if msg.action == "resume":  # a paused run goes on, a stopped one from its state

@@ -18,7 +18,8 @@ PROTOCOL_VERSION = 1
 # settings and warnings. A subscription adds to these; it never takes them away.
 ALWAYS_SENT: frozenset[str] = frozenset({
     "run_started", "steps_completed", "eval_completed", "run_paused", "run_resumed",
-    "lr_changed", "probes_changed", "warning", "run_completed", "run_stopped", "run_failed"})
+    "lr_changed", "pace_changed", "probes_changed", "warning", "run_completed", "run_stopped",
+    "run_failed"})
 
 
 class SpecSummary(BaseModel):
@@ -44,13 +45,15 @@ class Hello(BaseModel):
 
 class ControlMessage(BaseModel):
     """From the client: {"type": "control", "action": "pause"|..., "lr"?: x, "n"?: k,
-    "probes"?: {name: {field: value}}}."""
+    "probes"?: {name: {field: value}}, "pace"?: steps per second}."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["control"]
-    action: Literal["pause", "resume", "step", "stop", "set_lr", "set_probes"]
+    action: Literal["pause", "resume", "step", "stop", "set_lr", "set_probes", "set_pace"]
     lr: float | None = Field(default=None, gt=0, le=100, description="For set_lr.")
+    pace: float | None = Field(default=None, gt=0, le=100_000, description="For set_pace: "
+                               "steps per second at most; null or absent: as fast as it goes.")
     n: int = Field(default=1, ge=1, le=100_000, description="For step.")
     probes: dict[str, dict[str, Any]] | None = Field(
         default=None, description="For set_probes: per probe, the fields to change (the "

@@ -1,5 +1,5 @@
 """Runs: create, list, read, control (pause, resume, step, stop, learning rate, probe
-settings), resume a stopped run, delete, metrics history and the checkpoint file.
+settings, pace), resume a stopped run, delete, metrics history and the checkpoint file.
 
 Nothing here blocks the event loop: reads are plain `def` routes (FastAPI's threadpool);
 routes that change a run are `async` and await the manager, which does its database work
@@ -32,10 +32,12 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 
 @router.post("", response_model=RunPublic, status_code=201, responses=ERRORS)
 async def create_run(body: RunCreate, runs: RunsDep, paused: bool = Query(
-        False, description="Hold the run before its first step: step it, or resume it.")
+        False, description="Hold the run before its first step: step it, or resume it."),
+        pace: float | None = Query(None, gt=0, le=100_000, description="At most this many "
+                                   "steps a second (to watch it learn); none: as fast as it goes.")
         ) -> RunPublic:
     """Start a run (or queue it when the concurrent-run limit is reached)."""
-    return await runs.create(body, paused=paused)
+    return await runs.create(body, paused=paused, pace=pace)
 
 
 @router.get("", response_model=RunPage, responses=ERRORS)
@@ -85,9 +87,11 @@ async def stop_run(run_id: str, runs: RunsDep) -> RunPublic:
 
 @router.patch("/{run_id}", response_model=RunPublic, responses=ERRORS)
 async def patch_run(run_id: str, body: RunPatch, runs: RunsDep) -> RunPublic:
-    """Edit a live run: its base learning rate, its probes' settings, or both."""
+    """Edit a live run: its base learning rate, its probes' settings, its pace."""
     if body.probes is not None:  # first: refused (422, 409), it leaves the rate unchanged too
         await runs.control(run_id, "set_probes", body.probes)
+    if "pace" in body.model_fields_set:  # null is a pace too: as fast as it goes
+        await runs.control(run_id, "set_pace", body.pace)
     if body.lr is not None:
         await runs.control(run_id, "set_lr", body.lr)
     return await runs.get(run_id)

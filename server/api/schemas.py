@@ -165,7 +165,7 @@ class RunPage(BaseModel):
 
 
 class RunPatch(Body):
-    """Mid-run edits: the base learning rate, probe settings, or both (at least one)."""
+    """Mid-run edits: the base learning rate, probe settings, the pace (at least one)."""
 
     lr: float | None = Field(default=None, gt=0, le=100,
                              description="New base learning rate (schedules scale it).")
@@ -174,11 +174,13 @@ class RunPatch(Body):
         "the others keep their current values. E.g. {\"histograms\": {\"every\": 10}}, "
         "{\"curvature\": {\"every\": 0}} (off), {\"weights\": {\"max_hz\": null}} "
         "(no ceiling).")
+    pace: float | None = Field(default=None, gt=0, le=100_000, description="Steps per second "
+                               "at most from now on; null: as fast as it goes.")
 
     @model_validator(mode="after")
     def _at_least_one(self) -> RunPatch:
-        if self.lr is None and self.probes is None:
-            raise ValueError("give 'lr', 'probes' or both")
+        if self.lr is None and self.probes is None and "pace" not in self.model_fields_set:
+            raise ValueError("give 'lr', 'probes', 'pace' or several")
         return self
 
 

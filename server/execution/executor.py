@@ -66,9 +66,10 @@ class Executor(Protocol):
     def start(self) -> None: ...
 
     def submit(self, run_id: str, spec_json: str, checkpoint_path: str, *,
-               paused: bool = False, resume: bytes | None = None) -> None:
+               paused: bool = False, resume: bytes | None = None,
+               pace: float | None = None) -> None:
         """Train the run (server.execution.messages.RunJob): `paused` before its first step, from
-        `resume` (a stopped trainer's checkpoint bytes) if given."""
+        `resume` (a stopped trainer's checkpoint bytes) if given, at most `pace` steps a second."""
 
     def control(self, run_id: str, command: ControlCommand) -> None: ...
 
@@ -219,7 +220,8 @@ class LocalProcessExecutor:
         return min(idle, key=lambda w: (not w.ready.is_set(), w.born))
 
     def submit(self, run_id: str, spec_json: str, checkpoint_path: str, *,
-               paused: bool = False, resume: bytes | None = None) -> None:
+               paused: bool = False, resume: bytes | None = None,
+               pace: float | None = None) -> None:
         if self._closing:
             self.sink.on_ended(run_id, "the server is shutting down")
             return
@@ -231,7 +233,7 @@ class LocalProcessExecutor:
             w.run_id, w.running = run_id, False
         if fresh:
             self._spawns.put(w)
-        self._post(w, RunJob(run_id, spec_json, checkpoint_path, paused, resume))
+        self._post(w, RunJob(run_id, spec_json, checkpoint_path, paused, resume, pace))
         self._top_up()
 
     def _post(self, w: _Worker, msg: ToWorker) -> None:

@@ -24,6 +24,7 @@ class Op(StrEnum):
     stop = "stop"
     set_lr = "set_lr"
     set_probes = "set_probes"
+    set_pace = "set_pace"
 
 
 def to_op(name: str | Op) -> Op:
@@ -48,15 +49,18 @@ class RunJob:
     checkpoint_path: str
     paused: bool = False
     resume: bytes | None = None
+    pace: float | None = None  # steps per second at most; None: as fast as it goes
 
 
+MAX_PACE = 100_000.0  # steps per second (engine.core.control.MAX_PACE)
 MAX_REASON = 500  # characters of a stop's reason
 
 
 @dataclass(frozen=True)
 class ControlCommand:
     """pause, resume (no argument); stop (optionally why, a short text); step (n >= 1
-    steps); set_lr (a rate > 0); set_probes (per probe, the fields to change)."""
+    steps); set_lr (a rate > 0); set_probes (per probe, the fields to change); set_pace (steps
+    per second, or None: as fast as it goes)."""
 
     op: Op
     arg: int | float | dict[str, dict[str, Any]] | None = None
@@ -78,6 +82,12 @@ def _checked(op: Op, arg: Any) -> Any:
                 (math.isfinite(arg) and arg > 0):
             raise ValueError(f"set_lr needs a finite learning rate > 0, got {arg!r}")
         return float(arg)
+    if op is Op.set_pace:  # the engine's Control.set_pace checks the same (stdlib only here)
+        if arg is not None and (isinstance(arg, bool) or not isinstance(arg, int | float)
+                                or not (math.isfinite(arg) and 0 < arg <= MAX_PACE)):
+            raise ValueError(f"set_pace needs steps per second in (0, {MAX_PACE:g}] or null "
+                             f"(as fast as it goes), got {arg!r}")
+        return None if arg is None else float(arg)
     if op is Op.set_probes:
         if not isinstance(arg, dict) or not all(isinstance(v, dict) for v in arg.values()):
             raise ValueError(f"set_probes needs {{probe: {{field: value}}}}, got {arg!r}")

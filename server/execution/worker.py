@@ -85,7 +85,7 @@ def _read_commands(cmd: Connection, jobs: queue.Queue[tuple[RunJob, Any] | Exit]
             if control is not None:
                 _apply(control, msg)
         elif isinstance(msg, RunJob):
-            current["control"] = Control(paused=msg.paused)
+            current["control"] = Control(paused=msg.paused, pace=msg.pace)
             jobs.put((msg, current["control"]))
         elif isinstance(msg, Exit):
             jobs.put(msg)
@@ -137,6 +137,8 @@ def _apply(control: Any, cmd: ControlCommand) -> None:
                 control.set_lr(cmd.arg)
             case Op.set_probes:
                 control.set_probes(cmd.arg)
+            case Op.set_pace:
+                control.set_pace(cmd.arg)
     except ValueError:  # SpecError too
         pass  # the server validated it; a stale command is dropped
 

@@ -59,6 +59,7 @@ class Live:
     t0: float = 0.0
     ended: bool = False  # a terminal event arrived
     paused: bool = False  # held before its first step
+    pace: float | None = None  # steps per second at most from its first step; None: unpaced
     resume: bytes | None = None  # the trainer state it goes on from, until handed over
     spec: RunSpec | None = None  # spec_json parsed, once a client asked (spec_of)
 
@@ -113,8 +114,11 @@ class RunManager:
 
     # --- commands (event loop) -----------------------------------------------------------
 
-    async def create(self, spec: RunSpec, paused: bool = False) -> RunPublic:
-        """Queue a run; `paused`: it waits before its first step (for step or resume)."""
+    async def create(self, spec: RunSpec, paused: bool = False, pace: float | None = None
+                     ) -> RunPublic:
+        """Queue a run; `paused`: it waits before its first step (for step or resume); `pace`:
+        at most that many steps a second (set_pace changes it)."""
+        pace = typed_command(Op.set_pace, pace).arg  # refused before anything is made
         self._refuse_when_queue_full()
         errors, report = await asyncio.to_thread(check_spec, spec)  # builds the graph: a thread
         if not errors:
@@ -125,7 +129,8 @@ class RunManager:
         run_id = repo.new_id()
         await self.store.written(repo.add_run, run_id, spec)
         self.hub.open(run_id)
-        self.live[run_id] = Live(RunStatus.queued, spec.model_dump_json(), paused=paused)
+        self.live[run_id] = Live(RunStatus.queued, spec.model_dump_json(), paused=paused,
+                                  pace=pace)
         self.queue.append(run_id)
         self._schedule()
         return await self.get(run_id)
@@ -211,7 +216,8 @@ class RunManager:
             return RunSpec.model_validate(row.spec) if row is not None else None
 
     def command(self, run_id: str, op: str | Op, arg: Any = None) -> RunStatus:
-        """pause, resume, step, stop, set_lr or set_probes (the websocket's, on the loop);
+        """pause, resume, step, stop, set_lr, set_probes or set_pace (the websocket's, on the
+        loop);
         raises NotFound, SpecRefused (an unknown op, a bad argument) or Conflict."""
         return self._command(run_id, self.status(run_id), op, arg)
 
@@ -417,6 +423,8 @@ class RunManager:
         options: dict[str, Any] = {"paused": True} if live.paused else {}
         if live.resume is not None:
             options["resume"], live.resume = live.resume, None  # handed over: not kept here
+        if live.pace is not None:
+            options["pace"] = live.pace
         self.executor.submit(run_id, live.spec_json, str(ckpt.resolve()), **options)
 
     def _set_status(self, run_id: str, status: RunStatus, **fields: Any) -> None:

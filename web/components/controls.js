@@ -1,11 +1,30 @@
 /**
- * Controls: play/pause, single step, stop, reset; step and epoch counters; the run's status;
- * why play is disabled (an invalid network, a check in progress); errors of the last command;
+ * Controls: play/pause, single step, stop, reset; the speed (one step at a time to as fast
+ * as it goes, changeable while running); step and epoch counters and the steps a second that
+ * really ran; the run's status; why play is disabled (an invalid network, a check in
+ * progress); errors of the last command (a refusal goes once the document changes);
  * undo/redo and "copy link". Counters redraw once per animation frame.
- * Listens to: store 'report', 'run', 'run-error', 'history'; live.onFrame.
- * May import: form.js (el).
+ * Listens to: store 'report', 'doc', 'run-error', 'history'; live.onFrame.
+ * May import: form.js (el), speeds.js.
  */
 import { el } from '../form.js';
+import { DEFAULT_SPEED, SPEEDS, paceLabel } from '../speeds.js';
+
+const RATE_WINDOW_MS = 1000; // the measured rate is over the last second
+
+/** Steps per second over the last RATE_WINDOW_MS, from (time, step) samples. */
+function rateMeter() {
+  const samples = [];
+  return {
+    rate(now, step) {
+      if (samples.length && step < samples[samples.length - 1][1]) samples.length = 0;
+      samples.push([now, step]);
+      while (samples.length > 2 && now - samples[1][0] > RATE_WINDOW_MS) samples.shift();
+      const [t0, s0] = samples[0];
+      return now - t0 > 200 ? ((step - s0) * 1000) / (now - t0) : null;
+    },
+  };
+}
 
 export function createControls({ store, live }) {
   const btn = (cls, label, text) => el('button', { type: 'button', class: cls, 'aria-label': label,
@@ -21,6 +40,11 @@ export function createControls({ store, live }) {
   const copy = btn('ghost', 'Copy link', 'Copy link');
   const stepOut = el('output', { 'data-testid': 'step', 'aria-label': 'Step' }, '0');
   const epochOut = el('output', { 'data-testid': 'epoch', 'aria-label': 'Epoch' }, '0');
+  const speed = el('select', { id: 'speed', 'aria-label': 'Speed', 'data-testid': 'speed' },
+    ...SPEEDS.map((s) => el('option', { value: s.id }, s.label)));
+  speed.value = live.speed.id;
+  const rateOut = el('output', { class: 'rate small muted', 'data-testid': 'rate',
+    'aria-label': 'Steps per second' });
   const status = el('span', { class: 'status', 'data-testid': 'status', role: 'status' }, 'idle');
   // where the run trains and why (run_started.device_reason): 'auto' keeps a plain MLP on the
   // CPU's fused step even beside a GPU
@@ -29,6 +53,8 @@ export function createControls({ store, live }) {
   const error = el('p', { class: 'error', role: 'alert', 'data-testid': 'run-error' });
   const root = el('div', { class: 'controls', role: 'group', 'aria-label': 'Run controls' },
     el('div', { class: 'buttons' }, reset, play, step, stop),
+    el('div', { class: 'counter speed-box' }, el('label', { class: 'label', for: 'speed' }, 'Speed'),
+      speed, rateOut),
     el('div', { class: 'counter' }, el('span', { class: 'label' }, 'Step'), stepOut),
     el('div', { class: 'counter' }, el('span', { class: 'label' }, 'Epoch'), epochOut),
     status, where,
@@ -36,6 +62,8 @@ export function createControls({ store, live }) {
     el('div', { class: 'edit' }, undo, redo, copy));
   let report = { pending: true };
   let shown = -1;
+  let refused = false; // the error shown is a refusal of the document as it was
+  const meter = rateMeter();
 
   function blocked() {
     if (report.pending && !report.report) return 'Checking the network\u2026';
@@ -74,10 +102,12 @@ export function createControls({ store, live }) {
 
   play.addEventListener('click', () => {
     if (live.status === 'running' || live.status === 'queued') live.pause();
+    else if (live.status === 'paused' && live.speed.stepwise) live.setSpeed(DEFAULT_SPEED);
     else if (live.status === 'paused') live.resume();
     else live.start();
   });
   step.addEventListener('click', () => live.stepOnce());
+  speed.addEventListener('change', () => live.setSpeed(speed.value));
   stop.addEventListener('click', () => live.stop());
   reset.addEventListener('click', () => live.reset());
   undo.addEventListener('click', () => store.undo());
@@ -93,17 +123,24 @@ export function createControls({ store, live }) {
     setTimeout(() => { copy.textContent = 'Copy link'; }, 1500);
   });
 
-  live.onFrame(() => {
+  live.onFrame((now) => {
+    const rate = live.status === 'running' ? meter.rate(now, live.step) : null;
+    const paced = live.active && live.pace != null ? `at most ${paceLabel(live.pace)}` : '';
+    put(rateOut, 'textContent', rate == null ? paced : `${paceLabel(rate)}`);
+    put(rateOut, 'title', paced);
     if (shown === live.version) return;
     shown = live.version;
     put(stepOut, 'textContent', String(live.step));
     put(epochOut, 'textContent', String(live.epoch));
+    put(speed, 'value', live.speed.id);
     render();
   });
   store.on('report', (r) => { report = r; render(); });
+  store.on('doc', () => { if (refused) { refused = false; error.textContent = ''; } });
   store.on('history', render);
   // status and counters change together, once per frame: never a "paused" beside an old step
   store.on('run-error', ({ error: e, where }) => {
+    refused = !!e && where === 'start';
     if (!e) { error.textContent = ''; return; }
     const located = (e.errors || []).map((x) => `${x.node ? `${x.node}: ` : ''}${x.message}`);
     error.textContent = `${where === 'start' ? 'The run was refused' : 'Error'}: ${e.message}` +

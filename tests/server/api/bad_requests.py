@@ -683,7 +683,7 @@ QUERIES = [
     Case("patch lr NaN", "PATCH", f"{RUNS}/nope", {"lr": float("nan")}, field="lr",
          says="must be a finite number"),
     Case("patch with nothing", "PATCH", f"{RUNS}/nope", {}, field="body",
-         says="give 'lr', 'probes' or both"),
+         says="give 'lr', 'probes', 'pace' or several"),
     Case("patch an unknown field", "PATCH", f"{RUNS}/nope", {"momentum": 0.9},
          field="momentum", says="extra"),
     Case("patch lr as a string", "PATCH", f"{RUNS}/nope", {"lr": "0.1"}, field="lr",

@@ -166,7 +166,7 @@ def test_patch_refuses_bad_probe_changes_with_located_errors(client: TestClient)
              "training.telemetry.probes.histograms.every", "valid integer"),
             ({"probes": {"curvature": {"tol": 2}}}, "training.telemetry.probes.curvature.tol",
              "less than 1"),
-            ({}, "body", "give 'lr', 'probes' or both"),
+            ({}, "body", "give 'lr', 'probes', 'pace' or several"),
             ({"probes": {"norms": {"every": 1}}, "colour": 1}, "colour", "Extra inputs"),
         ]
         for body, field, says in cases:
