@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from urllib.parse import parse_qs
 
 import httpx
 from playwright.sync_api import expect
 
 from tests.web import ui
+from tests.web.conftest import ROOT
 
 
 def not_found(page) -> list[str]:  # type: ignore[no-untyped-def]
@@ -134,3 +136,59 @@ def test_the_betas_field_looks_like_the_others(app) -> None:  # type: ignore[no-
     betas = page.locator('.choice-optimizer .field[data-key="betas"] input').evaluate(look)
     lr = page.locator(f"{LR} input").evaluate(look)
     assert betas == lr
+
+
+def post_run(url: str, spec: dict) -> str:  # type: ignore[type-arg]
+    r = httpx.post(f"{url}/api/v1/runs", json=spec)
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def ended(url: str, run_id: str) -> bool:
+    return httpx.get(f"{url}/api/v1/runs/{run_id}").json()["status"] in {
+        "completed", "stopped", "failed", "interrupted"}
+
+
+def test_runs_can_be_told_apart_filtered_and_sorted(app) -> None:  # type: ignore[no-untyped-def]
+    xor = json.loads((ROOT / "examples" / "xor.json").read_text(encoding="utf-8"))
+    xor["training"]["epochs"] = 2
+    adam, sgd = json.loads(json.dumps(xor)), json.loads(json.dumps(xor))
+    adam["name"], adam["training"]["optimizers"] = "edge-a", {
+        "model": {"name": "adam", "params": {"lr": 0.02}}}
+    sgd["name"], sgd["training"]["optimizers"] = "edge-b", {
+        "model": {"name": "sgd", "params": {"lr": 0.5}}}
+    diverging = httpx.get(f"{app.url}/api/v1/catalog/presets").json()
+    bad = next(p["spec"] for p in diverging if p["name"] == "lr_too_high")
+    bad["name"] = "edge-c"
+    ids = [post_run(app.url, s) for s in (adam, sgd, bad)]
+    ui.wait_until(lambda: all(ended(app.url, i) for i in ids), timeout=120)
+
+    page = app.open()
+    app.page.set_viewport_size({"width": 1280, "height": 800})
+    rows = [page.locator(f'.runs li[data-run="{i}"]') for i in ids]
+    expect(rows[0]).to_contain_text("edge-a")
+    expect(rows[0]).to_contain_text("adam lr 0.02")
+    expect(rows[1]).to_contain_text("sgd lr 0.5")
+    expect(rows[2].locator(".badge")).to_have_text("failed")
+    expect(rows[2].locator(".run-why")).not_to_be_empty()  # why it ended, as the server says
+    texts = [r.locator(".open").inner_text() for r in rows]
+    assert len(set(texts)) == 3, texts
+    # each row says when its run started, as a short local time (not the raw ISO text)
+    expect(rows[0].locator(".run-details")).to_contain_text(re.compile(r"\d{1,2}:\d\d"))
+    expect(rows[0].locator(".run-details")).not_to_contain_text("T")
+
+    filter_ = page.get_by_role("searchbox", name="Filter runs")
+    filter_.fill("sgd lr 0.5")
+    expect(rows[1]).to_be_visible()
+    expect(page.locator(f'.runs li[data-run="{ids[0]}"]')).to_have_count(0)
+    filter_.fill("edge-")
+    expect(page.locator(".runs li[data-run]")).to_have_count(3)
+    page.locator(".runs-panel").scroll_into_view_if_needed()
+    app.shot("rough-runs-panel")
+    order = lambda: page.locator(".runs li[data-run]").evaluate_all(  # noqa: E731
+        "els => els.map(e => e.dataset.run)")
+    assert order() == ids[::-1]  # newest first
+    page.get_by_role("combobox", name="Sort runs").select_option("status")
+    ui.wait_until(lambda: order() == [ids[1], ids[0], ids[2]])  # completed (newest first), failed
+    filter_.fill("no such run")
+    expect(page.locator(".runs li.muted")).to_have_text("No run matches.")
