@@ -69,7 +69,7 @@ def train_command(spec_path: str, *, quiet: bool = False, as_json: bool = False)
 
 
 def example_spec() -> str:
-    """The course's 2-4-1 tanh network on xor, as JSON: what `livegrad demo` trains."""
+    """A 2-4-1 tanh network on xor, as JSON: what `livegrad demo` trains."""
     spec = {
         "name": "xor with one hidden layer of 4 tanh units",
         "network": {"nodes": [

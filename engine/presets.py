@@ -1,4 +1,4 @@
-"""Ready-made run specs from the course, for the catalog and the UI's preset menu.
+"""Ready-made run specs, for the catalog and the UI's preset menu.
 
 May import: stdlib, engine.core.specs.
 """
@@ -86,8 +86,9 @@ def presets() -> list[dict[str, Any]]:
     """Each preset: name, title, description (what to look for) and a complete run spec."""
     return [
         preset("band_221_sigmoid", "Like or dislike: a 2-2-1 sigmoid network",
-               "Unit 3's phone predictor: liked phones lie in a band that one sigmoid neuron "
-               "cannot separate; two hidden sigmoid units draw its two edges. (Some seeds "
+               "Points of class 1 lie in a diagonal band that one sigmoid neuron cannot "
+               "separate (it draws one straight line); two hidden sigmoid units draw the "
+               "band's two edges. (Some seeds "
                "find only one edge and stop near 77%: a local minimum.)",
                mlp("x", [2], "sigmoid", 1), Choice(name="band", params={"noise": 0.0}),
                TrainingSpec(loss=Choice(name="binary_cross_entropy"),

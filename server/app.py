@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import sessionmaker
 from starlette.exceptions import HTTPException
@@ -114,6 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The web UI: web/ as static files (its npm libraries in web/node_modules, installed by
     # `make setup`), mounted last so that the API and /docs match first.
     if (WEB / "index.html").exists():
+        # Browsers and tools ask for /favicon.ico whatever the page links: the same SVG
+        @app.get("/favicon.ico", include_in_schema=False, response_model=None)
+        def favicon() -> Response:
+            return FileResponse(WEB / "favicon.svg", media_type="image/svg+xml")
+
         app.mount("/", StaticFiles(directory=WEB, html=True), name="web")
     else:
         @app.get("/", include_in_schema=False, response_model=None)

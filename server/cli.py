@@ -31,7 +31,7 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("spec", help="path to a run spec JSON file")
     train.add_argument("--quiet", action="store_true", help="no progress lines")
     train.add_argument("--json", action="store_true", help="print the final event as JSON")
-    sub.add_parser("demo", help="train the course's 2-4-1 tanh network on xor")
+    sub.add_parser("demo", help="train a 2-4-1 tanh network on xor")
     return p
 
 

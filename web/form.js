@@ -3,6 +3,8 @@
  * fields with their range, booleans, enums, optional values (anyOf [..., null]) and sets of
  * choices (array of enum). Each field shows its title, the schema's description as help text,
  * and an error slot. `createForm(schema, {onChange, idPrefix})` -> {el, update(values), setError}.
+ * An entry the schema refuses stays in its field, marked (aria-invalid, red border), with why
+ * and the value still in use: the document keeps its old value.
  * May import: nothing.
  */
 
@@ -26,15 +28,21 @@ function checkNumber(p, raw) {
   const v = Number(raw);
   if (raw === '' || !Number.isFinite(v)) return { error: 'enter a number' };
   if (p.type === 'integer' && !Number.isInteger(v)) return { error: 'must be a whole number' };
-  if (p.minimum !== undefined && v < p.minimum) return { error: `at least ${p.minimum}` };
-  if (p.maximum !== undefined && v > p.maximum) return { error: `at most ${p.maximum}` };
+  if (p.minimum !== undefined && v < p.minimum) return { error: `must be \u2265 ${p.minimum}` };
+  if (p.maximum !== undefined && v > p.maximum) return { error: `must be \u2264 ${p.maximum}` };
   if (p.exclusiveMinimum !== undefined && v <= p.exclusiveMinimum) {
-    return { error: `more than ${p.exclusiveMinimum}` };
+    return { error: `must be > ${p.exclusiveMinimum}` };
   }
   if (p.exclusiveMaximum !== undefined && v >= p.exclusiveMaximum) {
-    return { error: `less than ${p.exclusiveMaximum}` };
+    return { error: `must be < ${p.exclusiveMaximum}` };
   }
   return { value: v };
+}
+
+/** Whether a parameter's schema takes `value`: numbers by their range, the rest as given
+ * (the server checks them). */
+export function accepts(prop, value) {
+  return typeof value !== 'number' || !checkNumber(plain(prop), String(value)).error;
 }
 
 function el(tag, attrs = {}, ...children) {
@@ -50,7 +58,10 @@ function el(tag, attrs = {}, ...children) {
 }
 export { el };
 
-function field(key, prop, onChange, prefix) {
+const shown = (v) => (Array.isArray(v) ? v.join(', ') : String(v));
+
+/** One field; `memo.kept` is the document's value, which a refused entry leaves in use. */
+function field(key, prop, onChange, prefix, memo) {
   const p = plain(prop);
   const id = `${prefix}-${key}-${++uid}`;
   const help = el('small', { class: 'help', id: `${id}-help` }, p.description || '');
@@ -60,7 +71,14 @@ function field(key, prop, onChange, prefix) {
   const wrap = el('div', { class: 'field', 'data-key': key });
   let input;
   let set;
-  const fail = (msg) => { error.textContent = msg || ''; wrap.classList.toggle('invalid', !!msg); };
+  // A refused entry stays in its field, marked, beside why and the value still in use
+  // (`note` false for the server's own refusals, which are of the document's value).
+  const fail = (msg, note = true) => {
+    const kept = note && msg && memo.kept !== undefined && memo.kept !== null;
+    error.textContent = kept ? `${msg}; still using ${shown(memo.kept)}` : msg || '';
+    wrap.classList.toggle('invalid', !!msg);
+    if (msg) input.setAttribute('aria-invalid', 'true'); else input.removeAttribute('aria-invalid');
+  };
 
   if (p.type === 'boolean') {
     input = el('input', { type: 'checkbox', id, 'aria-describedby': described });
@@ -73,6 +91,7 @@ function field(key, prop, onChange, prefix) {
   if (p.type === 'array' && p.items?.enum) {
     const box = el('fieldset', { class: 'choices', 'aria-describedby': described },
       el('legend', {}, p.title || key));
+    input = box;
     const boxes = p.items.enum.map((opt) => {
       const cb = el('input', { type: 'checkbox', value: opt, id: `${id}-${opt}` });
       box.append(el('label', { class: 'chip', for: cb.id }, cb, ` ${opt}`));
@@ -141,21 +160,30 @@ export function createForm(schema, { onChange, idPrefix = 'f', skip = [] } = {})
   const fields = {};
   for (const [key, prop] of Object.entries(schema?.properties || {})) {
     if (skip.includes(key)) continue;
-    const f = field(key, prop, (k, v) => onChange?.(k, v), idPrefix);
-    fields[key] = { ...f, prop: plain(prop) };
+    const memo = { kept: undefined };
+    const f = field(key, prop, (k, v) => onChange?.(k, v), idPrefix, memo);
+    fields[key] = { ...f, memo, prop: plain(prop) };
     root.append(f.wrap);
   }
   return {
     el: root,
     fields,
-    /** Shows values (or the schema defaults), leaving a field alone while it has focus. */
+    /** Shows values (or the schema defaults), leaving a field alone while it has focus, and
+     * a refused entry in place until the document's value itself changes (undo, a load). */
     update(values = {}) {
       for (const [key, f] of Object.entries(fields)) {
+        const value = key in values ? values[key] : f.prop.default;
+        const same = JSON.stringify(value) === JSON.stringify(f.memo.kept);
+        f.memo.kept = value;
+        if (f.wrap.classList.contains('invalid')) {
+          if (same) continue;
+          f.fail('');
+        }
         if (f.wrap.contains(document.activeElement) && f.input.type !== 'checkbox') continue;
-        f.set(key in values ? values[key] : f.prop.default);
+        f.set(value);
       }
     },
-    setError(key, message) { fields[key]?.fail(message); },
+    setError(key, message) { fields[key]?.fail(message, false); },
     clearErrors() { Object.values(fields).forEach((f) => f.fail('')); },
   };
 }

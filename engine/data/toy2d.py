@@ -115,8 +115,8 @@ class BandParams(PlaneParams):
 
 
 def make_band(p: BandParams) -> Dataset:
-    """Class 1 inside a diagonal band |x2 - x1| < width, class 0 outside it: the course's
-    like/dislike boundary (unit 3), which one sigmoid neuron cannot draw and two can."""
+    """Class 1 inside a diagonal band |x2 - x1| < width, class 0 outside it: a
+    boundary with two parallel edges, which one sigmoid neuron cannot draw and two can."""
     rng = np.random.default_rng(p.seed)
     n_out, n_in = class_sizes(p.n_points, 2)
     margin = 0.15 * p.width  # keeps clean points off the two edges, where the label flips

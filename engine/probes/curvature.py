@@ -1,7 +1,7 @@
 """The curvature probe: the largest eigenvalue of the loss's Hessian by power iteration on
 Hessian-vector products (Pearlmutter's trick: differentiate g·v), on a fixed training batch in
 eval mode. For plain gradient descent on a quadratic the step is stable when lr < 2/λ_max;
-past it the iterates grow along the sharpest direction (unit 3.4.2.1, ill-conditioning).
+past it the iterates grow along the sharpest direction (ill-conditioning).
 May import: stdlib, numpy, torch, engine.core.events, engine.core.prepare, engine.nn.regularizers
 and the probes' own modules.
 """

@@ -1,7 +1,7 @@
 """The divergence diagnosis: where a run broke, the recent per-layer gradient norms, and a
 plain-language reading ("the gradient norm of dense1 grew 10⁴× in 20 steps before the loss
-became infinite; the learning rate 3 is above 2/λ_max ≈ 0.4"), after unit 3's cliffs and
-exploding gradients and its ill-conditioning of the Hessian.
+became infinite; the learning rate 3 is above 2/λ_max ≈ 0.4"), read as cliffs and
+exploding gradients, or an ill-conditioned Hessian.
 May import: stdlib, numpy, engine.core.events and the probes' own modules.
 """
 

@@ -55,7 +55,7 @@ def catalog() -> Catalog:
 
 @router.get("/catalog/presets", response_model=list[Preset])
 def list_presets() -> list[Preset]:
-    """Ready-made run specs from the course (xor, spiral, regression, digits...)."""
+    """Ready-made run specs (xor, spiral, regression, digits...), each with what to look for."""
     return [Preset.model_validate(p) for p in presets()]
 
 

@@ -46,7 +46,7 @@ export function createCurvatureSection({ store, live }) {
     title: 'Curvature and the learning rate', probes: ['curvature'], el: box,
     help: 'λ_max is the largest eigenvalue of the loss\'s Hessian, the curvature along its '
       + 'sharpest direction, and plain gradient descent is stable only for lr < 2/λ_max. '
-      + 'Above that line ill-conditioning wins, as unit 3 puts it: each step overshoots along '
+      + 'Above that line ill-conditioning wins: each step overshoots along '
       + 'the sharpest direction and the loss climbs instead of falling.',
     autoOpen: () => docEvery() > 0,
     version: () => curv().version,

@@ -4,8 +4,9 @@
  * sign (blue positive, orange negative) and sized by its magnitude, and each hidden unit
  * showing its output over the input plane. While a run trains, weights and maps come from its
  * stream (weights_sampled, neuron_maps_computed); once it has ended, from its checkpoint
- * (safetensors), when it has one. Without either, links are grey. The SVG is built once per
- * network shape; new weights and maps only update its attributes, at most every REDRAW_MS.
+ * (safetensors), when the run says it has one (has_checkpoint). Without either, links are
+ * grey. The SVG is built once per network shape; new weights and maps only update its
+ * attributes, at most every REDRAW_MS.
  * Listens to: store 'report', 'doc'; live.onFrame (stream versions, run status).
  * May import: graph.js, form.js (el), neuron-maps.js.
  */
@@ -199,9 +200,12 @@ export function createNetworkView({ store, api, live, catalog }) {
     paintMaps(cols);
     root.dataset.source = from || 'none';
     if (from) root.dataset.weightsStep = step; else delete root.dataset.weightsStep;
+    // a net without hidden layers (input -> output) has no hidden units to speak of
+    const units = cols.length > 2 ? ' Each hidden unit shows its output over the plane.'
+      : ' No hidden layer: each output is a weighted sum of the inputs.';
     const text = from
       ? `Weights at step ${step}${from === 'stream' ? ' (live)' : ''}: blue positive, orange `
-        + 'negative; thickness \u221d |w|. Each hidden unit shows its output over the plane.'
+        + `negative; thickness \u221d |w|.${units}`
       : live.run ? 'Weights appear as the run streams them (small networks) or from its checkpoint.'
         : 'Links show weights once a run trains.';
     if (caption.textContent !== text) caption.textContent = text;
@@ -212,6 +216,11 @@ export function createNetworkView({ store, api, live, catalog }) {
     inflight = true;
     const id = live.run.id;
     try {
+      // Only a run that says it has one: a failed or refused run has none, and asking
+      // anyway is a 404 in the console after every such run. The run the page holds is
+      // as it was when opened, so read it again now that it has ended.
+      const ended = live.run.has_checkpoint ? live.run : await api.getRun(id);
+      if (!ended.has_checkpoint) return;
       const w = await api.checkpoint(id);
       if (live.run?.id === id && w) { checkpoint = w; checkpointFor = id; render(); }
     } catch { /* the streamed weights stay */ } finally { inflight = false; }

@@ -2,12 +2,13 @@
  * The Training panel: task, loss, optimizer and its hyper-parameters, schedule,
  * regularization, gradient clipping, initialization (each a catalog choice with its own
  * form), and batch size, epochs and seed from the exported TrainingSpec schema. The learning
- * rate may change while a run trains: the change goes to the run too.
+ * rate may change while a run trains: the change goes to the run too. Switching a choice
+ * keeps the values the new entry also takes (lr from Adam to SGD).
  * Listens to: store 'doc', 'run-error'.
  * May import: commands.js, form.js.
  */
 import { SetValue } from '../commands.js';
-import { createForm, el } from '../form.js';
+import { accepts, createForm, el } from '../form.js';
 
 const CHOICES = [
   ['loss', 'Loss', 'losses'],
@@ -38,11 +39,21 @@ export function createTrainingPanel({ store, live, catalog, schemas }) {
     const help = el('small', { class: 'help' });
     const error = el('span', { class: 'field-error', role: 'alert' });
     const slot = el('div', { class: 'sub' });
-    select.addEventListener('change', () =>
-      store.exec(new SetValue(['training', key], { name: select.value, params: {} }, `${key} ${select.value}`)));
+    select.addEventListener('change', () => store.exec(new SetValue(['training', key],
+      { name: select.value, params: carried(key, select.value) }, `${key} ${select.value}`)));
     (key === 'loss' || key === 'optimizer' ? root : more).append(el('div', { class: `field choice choice-${key}` },
       el('label', { for: select.id }, title), select, help, error, slot));
     blocks[key] = { entries, select, help, error, slot, form: null, formFor: null };
+  }
+
+  /** The values set on the current choice that the new one `name` takes too (lr from Adam to
+   * SGD, say): a person switching optimizer keeps the learning rate they chose; the rest
+   * take the new entry's defaults. */
+  function carried(key, name) {
+    const own = blocks[key].entries.find((e) => e.name === name)?.params?.properties || {};
+    const before = training()[key]?.params || {};
+    return Object.fromEntries(Object.entries(before)
+      .filter(([k, v]) => k in own && accepts(own[k], v)));
   }
 
   const scalarSchema = { properties: Object.fromEntries(SCALARS
