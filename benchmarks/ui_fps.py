@@ -25,10 +25,13 @@ How it is measured (Playwright driving Chromium, server and browser on this mach
 - concurrency: the server runs with LIVEGRAD_MAX_CONCURRENT_RUNS=4 (the default, 2, would
   queue two of the four runs); the benchmark checks that every run is `running` and prints
   how many were.
-Goals (issue 4): >= 55 fps, p95 latency <= 100 ms.
+- speed: each row at the page's speed "as fast as it goes" and at "one epoch per frame" (the
+  engine paced at 60 epochs a second, TensorFlow Playground's rate); the REST runs beside
+  get the same pace.
+Goals (issues 4 and 13): >= 55 fps, p95 latency <= 100 ms, at both speeds.
 
-Run: `.venv/bin/python benchmarks/ui_fps.py` (all rows; `--rows 4x1` for one, `--window`,
-`--warmup` in seconds).
+Run: `.venv/bin/python benchmarks/ui_fps.py` (all rows; `--rows 4x1` for one, `--speeds max`
+for one speed, `--window`, `--warmup` in seconds).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 WINDOW = 5.0
 WARMUP = 5.0  # a run start spawns a spare warm worker: `import torch` takes ~3 s of CPU
 ROWS = {"1x1": (1, 1), "4x1": (4, 1), "4x4": (4, 4)}  # name: (runs streaming, pages watching)
+SPEEDS = {"max": "As fast as it goes", "epoch": "1 epoch per frame"}  # the page's speed ids
 STEP = re.compile(r'"step":\s*(\d+)')
 
 
@@ -129,12 +133,21 @@ FPS_JS = """(ms) => new Promise(done => { let n = 0; const t0 = performance.now(
     else done(n * 1000 / (t - t0)); }; requestAnimationFrame(f); })"""
 
 
-def start_run(page) -> str:  # type: ignore[no-untyped-def]
+def start_run(page, speed: str) -> str:  # type: ignore[no-untyped-def]
     page.get_by_role("button", name="Play", exact=True).wait_for()
     page.wait_for_function("() => !document.querySelector('.controls .play').disabled")
+    page.get_by_label("Speed", exact=True).select_option(speed)
     page.get_by_role("button", name="Play", exact=True).click()
     page.wait_for_function("() => location.hash.includes('run=')")
     return page.evaluate("() => new URLSearchParams(location.hash.slice(1)).get('run')")
+
+
+def page_pace(page, speed: str) -> float | None:  # type: ignore[no-untyped-def]
+    """The pace the page's run got (None at full speed), once it has it."""
+    if speed == "max":
+        return None
+    page.wait_for_function("() => window.livegradPerf.live.pace != null", timeout=60_000)
+    return page.evaluate("() => window.livegradPerf.live.pace")
 
 
 def latency(stamps: Stamps, drawn: list[list[float]], since: float) -> list[float]:
@@ -157,7 +170,7 @@ def counters(cdp) -> dict[str, float]:  # type: ignore[no-untyped-def]
     return {k: got.get(k, 0.0) for k in COUNTERS}
 
 
-def open_pages(browser, url: str, runs: int, pages: int):  # type: ignore[no-untyped-def]
+def open_pages(browser, url: str, runs: int, pages: int, speed: str):  # type: ignore[no-untyped-def]
     """`pages` pages that each start (and watch) a run, plus runs - pages runs by REST."""
     spec = bench_spec(url)
     tabs = []
@@ -166,14 +179,16 @@ def open_pages(browser, url: str, runs: int, pages: int):  # type: ignore[no-unt
         page = ctx.new_page()
         page.goto(page_link(url, spec))
         page.wait_for_selector("body[data-ready=true]")
-        tabs.append((ctx, page, start_run(page)))
-    extra = [httpx.post(f"{url}/api/v1/runs", json={"schema_version": 1, **spec}).json()["id"]
-             for _ in range(runs - pages)]
-    return tabs, extra
+        tabs.append((ctx, page, start_run(page, speed)))
+    pace = page_pace(tabs[0][1], speed)
+    query = f"?pace={pace}" if pace else ""
+    extra = [httpx.post(f"{url}/api/v1/runs{query}", json={"schema_version": 1, **spec}
+                        ).json()["id"] for _ in range(runs - pages)]
+    return tabs, extra, pace
 
 
-def measure(browser, url: str, runs: int, pages: int) -> None:  # type: ignore[no-untyped-def]
-    tabs, extra = open_pages(browser, url, runs, pages)
+def measure(browser, url: str, runs: int, pages: int, speed: str) -> None:  # type: ignore[no-untyped-def]
+    tabs, extra, pace = open_pages(browser, url, runs, pages, speed)
     ids = [run for _, _, run in tabs] + extra
     stamps = Stamps(url, tabs[0][2])
     stamps.start()
@@ -196,17 +211,18 @@ def measure(browser, url: str, runs: int, pages: int) -> None:  # type: ignore[n
         httpx.post(f"{url}/api/v1/runs/{run}/stop")
     for ctx, _page, _run in tabs:
         ctx.close()
-    report(runs, pages, fps, lat, {k: after[k] - before[k] for k in COUNTERS}, wall,
-           f"page 1 at step {steps} | {running}/{runs} runs running")
+    paced = f"paced at {pace:g} steps/s" if pace else "unpaced"
+    report(f"{runs} run{'s' if runs > 1 else ''}, {pages} page{'s' if pages > 1 else ''}, "
+           f"{SPEEDS[speed].lower()}", fps, lat, {k: after[k] - before[k] for k in COUNTERS},
+           wall, f"page 1 at step {steps} ({paced}) | {running}/{runs} runs running")
 
 
-def report(runs: int, pages: int, fps: list[float], lat: list[float],  # type: ignore[no-untyped-def]
+def report(label: str, fps: list[float], lat: list[float],  # type: ignore[no-untyped-def]
            busy: dict[str, float], wall: float, tail: str) -> None:
     lat.sort()
     p50 = statistics.median(lat) if lat else float("nan")
     p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
     frames = max(1.0, fps[0] * wall)
-    label = f"{runs} run{'s' if runs > 1 else ''}, {pages} page{'s' if pages > 1 else ''}"
     print(f"[{label}] fps min {min(fps):.1f} (pages: {', '.join(f'{f:.1f}' for f in fps)}; "
           f"goal >= 55) | event->chart latency p50 {p50:.1f} ms, p95 {p95:.1f} ms over "
           f"{len(lat)} events (goal p95 <= 100 ms) | {tail}")
@@ -222,6 +238,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", nargs="+", choices=list(ROWS), default=list(ROWS),
                     help="which readings: runs x pages (default: all three)")
+    ap.add_argument("--speeds", nargs="+", choices=list(SPEEDS), default=list(SPEEDS),
+                    help="the page's speeds (default: both)")
     ap.add_argument("--window", type=float, default=WINDOW, help="seconds counted per row")
     ap.add_argument("--warmup", type=float, default=WARMUP, help="seconds before counting")
     args = ap.parse_args()
@@ -232,7 +250,8 @@ def main() -> None:
             exe = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
             browser = p.chromium.launch(executable_path=exe, args=ARGS)
             for row in args.rows:
-                measure(browser, url, *ROWS[row])
+                for speed in args.speeds:
+                    measure(browser, url, *ROWS[row], speed)
             browser.close()
     finally:
         proc.terminate()

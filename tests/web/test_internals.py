@@ -85,6 +85,12 @@ def test_diverging_preset_pins_the_failure_on_the_loss_chart(app) -> None:  # ty
     expect(diagnosis).to_contain_text("Diverged at step")
     expect(diagnosis).to_contain_text("2/λ_max")  # the reading compares lr with the curvature
     step = int(re.search(r"Diverged at step (\d+)", diagnosis.inner_text()).group(1))  # type: ignore[union-attr]
+    # the counter shows the steps that trained, and the diagnosis says the same number
+    expect(diagnosis).to_contain_text(f"after {step - 1} steps that trained")
+    expect(page.get_by_test_id("step")).to_have_text(str(step - 1))
+    for readout in ("train-loss", "test-loss"):  # huge or not finite: short, never 9 digits
+        text = page.get_by_test_id(readout).inner_text()
+        assert len(text) <= 8 and not re.search(r"\d{7}", text), (readout, text)
     chart = page.get_by_test_id("loss-chart")
     expect(chart).to_have_attribute("data-marks", re.compile(rf"(^| ){step}:failed$"))
     expect(chart).to_have_attribute("data-marks", re.compile(r"\d+:unstable_lr"))

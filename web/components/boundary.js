@@ -5,9 +5,10 @@
  * The heatmap and the readout redraw at most every GRID_MS; the points are drawn once into an
  * offscreen canvas per data set and extent, then copied.
  * Listens to: live.onFrame (grid, readout), store 'points'.
- * May import: form.js (el), data-panel.js (drawPoints).
+ * May import: form.js (el), numbers.js, data-panel.js (drawPoints).
  */
 import { el } from '../form.js';
+import { readable } from '../numbers.js';
 import { drawPoints } from './data-panel.js';
 
 const NEG = [245, 147, 34];
@@ -115,7 +116,7 @@ export function createBoundary({ store, live }) {
   }
 
   function fmt(buf) {
-    return buf.n ? buf.y[buf.n - 1].toFixed(3) : '\u2013';
+    return buf.n ? readable(buf.y[buf.n - 1]) : '\u2013';
   }
 
   function writeReadout() {

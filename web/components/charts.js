@@ -10,10 +10,11 @@
  * the first chart at their step (loss-marks.js); a diagnosis's reading shows below it.
  * Emits on the bus: 'drawn' ({step}) after a first-chart redraw (the latency benchmark).
  * Listens to: live.onFrame.
- * May import: uplot, form.js (el), loss-marks.js.
+ * May import: uplot, form.js (el), numbers.js, loss-marks.js.
  */
 import uPlot from 'uplot';
 import { el } from '../form.js';
+import { tick } from '../numbers.js';
 import { marksPlugin, rangeWithMarks } from './loss-marks.js';
 
 const COLORS = { batch: '#9aa5b1', train: '#0877bd', test: '#f59322' };
@@ -73,7 +74,9 @@ function makePlot(host, group, log, marks) {
     legend: { live: false },
     scales: { x: { time: false, range: marks ? rangeWithMarks(marks) : undefined },
       y: log && !group.range ? { distr: 3 } : { range: group.range || null } },
-    axes: [{ grid: { stroke: '#eef1f4' }, size: 32 }, { grid: { stroke: '#eef1f4' }, size: 46 }],
+    // short ticks: a diverged loss's 9e8 fits the axis (uPlot's own would be 900,000,000)
+    axes: [{ grid: { stroke: '#eef1f4' }, size: 32, values: (u, splits) => splits.map(tick) },
+      { grid: { stroke: '#eef1f4' }, size: 46, values: (u, splits) => splits.map(tick) }],
     series,
   };
   return new uPlot(opts, series.map(() => []), host);
@@ -161,7 +164,9 @@ export function createCharts({ store, live }) {
 
   /** The diagnosis's plain-language reading, under the first chart, when the run diverged. */
   function showDiagnosis(d) {
-    const text = d ? `Diverged at step ${d.step} (first non-finite: ${d.quantity}). ${d.reading}` : '';
+    // the counter shows the steps that trained: the one that diverged is the next
+    const text = d ? `Diverged at step ${d.step}, after ${d.step - 1} steps that trained ` +
+      `(first non-finite: ${d.quantity}). ${d.reading}` : '';
     if (diagnosis.textContent !== text) diagnosis.textContent = text;
     diagnosis.hidden = !d;
   }

@@ -8,10 +8,11 @@
  * grey. The SVG is built once per network shape; new weights and maps only update its
  * attributes, at most every REDRAW_MS.
  * Listens to: store 'report', 'doc'; live.onFrame (stream versions, run status).
- * May import: graph.js, form.js (el), neuron-maps.js.
+ * May import: graph.js, form.js (el), numbers.js, neuron-maps.js.
  */
 import { inputsOf, outputsOf } from '../graph.js';
 import { el } from '../form.js';
+import { readable } from '../numbers.js';
 import { mapImages, mapsByNode } from './neuron-maps.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -119,7 +120,7 @@ export function createNetworkView({ store, api, live, catalog }) {
         attr(line, 'stroke', w === null ? '#cfd6dd' : w >= 0 ? '#0877bd' : '#f59322');
         attr(line, 'stroke-width', w === null ? 1 : (0.4 + (4.5 * Math.abs(w)) / maxW).toFixed(2));
         attr(line, 'stroke-opacity', w === null ? 0.8 : (0.35 + (0.6 * Math.abs(w)) / maxW).toFixed(2));
-        const text = w === null ? '' : `${name}: ${w.toFixed(3)}`;
+        const text = w === null ? '' : `${name}: ${readable(w)}`;
         if (tip.textContent !== text) tip.textContent = text;
       });
     });

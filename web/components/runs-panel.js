@@ -6,10 +6,11 @@
  * first, by status, by best test loss). Open one to see its curves, boundary and network
  * again (its spec is loaded into the editor); delete finished ones.
  * Listens to: store 'run' (refreshes when a run ends or starts).
- * May import: commands.js, form.js (el), store.js (docFromSpec).
+ * May import: commands.js, form.js (el), numbers.js, store.js (docFromSpec).
  */
 import { LoadDoc } from '../commands.js';
 import { el } from '../form.js';
+import { readable } from '../numbers.js';
 import { docFromSpec } from '../store.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
@@ -52,7 +53,7 @@ export function createRunsPanel({ store, api, live, catalog }) {
     const best = tests.find((d) => !d.lower_is_better) || tests[0];
     if (!best) return '';
     const v = Number(m[best.name]);
-    const text = best.range?.[1] === 1 ? `${(v * 100).toFixed(1)}%` : v.toFixed(3);
+    const text = best.range?.[1] === 1 ? `${(v * 100).toFixed(1)}%` : readable(v);
     return `${best.title.toLowerCase()} ${text}`;
   }
 
