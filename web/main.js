@@ -9,6 +9,7 @@ import { createApi } from './api.js';
 import { createStore, docFromSpec, readHash } from './store.js';
 import { createLive } from './live.js';
 import { freshId } from './graph.js';
+import { supervisedLessons } from './lessons.js';
 import { createValidator } from './components/validator.js';
 import { createPalette } from './components/palette.js';
 import { createBuilder } from './components/builder.js';
@@ -25,9 +26,10 @@ import { createBanner } from './components/banner.js';
 import { createInternals } from './components/internals.js';
 import { createTokenPrompt } from './components/token-prompt.js';
 
-/** A new page: the first preset's data and training settings, and only an input layer. */
+/** A new page: the first lesson's data and training settings, and only an input layer. */
 function freshDoc(catalog, presets) {
-  const spec = presets[0] ? docFromSpec(presets[0].spec) : {};
+  const first = supervisedLessons(presets)[0];
+  const spec = first ? docFromSpec(first.spec) : {};
   const input = catalog.layers.find((l) => l.category === 'input');
   const network = { nodes: [], edges: [], output: null };
   network.nodes.push({ id: freshId(network, input.name), kind: input.name, params: {} });

@@ -1,13 +1,17 @@
 /**
  * The Data panel: one thumbnail per data set of the catalog (its points when the server can
  * give them), and the chosen set's parameters from its schema: points, noise, train/test
- * ratio, input features, seed; "Regenerate" draws a new seed. Choosing a set of another task
- * also switches the task, and the loss when the current one does not fit it.
+ * ratio, input features, seed; "Regenerate" draws a new seed. Choosing a set that has a
+ * lesson (a preset on it) takes that lesson's training settings and output width, in one
+ * undoable step, and says so; choosing another set of another task switches the task, and
+ * the loss when the current one does not fit it.
  * Listens to: store 'doc'. Emits on the bus: 'points' ({choice, points} or null).
- * May import: commands.js, form.js.
+ * May import: commands.js, form.js, lessons.js, store.js (docFromSpec).
  */
 import { Batch, SetValue } from '../commands.js';
 import { createForm, el } from '../form.js';
+import { lessonFor, lessonWidth, widthNode } from '../lessons.js';
+import { docFromSpec } from '../store.js';
 
 const COLORS = ['#f59322', '#0877bd', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
@@ -41,14 +45,16 @@ export function drawPoints(ctx, points, extent, size, { alpha = 1, test = true }
   return drawn;
 }
 
-export function createDataPanel({ store, api, catalog }) {
+export function createDataPanel({ store, api, catalog, presets = [] }) {
   const sets = catalog.datasets;
   const byName = Object.fromEntries(sets.map((d) => [d.name, d]));
   const thumbs = el('div', { class: 'thumbs', role: 'radiogroup', 'aria-label': 'Data set' });
   const formSlot = el('div');
   const regen = el('button', { type: 'button', class: 'secondary' }, '\u21bb Regenerate');
+  const adapted = el('p', { class: 'small muted adapted', 'data-testid': 'data-adapted',
+    role: 'status' });
   const root = el('section', { class: 'panel data-panel', 'aria-labelledby': 'data-h' },
-    el('h2', { id: 'data-h' }, 'Data'), thumbs, formSlot, regen);
+    el('h2', { id: 'data-h' }, 'Data'), thumbs, adapted, formSlot, regen);
   let form = null;
   let formFor = null;
   let serverHasPoints = true;
@@ -62,7 +68,11 @@ export function createDataPanel({ store, api, catalog }) {
       .filter(([k]) => k in (target.params.properties || {}) && k !== 'features'));
     const cmds = [new SetValue(['data'], { name, params: keep }, `data set ${name}`)];
     const t = store.doc.training || {};
-    if (target.task && t.task !== target.task) {
+    const lesson = lessonFor(presets, name);
+    adapted.textContent = '';
+    if (lesson) {
+      cmds.push(...lessonCommands(lesson));
+    } else if (target.task && t.task !== target.task) {
       cmds.push(new SetValue(['training', 'task'], target.task));
       const loss = catalog.losses.find((l) => l.name === t.loss?.name);
       if (!loss?.tasks?.includes(target.task)) {
@@ -71,6 +81,27 @@ export function createDataPanel({ store, api, catalog }) {
       }
     }
     store.exec(new Batch(`data set ${name}`, cmds));
+  }
+
+  /** The lesson's training settings, and its output width on the layer that sets ours. */
+  function lessonCommands(lesson) {
+    const cmds = [new SetValue(['training'], lesson.spec.training ? docTraining(lesson) : {})];
+    const net = store.doc.network;
+    const node = widthNode(net, catalog.layers);
+    const width = lessonWidth(lesson, catalog.layers);
+    const said = [`training settings from the lesson "${lesson.title}"`];
+    if (node && width && node.params?.out_features !== width) {
+      const at = net.nodes.indexOf(node);
+      cmds.push(new SetValue(['network', 'nodes', at, 'params', 'out_features'], width));
+      said.push(`${node.id} has ${width} outputs`);
+    }
+    adapted.textContent = `Took ${said.join('; ')} (Undo goes back).`;
+    return cmds;
+  }
+
+  /** A lesson's training as the document holds it (one optimizer, one regularizer). */
+  function docTraining(lesson) {
+    return docFromSpec({ training: lesson.spec.training }).training;
   }
 
   const cards = sets.map((d) => {

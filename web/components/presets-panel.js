@@ -2,10 +2,11 @@
  * Presets from the server's catalog: one card each; choosing one loads its spec (undoable).
  * A new lesson leaves the run shown: one still training is stopped, after asking.
  * Listens to: nothing.
- * May import: commands.js, form.js (el), store.js (docFromSpec).
+ * May import: commands.js, form.js (el), lessons.js, store.js (docFromSpec).
  */
 import { LoadDoc } from '../commands.js';
 import { el } from '../form.js';
+import { editablePresets } from '../lessons.js';
 import { docFromSpec } from '../store.js';
 
 export function createPresetsPanel({ store, live, presets }) {
@@ -13,7 +14,7 @@ export function createPresetsPanel({ store, live, presets }) {
     el('h2', { id: 'presets-h' }, 'Presets'));
   // the page edits one network; presets of families with several (an autoencoder's encoder
   // and decoder) run from the API until the page edits networks by role
-  for (const p of presets.filter((q) => Object.keys(q.spec.networks || { model: 0 }).length === 1)) {
+  for (const p of editablePresets(presets)) {
     const b = el('button', { type: 'button', class: 'preset', 'data-preset': p.name,
       'aria-label': `Load preset: ${p.title}` },
     el('strong', {}, p.title), el('span', { class: 'small muted' }, p.description));
