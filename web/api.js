@@ -270,7 +270,10 @@ export function createApi({ base = '/api/v1', onConnection = () => {}, askToken 
       return (await res.json()).components.schemas;
     },
     health: () => request('GET', '/health'),
-    validate: (network, data) => request('POST', '/graphs/validate', { network, data }),
+    /** Checks a graph over a data set; with `more` ({training, family, schema_version}) the
+     * loss, task and output width too. */
+    validate: (network, data, more = {}) => request('POST', '/graphs/validate',
+      { network, data, ...more }),
     /** Starts a run; `paused`: held before its first step; `pace`: at most so many steps/s. */
     createRun: (spec, { paused = false, pace = null } = {}) => {
       const query = new URLSearchParams();

@@ -5,7 +5,10 @@ May import: fastapi, server modules, engine's public names.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
+from pydantic import ValidationError
 
 from engine import (
     CLIPPERS,
@@ -21,7 +24,9 @@ from engine import (
     TASKS,
     GraphReport,
     LocatedError,
+    RunSpec,
     SpecError,
+    check_spec,
     describe_dataset,
     inspect_graph,
     presets,
@@ -73,4 +78,26 @@ def validate_graph(body: GraphValidate) -> GraphReport:
     else:
         why = "give `data` (a data set) or `input_shape` (e.g. [2]) to infer shapes from"
         raise SpecRefused(why, [LocatedError(None, "input_shape", why)])
-    return inspect_graph(body.network, shape)
+    report = inspect_graph(body.network, shape)
+    return with_training_errors(report, body) if body.training is not None else report
+
+
+def with_training_errors(report: GraphReport, body: GraphValidate) -> GraphReport:
+    """The report plus what the whole run spec's check finds beyond the graph (a loss that
+    does not fit the output or the task): a run refused on Play is found while editing."""
+    # version 1 names its one network `network`; version 2 names networks by role
+    nets = {"network": body.network} if body.schema_version == 1 else \
+        {"networks": {"model": body.network}}
+    fields: dict[str, Any] = {"schema_version": body.schema_version, **nets,
+                              "data": body.data, "training": body.training}
+    if body.family is not None:
+        fields["family"] = body.family
+    try:
+        spec = RunSpec.model_validate(fields)
+    except ValidationError:
+        return report  # a bad setting: its form names it, and creating the run refuses it
+    errors, _ = check_spec(spec)
+    extra = [e for e in errors if e not in report.errors]
+    if not extra:
+        return report
+    return report.model_copy(update={"ok": False, "errors": [*report.errors, *extra]})

@@ -94,6 +94,14 @@ class GraphValidate(Body):
     input_shape: list[Annotated[int, Field(ge=1, le=1_000_000)]] | None = Field(
         default=None, min_length=1, max_length=8,
         description="Per-example input shape, e.g. [2]; default: from `data`.")
+    training: dict[str, Any] | None = Field(
+        default=None, description="A run spec's training settings (of `schema_version`): "
+        "with `data`, the loss, the task and the output width are checked too, located on "
+        "the node they concern (e.g. binary cross-entropy on 4 outputs, on the output node). "
+        "Settings that are themselves invalid are left to the run's creation to name.")
+    family: Choice | None = None
+    schema_version: Literal[1, 2] = Field(
+        default=2, description="The version of the spec `training` comes from.")
 
 
 class DatasetPoints(BaseModel):

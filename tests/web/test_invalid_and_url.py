@@ -21,7 +21,8 @@ def test_merge_of_unequal_shapes_is_marked_and_blocks_play(app) -> None:  # type
     ui.expect_node_ids(page, ["input1", "linear1", "add1", "linear2"])
     ui.wait_checked(page)
     ui.node(page, "linear2").locator(".port").drag_to(ui.node(page, "add1"), steps=8)  # the merge
-    ui.wait_valid(page)  # 4 and 4 units: fine so far
+    ui.wait_checked(page)  # 4 and 4 units: the merge is fine (the loss wants one output)
+    expect(ui.node(page, "add1").locator(".node-error")).not_to_contain_text("equal shapes")
     ui.set_param(page, "linear2", "out_features", "3")
     error = ui.node(page, "add1").locator(".node-error")
     expect(error).to_contain_text("needs equal shapes")
@@ -31,8 +32,13 @@ def test_merge_of_unequal_shapes_is_marked_and_blocks_play(app) -> None:  # type
     expect(play).to_be_disabled()
     expect(page.get_by_test_id("play-reason")).to_contain_text("needs equal shapes")
     app.shot("4-invalid-merge")
-    ui.set_param(page, "linear2", "out_features", "4")      # fixed: play comes back
-    expect(play).to_be_enabled()
+    ui.set_param(page, "linear2", "out_features", "4")      # the merge fixed ...
+    expect(ui.node(page, "add1").locator(".node-error")).not_to_contain_text("equal shapes")
+    # ... the live check now names what is left: the loss wants one output
+    expect(page.get_by_test_id("play-reason")).to_contain_text("needs output (N, 1)")
+    ui.set_param(page, "linear1", "out_features", "1")
+    ui.set_param(page, "linear2", "out_features", "1")
+    expect(play).to_be_enabled()                            # fixed: play comes back
     expect(ui.node(page, "add1").locator(".node-error")).to_have_count(0)
 
 

@@ -107,7 +107,10 @@ export function createBuilder({ store, catalog }) {
 
   function updateCard({ card, parts }, n, x, y, info, isOutput) {
     const kind = kinds[n.kind];
-    const err = info?.error || (report.errors || []).find((e) => e.node === n.id)?.message;
+    // the node's own shape error, else one located on it by the whole spec's check (a loss
+    // that does not fit the output) or by a refused request
+    const located = [...(report.report?.errors || []), ...(report.errors || [])];
+    const err = info?.error || located.find((e) => e.node === n.id)?.message;
     const shape = info?.shape_text ?? (report.pending ? '\u2026' : '?');
     const params = info?.params ?? null;
     const sum = summary(kind, n.params);

@@ -1,6 +1,8 @@
 /**
- * Asks the server to check the network whenever the document changes (debounced), and
- * publishes the answer on the store's bus as 'report': {report, error, pending}.
+ * Asks the server to check the network whenever the document changes (debounced), with the
+ * training settings (a loss that does not fit the output is marked on the output node while
+ * editing, not refused on Play), and publishes the answer on the store's bus as 'report':
+ * {report, error, pending}.
  * Listens to: store 'doc'.
  * May import: nothing.
  */
@@ -11,10 +13,11 @@ export function createValidator({ store, api }) {
   let last = { report: null, error: null, pending: true };
 
   async function validate(mine = ++ticket) {
-    const { network, data } = store.doc;
+    const { network, data, training, family } = store.doc;
+    const more = training ? { training, schema_version: 1, ...(family ? { family } : {}) } : {};
     let next;
     try {
-      next = { report: await api.validate(network, data), error: null, pending: false };
+      next = { report: await api.validate(network, data, more), error: null, pending: false };
     } catch (error) {
       // a 422 on the form of the body: located errors, as a report the builder can show
       const located = (error.errors || []).map((e) => ({ ...e, node: e.node ?? nodeOf(e.field) }));

@@ -1,0 +1,26 @@
+"""Live validation covers the loss and the task against the output (rough edge 4), as a
+person meets it: on the spiral lesson (cross-entropy on two outputs), choosing binary
+cross-entropy marks the output layer at once, with the reason, and disables Play saying
+why; choosing cross-entropy again clears both. Nothing waits for Play to find it."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from tests.web import ui
+
+
+def test_a_loss_that_does_not_fit_the_output_is_marked_on_the_node(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.open()
+    ui.load_preset(page, "spiral_deep_tanh")
+    out = ui.node_ids(page)[-1]
+    page.locator("#choice-loss").select_option("binary_cross_entropy")
+    error = ui.node(page, out).locator(".node-error")
+    expect(error).to_contain_text("binary_cross_entropy on 2 classes needs output (N, 1)")
+    expect(ui.node(page, out)).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("button", name="Play", exact=True)).to_be_disabled()
+    expect(page.get_by_test_id("play-reason")).to_contain_text("needs output (N, 1)")
+
+    page.locator("#choice-loss").select_option("cross_entropy")
+    ui.wait_valid(page)
+    expect(ui.node(page, out).locator(".node-error")).to_have_count(0)
