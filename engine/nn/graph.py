@@ -53,8 +53,11 @@ def inspect_graph(network: NetworkSpec, input_shape: Shape) -> GraphReport:
         errors.extend(find_cycle(network, order))
     nodes = {n.id: NodeReport(id=n.id, kind=n.kind, inputs=inputs[n.id]) for n in network.nodes}
     output = output_node(network, errors) if not errors else None
-    if not errors:
-        infer_shapes(network, order, inputs, input_shape, nodes, errors)
+    if not any(e.field == "input_shape" for e in errors):
+        # every node that can have a shape gets one: a dangling layer elsewhere, or a node in
+        # a cycle, blanks only itself and what it feeds, never the input
+        blocked = {e.node for e in errors if e.node is not None}
+        infer_shapes(network, order, inputs, input_shape, nodes, errors, blocked)
     for err in errors:
         if err.node in nodes and nodes[err.node].error is None:
             nodes[err.node].error = err.message
@@ -205,11 +208,16 @@ def output_node(network: NetworkSpec, errors: list[LocatedError]) -> str | None:
 
 def infer_shapes(network: NetworkSpec, order: list[str], inputs: dict[str, list[str]],
                  input_shape: Shape, reports: dict[str, NodeReport],
-                 errors: list[LocatedError]) -> None:
+                 errors: list[LocatedError], blocked: frozenset[str] | set[str] = frozenset()
+                 ) -> None:
+    """Shapes in topological order; a node `blocked` by a structural error (nothing feeds
+    it, an unknown kind, a duplicate id) gets none, nor what it feeds."""
     specs = {n.id: n for n in network.nodes}
     shapes: dict[str, Shape] = {}
     for node_id in order:
         node = specs[node_id]
+        if node_id in blocked:
+            continue
         if any(src not in shapes for src in inputs[node_id]):
             errors.extend(param_errors(node))  # an upstream node failed: no shape to infer
             continue

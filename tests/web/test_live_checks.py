@@ -1,9 +1,14 @@
 """Live validation covers the loss and the task against the output (rough edge 4), as a
 person meets it: on the spiral lesson (cross-entropy on two outputs), choosing binary
 cross-entropy marks the output layer at once, with the reason, and disables Play saying
-why; choosing cross-entropy again clears both. Nothing waits for Play to find it."""
+why; choosing cross-entropy again clears both. Nothing waits for Play to find it.
+And one dangling layer blanks only itself (rough edge 6): a link to a network with a layer
+nothing feeds still shows every other layer's shape."""
 
 from __future__ import annotations
+
+import base64
+import json
 
 from playwright.sync_api import expect
 
@@ -24,3 +29,19 @@ def test_a_loss_that_does_not_fit_the_output_is_marked_on_the_node(app) -> None:
     page.locator("#choice-loss").select_option("cross_entropy")
     ui.wait_valid(page)
     expect(ui.node(page, out).locator(".node-error")).to_have_count(0)
+
+
+def test_a_dangling_layer_leaves_every_other_shape_shown(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.open()
+    ui.load_preset(page, "spiral_deep_tanh")
+    doc_text = page.evaluate("new URLSearchParams(location.hash.slice(1)).get('s')")
+    doc = json.loads(base64.urlsafe_b64decode(doc_text + "=" * (-len(doc_text) % 4)))
+    doc["network"]["nodes"].append({"id": "lonely", "kind": "linear", "params": {}})
+    encoded = base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+    page.goto("about:blank")
+    page = app.open(f"/#s={encoded}")
+    ui.wait_checked(page)
+    expect(ui.node(page, "lonely").locator(".node-error")).to_contain_text("nothing feeds")
+    expect(ui.node(page, "lonely").locator(".shape")).to_have_text("?")
+    expect(ui.node(page, "x").locator(".shape")).to_have_text("(N, 2)")
+    expect(ui.node(page, "dense1").locator(".shape")).to_have_text("(N, 8)")

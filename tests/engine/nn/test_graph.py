@@ -77,6 +77,17 @@ def test_node_nothing_feeds() -> None:
     assert 'node "lonely": nothing feeds this node' in messages(network)
 
 
+def test_a_dangling_layer_blanks_only_itself_and_what_it_feeds() -> None:
+    network = net([("x", "input", {}), ("a", "linear", {"out_features": 3}),
+                   ("lonely", "linear", {}), ("after", "tanh", {}), ("b", "tanh", {})],
+                  [("x", "a"), ("lonely", "after"), ("a", "b")])
+    report = inspect_graph(network, (2,))
+    shapes = {n.id: n.shape_text for n in report.nodes}
+    assert not report.ok
+    assert shapes == {"x": "(N, 2)", "a": "(N, 3)", "lonely": None, "after": None,
+                      "b": "(N, 3)"}
+
+
 def test_output_nothing_reads() -> None:
     network = net([("x", "input", {}), ("a", "linear", {}), ("b", "linear", {}),
                    ("c", "tanh", {})], [("x", "a"), ("a", "b"), ("x", "c")])
