@@ -58,10 +58,16 @@ export function insertIntoEdge(net, node, source, target) {
   net.edges.splice(i, 1, { source, target: node.id }, { source: node.id, target });
 }
 
-/** Adds `node` with `after` as its input (a new branch when `after` already feeds others). */
+/** Adds `node` with `after` as its input (a new branch when `after` already feeds others).
+ * A branch never takes the output: the output stays where it was (pinned in `output`), and
+ * the branch waits to be merged; after the output, the new node becomes the output. */
 export function attachAfter(net, node, after) {
+  const out = net.nodes.length ? outputNode(net) : null;
   net.nodes.push(node);
-  if (after) net.edges.push({ source: after, target: node.id });
+  if (!after) return;
+  net.edges.push({ source: after, target: node.id });
+  if (out && after !== out) net.output = out;
+  else if (net.output) net.output = node.id;
 }
 
 /** Adds `node` after the output node (or alone in an empty network). */

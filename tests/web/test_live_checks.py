@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 from playwright.sync_api import expect
 
@@ -45,3 +46,21 @@ def test_a_dangling_layer_leaves_every_other_shape_shown(app) -> None:  # type: 
     expect(ui.node(page, "lonely").locator(".shape")).to_have_text("?")
     expect(ui.node(page, "x").locator(".shape")).to_have_text("(N, 2)")
     expect(ui.node(page, "dense1").locator(".shape")).to_have_text("(N, 8)")
+
+
+def test_a_layer_dropped_on_a_middle_layer_branches_and_keeps_the_output(app) -> None:  # type: ignore[no-untyped-def]
+    """Rough edge 7: the old output stays the output; the branch says it waits for a merge."""
+    page = app.open()
+    ui.load_preset(page, "spiral_deep_tanh")
+    out = ui.node_ids(page)[-1]
+    expect(ui.node(page, out)).to_have_class(re.compile(r"\boutput\b"))
+    page.locator('.pal-item[data-kind="linear"]').drag_to(ui.node(page, "dense2"), steps=8)
+    ui.wait_checked(page)
+    branch = ui.node_ids(page)[-1]
+    assert branch != out
+    expect(ui.node(page, out)).to_have_class(re.compile(r"\boutput\b"))
+    expect(ui.node(page, branch)).not_to_have_class(re.compile(r"\boutput\b"))
+    expect(ui.node(page, branch).locator(".node-error")).to_contain_text(
+        f"the network's output is '{out}'")
+    page.get_by_role("button", name="Undo").click()
+    ui.wait_valid(page)
