@@ -9,7 +9,7 @@ STAMP   := $(VENV)/.stamp
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup run test lint typecheck imports bench clean browser
+.PHONY: setup run test lint typecheck imports bench clean browser jslint jstest
 
 # Web front end: its npm libraries go into web/node_modules (served at /node_modules),
 # exactly as web/package-lock.json pins them. The browser tests need a Chromium: the system's
@@ -48,7 +48,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	$(VENV)/bin/livegrad serve
 
-test: lint typecheck imports browser
+test: lint typecheck imports browser jslint jstest
 	$(VENV)/bin/pytest
 
 lint: setup
@@ -59,6 +59,13 @@ typecheck: setup
 
 imports: setup
 	$(VENV)/bin/lint-imports
+
+# The front end: eslint (web/eslint.config.js) and Node's test runner on its pure modules.
+jslint: $(NPM_STAMP)
+	cd web && node_modules/.bin/eslint .
+
+jstest: $(NPM_STAMP)
+	node --test tests/webunit/
 
 bench: setup
 	@set -e; found=; for f in benchmarks/*.py; do \

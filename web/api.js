@@ -235,7 +235,7 @@ export function createApi({ base = '/api/v1', onConnection = () => {}, askToken 
       return await fetch(`${root.pathname}${path}`, { method, headers, body: json });
     } catch (err) {
       onConnection({ state: 'lost', error: err });
-      throw new Error(`the server cannot be reached (${err.message})`);
+      throw new Error(`the server cannot be reached (${err.message})`, { cause: err });
     }
   }
 

@@ -28,7 +28,7 @@ export function decodeDoc(text) {
 /** Reads `#s=<doc>&run=<id>` from a hash; missing parts are null. */
 export function readHash(hash) {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
-  let doc = null;
+  let doc;
   try { doc = params.get('s') ? decodeDoc(params.get('s')) : null; } catch { doc = null; }
   return { doc, run: params.get('run') };
 }
