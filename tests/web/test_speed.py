@@ -20,6 +20,12 @@ from tests.web import ui
 LESSON = "spiral_deep_tanh"
 
 
+def load_lesson(page) -> None:  # type: ignore[no-untyped-def]
+    """The lesson, made long enough to be training still when a test stops it."""
+    ui.load_preset(page, LESSON)
+    ui.set_training(page, "epochs", "100000")
+
+
 def choose_speed(page, label: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Speed", exact=True).select_option(label=label)
 
@@ -33,8 +39,7 @@ def steps_in(page, seconds: float) -> tuple[int, float]:  # type: ignore[no-unty
 
 def test_a_paced_lesson_counts_each_step_and_speeds_up_on_request(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open()
-    ui.load_preset(page, LESSON)
-    ui.set_training(page, "epochs", "100000")  # still training once switched to full speed
+    load_lesson(page)
     choose_speed(page, "10 steps/s")
     page.get_by_role("button", name="Play", exact=True).click()
     ui.wait_until(lambda: ui.step_count(page) >= 3, timeout=30)
@@ -42,6 +47,9 @@ def test_a_paced_lesson_counts_each_step_and_speeds_up_on_request(app) -> None: 
     assert 5 <= moved <= 10 * took + 3, (moved, took)  # about 10 a second, never more
     expect(page.get_by_test_id("rate")).to_have_text(re.compile(r"^\d+(\.\d)? steps/s$"))
     run = re.search(r"run=(\w+)", page.url).group(1)  # type: ignore[union-attr]
+    row = page.locator(f'li[data-run="{run}"]')  # the runs panel follows the run it shows
+    expect(row.locator(".badge")).to_have_text("running")
+    expect(row.locator(".run-details")).to_contain_text(re.compile(r"step [1-9]"))
 
     choose_speed(page, "As fast as it goes")
     ui.wait_until(lambda: ui.step_count(page) > 2000, timeout=60)
@@ -51,7 +59,7 @@ def test_a_paced_lesson_counts_each_step_and_speeds_up_on_request(app) -> None: 
 
 def test_one_step_at_a_time_holds_the_run_and_steps_exactly(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open()
-    ui.load_preset(page, LESSON)
+    load_lesson(page)
     choose_speed(page, "One step at a time")
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_test_id("status")).to_have_text("paused")
@@ -69,7 +77,7 @@ def test_one_step_at_a_time_holds_the_run_and_steps_exactly(app) -> None:  # typ
 
 def test_one_epoch_per_frame_trains_about_sixty_epochs_a_second(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open()
-    ui.load_preset(page, LESSON)
+    load_lesson(page)
     choose_speed(page, "1 epoch per frame")
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_test_id("rate")).to_have_attribute("title", re.compile(r"at most .+/s"),

@@ -5,6 +5,7 @@
  * run was active"). A filter narrows the rows by their text; a select sorts them (newest
  * first, by status, by best test loss). Open one to see its curves, boundary and network
  * again (its spec is loaded into the editor); delete finished ones.
+ * The page's own run's row follows it live (status and step), not the listing's moment.
  * Listens to: store 'run' (refreshes when a run ends or starts).
  * May import: commands.js, form.js (el), numbers.js, store.js (docFromSpec).
  */
@@ -43,6 +44,7 @@ export function createRunsPanel({ store, api, live, catalog }) {
     el('div', { class: 'runs-tools' }, filter, sort), error, list);
   let seen = '';
   let items = [];
+  const parts = new Map(); // run id -> {r, badge, details} of its row as shown
 
   /** The run's headline: its family's test metric that is best high (as accuracy), else
    * its first test metric, as the catalog declares them. */
@@ -68,6 +70,7 @@ export function createRunsPanel({ store, api, live, catalog }) {
   }
 
   function show() {
+    parts.clear();
     const words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
     const rows = items.map((r) => ({ r, li: row(r) }))
       .filter(({ li }) => words.every((w) => li.textContent.toLowerCase().includes(w)))
@@ -88,15 +91,32 @@ export function createRunsPanel({ store, api, live, catalog }) {
     }
   }
 
+  const detailsOf = (r, step = r.step) =>
+    [shortTime(r), optimizer(r), `step ${step}`, metric(r)].filter(Boolean).join(' \u00b7 ');
+
+  /** The page's own run's row, as the run is now (its listing is a moment old). */
+  function follow() {
+    const p = parts.get(live.run?.id);
+    if (!p || !live.run) return;
+    const text = detailsOf(p.r, live.step);
+    if (p.details.textContent !== text) p.details.textContent = text;
+    if (p.badge.textContent !== live.status) {
+      p.badge.textContent = live.status;
+      p.badge.className = `badge ${live.status}`;
+    }
+  }
+
   function row(r) {
     const data = r.spec?.data?.name || '';
     const nodes = (r.spec?.networks?.model ?? r.spec?.network)?.nodes?.length ?? 0;
     const title = [r.name, data, `${nodes} layers`].filter(Boolean).join(' \u00b7 ');
-    const details = [shortTime(r), optimizer(r), `step ${r.step}`, metric(r)].filter(Boolean);
+    const badge = el('span', { class: `badge ${r.status}` }, r.status);
+    const details = el('span', { class: 'muted small run-details' }, detailsOf(r));
+    parts.set(r.id, { r, badge, details });
     const open = el('button', { type: 'button', class: 'open', 'aria-label': `Open run ${r.id}` },
-      el('span', { class: `badge ${r.status}` }, r.status),
+      badge,
       el('span', { class: 'run-name' }, title),
-      el('span', { class: 'muted small run-details' }, details.join(' \u00b7 ')),
+      details,
       // why it ended, when the server says: kept only for runs that did not simply finish
       r.failure_reason && r.status !== 'completed'
         ? el('span', { class: 'small run-why' }, r.failure_reason) : null);
@@ -122,6 +142,7 @@ export function createRunsPanel({ store, api, live, catalog }) {
   store.on('run', () => {
     const key = `${live.run?.id}:${live.active}`;
     if (key !== seen) { seen = key; load(); }
+    follow();
   });
   load();
   return { el: root, load };
