@@ -13,33 +13,16 @@
  * `live.pace` is the run's own, as its pace_changed events say.
  * Bus topics it emits on the store: 'run' (status, counters; at most once per animation
  * frame), 'run-error' ({error, where}).
- * May import: internals-buffers.js, speeds.js (gets the api, the store and the catalog from
+ * May import: internals-buffers.js, series-buffer.js, speeds.js (gets the api, the store and the catalog from
  * main.js).
  */
 import { createInternals } from './internals-buffers.js';
+import { Buffer } from './series-buffer.js';
 import { DEFAULT_SPEED, paceFor, speedOf } from './speeds.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
 // 30 Hz redraws; a little under 2 x 16.7 ms, as animation frame times jitter
 const FRAME_MS = 28;
-
-class Buffer {
-  constructor() { this.clear(); }
-  clear() {
-    this.n = 0;
-    this.x = new Float64Array(1024);
-    this.y = new Float32Array(1024);
-  }
-  push(x, y) {
-    if (this.n === this.x.length) {
-      const nx = new Float64Array(this.n * 2); nx.set(this.x); this.x = nx;
-      const ny = new Float32Array(this.n * 2); ny.set(this.y); this.y = ny;
-    }
-    this.x[this.n] = x;
-    this.y[this.n++] = y ?? NaN;
-  }
-  get last() { return this.n ? this.x[this.n - 1] : -Infinity; }
-}
 
 // probe events that always-visible parts draw: warnings on the loss chart, the share line
 const ALWAYS = ['warning', 'telemetry_share'];

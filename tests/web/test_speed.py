@@ -30,6 +30,12 @@ def choose_speed(page, label: str) -> None:  # type: ignore[no-untyped-def]
     page.get_by_label("Speed", exact=True).select_option(label=label)
 
 
+def play_lesson_at(page, label: str) -> None:  # type: ignore[no-untyped-def]
+    load_lesson(page)
+    choose_speed(page, label)
+    page.get_by_role("button", name="Play", exact=True).click()
+
+
 def steps_in(page, seconds: float) -> tuple[int, float]:  # type: ignore[no-untyped-def]
     """Steps the counter moved over about `seconds`, and the seconds it really took."""
     first, t0 = ui.step_count(page), time.monotonic()
@@ -39,9 +45,7 @@ def steps_in(page, seconds: float) -> tuple[int, float]:  # type: ignore[no-unty
 
 def test_a_paced_lesson_counts_each_step_and_speeds_up_on_request(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open()
-    load_lesson(page)
-    choose_speed(page, "10 steps/s")
-    page.get_by_role("button", name="Play", exact=True).click()
+    play_lesson_at(page, "10 steps/s")
     ui.wait_until(lambda: ui.step_count(page) >= 3, timeout=30)
     moved, took = steps_in(page, 2.0)
     assert 5 <= moved <= 10 * took + 3, (moved, took)  # about 10 a second, never more
@@ -59,9 +63,7 @@ def test_a_paced_lesson_counts_each_step_and_speeds_up_on_request(app) -> None: 
 
 def test_one_step_at_a_time_holds_the_run_and_steps_exactly(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open()
-    load_lesson(page)
-    choose_speed(page, "One step at a time")
-    page.get_by_role("button", name="Play", exact=True).click()
+    play_lesson_at(page, "One step at a time")
     expect(page.get_by_test_id("status")).to_have_text("paused")
     assert ui.settled_step(page) == 0
     step = page.get_by_role("button", name="Step once")
@@ -77,9 +79,7 @@ def test_one_step_at_a_time_holds_the_run_and_steps_exactly(app) -> None:  # typ
 
 def test_one_epoch_per_frame_trains_about_sixty_epochs_a_second(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open()
-    load_lesson(page)
-    choose_speed(page, "1 epoch per frame")
-    page.get_by_role("button", name="Play", exact=True).click()
+    play_lesson_at(page, "1 epoch per frame")
     expect(page.get_by_test_id("rate")).to_have_attribute("title", re.compile(r"at most .+/s"),
                                                      timeout=60_000)
     ui.wait_until(lambda: int(page.get_by_test_id("epoch").inner_text()) >= 5, timeout=30)

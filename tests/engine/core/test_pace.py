@@ -55,14 +55,20 @@ def test_a_bad_pace_is_refused_by_name(bad):
         Control().set_pace(bad)
 
 
-def test_a_paced_run_runs_at_its_pace_and_shows_every_step():
-    control = Control(pace=20.0)
+def paced_run(pace: float) -> tuple[Control, Trainer, Recorder, threading.Thread]:
+    """A long run at `pace`, training in a thread of its own, its events recorded."""
+    control = Control(pace=pace)
     trainer = Trainer(long_spec(), control=control)
     seen = Recorder()
     trainer.subscribe(seen)
     thread = threading.Thread(target=trainer.run)
-    t0 = time.monotonic()
     thread.start()
+    return control, trainer, seen, thread
+
+
+def test_a_paced_run_runs_at_its_pace_and_shows_every_step():
+    t0 = time.monotonic()
+    control, _, seen, thread = paced_run(20.0)
     seen.wait_for("steps_completed", 10)
     took = time.monotonic() - t0
     control.stop()
@@ -75,12 +81,7 @@ def test_a_paced_run_runs_at_its_pace_and_shows_every_step():
 
 
 def test_the_pace_changes_while_running_and_says_so():
-    control = Control(pace=5.0)
-    trainer = Trainer(long_spec(), control=control)
-    seen = Recorder()
-    trainer.subscribe(seen)
-    thread = threading.Thread(target=trainer.run)
-    thread.start()
+    control, trainer, seen, thread = paced_run(5.0)
     assert seen.wait_for("pace_changed").pace == 5.0  # a paced start says its pace
     seen.wait_for("steps_completed", 2)
     control.set_pace(None)
