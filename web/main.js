@@ -52,7 +52,9 @@ async function boot() {
 
   const mount = (slot, component) => document.getElementById(slot).append(component.el);
   mount('banner', createBanner(deps));
-  mount('controls', createControls(deps));
+  const controls = createControls(deps);
+  mount('controls', controls);
+  document.getElementById('messages').append(controls.messages);
   mount('data', createDataPanel(deps));
   mount('training', createTrainingPanel(deps));
   mount('palette', createPalette(deps));

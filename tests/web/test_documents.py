@@ -38,14 +38,14 @@ def test_a_new_lesson_asks_then_leaves_the_running_run(app, server) -> None:  # 
         asked.append(dialog.message)
         dialog.dismiss()
     page.once("dialog", decline)
-    page.locator('button.preset[data-preset="plane_regression"]').click()
+    ui.preset_button(page, "plane_regression").click()
     ui.wait_until(lambda: asked, timeout=10)
     assert "A run is training" in asked[0]
     expect(page.get_by_test_id("status")).to_have_text("running")  # declined: nothing moved
     assert status_of(server, run) == "running"
 
     page.once("dialog", lambda dialog: dialog.accept())
-    page.locator('button.preset[data-preset="plane_regression"]').click()
+    ui.preset_button(page, "plane_regression").click()
     expect(page.get_by_test_id("status")).to_have_text("idle")
     expect(page.get_by_test_id("step")).to_have_text("0")
     expect(page.get_by_role("button", name="Play", exact=True)).to_be_enabled()

@@ -115,9 +115,17 @@ def boundary_pixels(page: Page) -> str:
     return page.get_by_test_id("boundary").evaluate("c => c.toDataURL()")
 
 
+def preset_button(page: Page, name: str):
+    """A lesson's button in the Lessons menu at the top, the menu opened if it was closed."""
+    menu = page.get_by_test_id("lessons")
+    if not menu.evaluate("d => d.open"):
+        menu.locator("summary").click()
+    return page.locator(f'button.preset[data-preset="{name}"]')
+
+
 def load_preset(page: Page, name: str) -> None:
     """Chooses a preset by its name and waits until the server has checked its network."""
-    page.locator(f'button.preset[data-preset="{name}"]').click()
+    preset_button(page, name).click()
     wait_checked(page)
     wait_valid(page)
 

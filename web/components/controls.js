@@ -3,7 +3,8 @@
  * as it goes, changeable while running); step and epoch counters and the steps a second that
  * really ran; the run's status; why play is disabled (an invalid network, a check in
  * progress); errors of the last command (a refusal goes once the document changes);
- * undo/redo and "copy link". Counters redraw once per animation frame.
+ * undo/redo and "copy link". Counters redraw once per animation frame. The messages
+ * (`messages`) are mounted apart from the buttons, above the network.
  * Listens to: store 'report', 'doc', 'run-error', 'history'; live.onFrame.
  * May import: form.js (el), speeds.js.
  */
@@ -57,9 +58,11 @@ export function createControls({ store, live }) {
       speed, rateOut),
     el('div', { class: 'counter' }, el('span', { class: 'label' }, 'Step'), stepOut),
     el('div', { class: 'counter' }, el('span', { class: 'label' }, 'Epoch'), epochOut),
-    status, where,
-    el('div', { class: 'messages' }, reason, error),
+    el('div', { class: 'run-state' }, status, where),
     el('div', { class: 'edit' }, undo, redo, copy));
+  // why Play is disabled and what was refused: a fixed place above the network (main.js
+  // mounts it), never a new header row
+  const messages = el('div', { class: 'messages', 'data-testid': 'messages' }, reason, error);
   let report = { pending: true };
   let shown = -1;
   let refused = false; // the error shown is a refusal of the document as it was
@@ -88,10 +91,12 @@ export function createControls({ store, live }) {
     put(play, 'textContent', running ? '\u275a\u275a' : '\u25b6');
     if (play.classList.contains('running') !== running) play.classList.toggle('running', running);
     put(reason, 'textContent', why ? `Play is disabled: ${why}` : '');
+    put(reason, 'title', reason.textContent);
     put(step, 'disabled', !live.active);
     put(stop, 'disabled', !live.active);
     put(reset, 'disabled', !live.run);
     put(status, 'textContent', live.failure ? `failed: ${live.failure}` : live.status);
+    put(status, 'title', status.textContent);
     const s = live.run && live.started;
     put(where, 'textContent', s ? `on ${s.device} (${s.strategy})` : '');
     put(where, 'title', s ? s.device_reason || '' : '');
@@ -145,7 +150,8 @@ export function createControls({ store, live }) {
     const located = (e.errors || []).map((x) => `${x.node ? `${x.node}: ` : ''}${x.message}`);
     error.textContent = `${where === 'start' ? 'The run was refused' : 'Error'}: ${e.message}` +
       (located.length ? ` (${located.join('; ')})` : '');
+    error.title = error.textContent;
   });
   render();
-  return { el: root };
+  return { el: root, messages };
 }
