@@ -20,6 +20,7 @@ import { createControls } from './components/controls.js';
 import { createCharts } from './components/charts.js';
 import { createBoundary } from './components/boundary.js';
 import { createNetworkView } from './components/network-view.js';
+import { createCentreTabs } from './components/centre-tabs.js';
 import { createRunsPanel } from './components/runs-panel.js';
 import { createPresetsPanel } from './components/presets-panel.js';
 import { createBanner } from './components/banner.js';
@@ -62,7 +63,11 @@ async function boot() {
   mount('inspector', createInspector(deps));
   mount('boundary', createBoundary(deps));
   mount('charts', createCharts(deps));
-  mount('netview', createNetworkView(deps));
+  const drawing = createNetworkView(deps);
+  mount('netview', drawing);
+  mount('centre-tabs', createCentreTabs([
+    { id: 'drawing', label: 'Drawing', el: document.getElementById('netview'), onShow: drawing.shown },
+    { id: 'layers', label: 'Layers', el: document.getElementById('builder') }]));
   mount('internals', createInternals(deps));
   mount('runs', createRunsPanel(deps));
   mount('presets', createPresetsPanel(deps));

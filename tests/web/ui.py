@@ -11,8 +11,23 @@ import httpx
 from playwright.sync_api import Page, expect
 
 
+def show_tab(page: Page, name: str) -> None:
+    """Shows one face of the centre: "Drawing" (units and links) or "Layers" (cards)."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if tab.get_attribute("aria-selected") != "true":
+        tab.click()
+
+
 def canvas(page: Page):
+    """The layers' cards (the centre's Layers tab, shown first)."""
+    show_tab(page, "Layers")
     return page.get_by_test_id("canvas")
+
+
+def drawing(page: Page):
+    """The network drawing (the centre's Drawing tab, shown first)."""
+    show_tab(page, "Drawing")
+    return page.get_by_test_id("network-view")
 
 
 def node(page: Page, node_id: str):

@@ -2,6 +2,7 @@
  * The property inspector of the selected layer: its parameters (a form from the catalog's
  * schema, descriptions as help), its inputs (disconnect), connect its output to another
  * layer (a merge without a mouse), move up or down, delete; shape, parameters and error.
+ * Below 1600 px it floats over the centre while a layer is selected (× or Escape closes).
  * Listens to: store 'select', 'doc', 'report'.
  * May import: commands.js, graph.js, form.js.
  */
@@ -29,6 +30,8 @@ export function createInspector({ store, catalog }) {
   function render() {
     const net = store.doc.network;
     const node = net.nodes.find((n) => n.id === store.selected);
+    // below 1600 px the inspector floats over the centre while a layer is selected
+    root.closest('.build-area')?.classList.toggle('has-selection', !!node);
     if (!node) {
       form = null;
       formFor = null;
@@ -57,7 +60,9 @@ export function createInspector({ store, catalog }) {
     const focused = actions.contains(document.activeElement)
       ? document.activeElement.getAttribute('aria-label') : null;
     head.replaceChildren(
-      el('h3', {}, el('span', { class: 'node-kind' }, node.kind), ' ', el('code', {}, node.id)),
+      el('div', { class: 'inspector-head' },
+        el('h3', {}, el('span', { class: 'node-kind' }, node.kind), ' ', el('code', {}, node.id)),
+        button('\u00d7', 'Close the inspector', () => store.select(null), { class: 'ghost close' })),
       el('p', { class: 'help' }, kind?.description || ''),
       el('p', { class: 'stats' }, `output ${info?.shape_text ?? '?'} \u00b7 ${info?.params ?? '?'} parameters`),
       err ? el('p', { class: 'error', role: 'alert' }, err) : '');
@@ -80,6 +85,9 @@ export function createInspector({ store, catalog }) {
     try { store.exec(cmd); } catch { /* nothing to move: at an end of the chain */ }
   }
 
+  root.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && !e.target.closest('select')) store.select(null);
+  });
   store.on('select', render);
   store.on('doc', () => {
     if (store.selected && !store.doc.network.nodes.some((n) => n.id === store.selected)) store.select(null);

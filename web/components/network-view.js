@@ -1,81 +1,73 @@
 /**
- * The network drawn as units and links, like TensorFlow Playground, for small MLPs (a chain
- * of linear layers and activations, at most 16 units a layer): links coloured by the weight's
- * sign (blue positive, orange negative) and sized by its magnitude, and each hidden unit
- * showing its output over the input plane. While a run trains, weights and maps come from its
- * stream (weights_sampled, neuron_maps_computed); once it has ended, from its checkpoint
- * (safetensors), when the run says it has one (has_checkpoint). Without either, links are
- * grey. The SVG is built once per network shape; new weights and maps only update its
- * attributes, at most every REDRAW_MS.
- * Listens to: store 'report', 'doc'; live.onFrame (stream versions, run status).
- * May import: graph.js, form.js (el), numbers.js, neuron-maps.js.
+ * The network drawn as units and links, like TensorFlow Playground, in the centre of the
+ * page, and built on: every input feature, hidden unit and output unit carries its live map
+ * over the plane (neuron_maps_computed; hover or focus enlarges it with its value range),
+ * links are coloured by the weight's sign (blue positive, orange negative) and sized by its
+ * magnitude (weights_sampled while a run streams, its checkpoint after it ended, grey before),
+ * and a click on a link reads or sets its weight (network-popovers.js). Layers dragged from
+ * the palette drop between columns; +/- changes a hidden layer's width; a column's header
+ * selects its layer for the inspector. Networks that are not a chain of small linear layers
+ * say why and are edited as cards (the Layers tab).
+ * The stage is built once per layout (network-stage.js); new weights and maps only update
+ * attributes and canvases, at most every REDRAW_MS, and not while the drawing is hidden.
+ * Listens to: store 'report', 'doc', 'select'; live.onFrame (stream versions, run status).
+ * May import: commands.js, form.js (el), network-layout.js, network-stage.js,
+ * network-popovers.js, neuron-maps.js, palette.js (defaultsOf).
  */
-import { inputsOf, outputsOf } from '../graph.js';
+import { addLayer, setLayerParam } from '../commands.js';
 import { el } from '../form.js';
-import { readable } from '../numbers.js';
-import { mapImages, mapsByNode } from './neuron-maps.js';
+import { chainColumns, dropAfter, mapNode, resized } from '../network-layout.js';
+import { buildStage } from './network-stage.js';
+import { createPopovers } from './network-popovers.js';
+import { mapsByNode, nodeScale, paintMap } from './neuron-maps.js';
+import { defaultsOf } from './palette.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
-const MAX_UNITS = 16;
-const REDRAW_MS = 200;
+const REDRAW_MS = 30; // maps stream at 20+ Hz: redraw each new one, on every other frame
+const MIME = 'application/x-livegrad';
 
-function svg(tag, attrs) {
-  const e = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
-
-/** Columns [{id, units, label}] of a plain MLP chain, or null when the net is not one. */
-export function mlpColumns(net, shapes, catalog) {
-  const cat = Object.fromEntries(catalog.layers.map((l) => [l.name, l.category]));
-  const start = net.nodes.find((n) => cat[n.kind] === 'input');
-  if (!start) return null;
-  const cols = [];
-  let id = start.id;
-  const seen = new Set();
-  while (id && !seen.has(id)) {
-    seen.add(id);
-    const node = net.nodes.find((n) => n.id === id);
-    const kind = cat[node.kind];
-    if (inputsOf(net, id).length > 1 || outputsOf(net, id).length > 1) return null;
-    const units = shapes[id]?.[0];
-    if (kind === 'input' || node.kind === 'linear') {
-      if (!units || units > MAX_UNITS || shapes[id].length !== 1) return null;
-      cols.push({ id, units, label: kind === 'input' ? 'input' : `${units}`, act: '' });
-    } else if (kind === 'activation') {
-      Object.assign(cols.at(-1), { act: node.kind, actId: node.id });
-    } else if (kind !== 'regularization') return null;
-    id = outputsOf(net, id)[0];
-  }
-  return cols.length >= 2 && seen.size === net.nodes.length ? cols : null;
+/** The same layers, widths and edges (a run's spec may spell defaults the page left out). */
+function sameNet(a, b) {
+  const key = (net) => JSON.stringify([net.nodes.map((n) => [n.id, n.kind, n.params?.out_features ?? null]),
+    net.edges.map((e) => [e.source, e.target])]);
+  return key(a) === key(b);
 }
 
 export function createNetworkView({ store, api, live, catalog }) {
-  const box = svg('svg', { class: 'netview', role: 'img', 'aria-label': 'Network weights' });
-  const caption = el('p', { class: 'muted small' });
-  const root = el('div', { class: 'netview-box', 'data-testid': 'network-view' }, box, caption);
+  const stage = el('div', { class: 'netdraw' });
+  const why = el('p', { class: 'netdraw-why muted', hidden: true });
+  const caption = el('p', { class: 'muted small netdraw-caption' });
+  const root = el('div', { class: 'netview-box', 'data-testid': 'network-view', role: 'region',
+    'aria-label': 'Network drawing' }, why, stage, caption);
+  const pop = createPopovers({ root, live });
+  const kinds = Object.fromEntries(catalog.layers.map((l) => [l.name, l]));
   let report = null;
   let checkpoint = null; // {metadata, tensors} of the run `checkpointFor`, after its end
   let checkpointFor = null;
   let inflight = false;
   let status = null;
-  let fetchedAt = null; // the run and status the checkpoint was last asked for
+  let fetchedAt = null;
   let renderedAt = -Infinity;
-  // what is drawn: layout key, link and image elements, the maps event and its PNG URLs
-  const shape = { key: undefined, links: [], images: [], mapsEvent: undefined, urls: [] };
+  let size = [0, 0];
+  // what is drawn: layout key, columns, the stage's parts, the maps event painted
+  let drawn = { key: undefined, cols: null, parts: null, mapsEvent: undefined };
+  let focusAt = [0, 0];
 
+  /** The run's network while the document still is that network; else the document's
+   * (an edit after a run draws what will train next, with grey links). */
   function source() {
-    if (live.run && live.started) {
+    const spec = live.run && live.started ? live.started.spec : null;
+    const ran = spec && (spec.networks?.model ?? spec.network);
+    if (ran && sameNet(ran, store.doc.network)) {
       const shapes = Object.fromEntries(live.started.graph.nodes.map((n) => [n.id, n.output_shape]));
-      const spec = live.started.spec;
-      return { net: spec.networks?.model ?? spec.network, shapes, features: live.started.data.feature_names };
+      return { net: ran, shapes, features: live.started.data.feature_names, ran: true };
     }
     const shapes = Object.fromEntries((report?.report?.nodes || []).map((n) => [n.id, n.output_shape]));
-    return { net: store.doc.network, shapes, features: null };
+    return { net: store.doc.network, shapes, features: store.doc.data?.params?.features ?? null, ran: false };
   }
 
   /** Per drawn layer, {shape: [out, in], data} or null; plus where they came from. */
-  function matrices(cols) {
+  function matrices(cols, ran) {
+    if (!ran) return { mats: cols.slice(1).map(() => null), from: null, step: null };
     const ended = live.run && !live.active && checkpoint && checkpointFor === live.run.id;
     if (ended) {
       const mats = cols.slice(1).map((c) => checkpoint.tensors[`layers.${c.id}.weight`] || null);
@@ -83,7 +75,6 @@ export function createNetworkView({ store, api, live, catalog }) {
     }
     if (live.run && live.weights) {
       const byNode = Object.fromEntries(live.weights.layers.map((l) => [l.node, l]));
-      // values: a Float32Array view, (out, in) row-major, as the checkpoint's tensors
       const mats = cols.slice(1).map((c) => (byNode[c.id]
         ? { shape: byNode[c.id].values.shape, data: byNode[c.id].values } : null));
       return { mats, from: 'stream', step: live.weights.step };
@@ -91,125 +82,99 @@ export function createNetworkView({ store, api, live, catalog }) {
     return { mats: cols.slice(1).map(() => null), from: null, step: null };
   }
 
-  /** Sets an attribute only when it changed: the drawing is updated in place, not rebuilt. */
   const attr = (node, k, v) => { const t = String(v); if (node.getAttribute(k) !== t) node.setAttribute(k, t); };
-
-  /** Builds the links of `cols` once (grey); `paintLinks` colours them. */
-  function drawLinks(cols, x, y) {
-    shape.links = cols.slice(1).map((b, k) => {
-      const a = cols[k];
-      return Array.from({ length: b.units * a.units }, (_, j) => {
-        const o = Math.floor(j / a.units);
-        const i = j % a.units;
-        const line = svg('line', { x1: x(k), y1: y(a, i), x2: x(k + 1), y2: y(b, o), class: 'link' });
-        const tip = svg('title', {});
-        line.append(tip);
-        box.append(line);
-        return { line, tip, name: `${a.id}[${i}] \u2192 ${b.id}[${o}]` };
-      });
-    });
-  }
 
   function paintLinks(cols, mats) {
     let maxW = 1e-9;
     for (const m of mats) if (m) for (const v of m.data) maxW = Math.max(maxW, Math.abs(v));
     mats.forEach((m, k) => {
-      const fits = m && m.shape[1] === cols[k].units;
-      shape.links[k].forEach(({ line, tip, name }, j) => {
+      const fits = m && m.shape[1] === cols[k].units && m.shape[0] === cols[k + 1].units;
+      drawn.parts.links[k].forEach((link, j) => {
         const w = fits ? m.data[j] : null; // [out, in] row-major, as the links
-        attr(line, 'stroke', w === null ? '#cfd6dd' : w >= 0 ? '#0877bd' : '#f59322');
-        attr(line, 'stroke-width', w === null ? 1 : (0.4 + (4.5 * Math.abs(w)) / maxW).toFixed(2));
-        attr(line, 'stroke-opacity', w === null ? 0.8 : (0.35 + (0.6 * Math.abs(w)) / maxW).toFixed(2));
-        const text = w === null ? '' : `${name}: ${readable(w)}`;
-        if (tip.textContent !== text) tip.textContent = text;
+        link.weight = w;
+        attr(link.line, 'stroke', w === null ? '#cfd6dd' : w >= 0 ? '#0877bd' : '#f59322');
+        attr(link.line, 'stroke-width', w === null ? 1 : (0.4 + (4.5 * Math.abs(w)) / maxW).toFixed(2));
+        attr(link.line, 'stroke-opacity', w === null ? 0.8 : (0.35 + (0.6 * Math.abs(w)) / maxW).toFixed(2));
+        const text = w === null ? link.name : `${link.name}: ${w.toPrecision(3)} (click to edit)`;
+        if (link.tip.textContent !== text) link.tip.textContent = text;
       });
     });
   }
 
-  /** The units: an <image> slot on each hidden unit for its map, then its frame. */
-  function drawUnits(cols, features, x, y) {
-    shape.images = cols.map((c, k) => {
-      const hidden = k > 0 && k < cols.length - 1;
-      const images = [];
-      for (let u = 0; u < c.units; u++) {
-        const at = { x: x(k) - 9, y: y(c, u) - 9, width: 18, height: 18 };
-        if (hidden) {
-          const image = svg('image', { ...at, class: 'unit-map', preserveAspectRatio: 'none' });
-          image.style.display = 'none';
-          images.push(image);
-          box.append(image);
-        }
-        box.append(svg('rect', { ...at, rx: 3, class: 'unit' }));
-      }
-      const t = svg('text', { x: x(k), y: 14, 'text-anchor': 'middle', class: 'col-label' });
-      t.textContent = k === 0 ? (features?.join(', ') || 'input') : `${c.units}${c.act ? ` ${c.act}` : ''}`;
-      box.append(t);
-      return images;
-    });
-  }
-
-  /** Each hidden unit's map, while the stream has them; PNGs made once per maps event. */
+  /** Each unit's map from the latest maps event, painted once per event. */
   function paintMaps(cols) {
-    const event = live.run ? live.maps : null;
-    if (event !== shape.mapsEvent) {
-      shape.mapsEvent = event;
-      const maps = mapsByNode(event);
-      shape.urls = cols.map((c, k) => {
-        const own = k > 0 && k < cols.length - 1 ? maps[c.actId || c.id] : null;
-        return own?.length === c.units ? mapImages(own, event.resolution) : null;
+    const event = live.run && drawn.ran ? live.maps : null;
+    if (event === drawn.mapsEvent) return;
+    drawn.mapsEvent = event;
+    const maps = mapsByNode(event);
+    let hidden = 0;
+    let all = 0;
+    cols.forEach((c, k) => {
+      const own = maps[c.role === 'input' ? c.id : mapNode(c)];
+      const fits = own?.length === c.units;
+      const scale = fits ? nodeScale(own) : 1;
+      drawn.parts.units[k].forEach((unit, u) => {
+        unit.values = fits ? own[u].values : null;
+        unit.resolution = fits ? event.resolution : 0;
+        if (fits) paintMap(unit.canvas, unit.values, event.resolution, scale);
+        unit.box.classList.toggle('mapped', fits);
+        if (fits) { all++; if (c.role === 'hidden') hidden++; }
       });
-    }
-    let drawn = 0;
-    shape.images.forEach((images, k) => images.forEach((image, u) => {
-      const url = shape.urls[k]?.[u];
-      if (url && image.getAttribute('href') !== url) image.setAttribute('href', url);
-      if (image.style.display !== (url ? '' : 'none')) image.style.display = url ? '' : 'none';
-      image.nextSibling.classList.toggle('mapped', !!url);
-      drawn += url ? 1 : 0;
-    }));
-    root.dataset.maps = drawn;
+    });
+    root.dataset.maps = hidden; // hidden units that show their map
+    root.dataset.mapped = all; // every unit that does (inputs and outputs too)
+    if (event) root.dataset.mapsStep = event.step; else delete root.dataset.mapsStep;
+    pop.refreshZoom();
+  }
+
+  function rebuild(cols, features) {
+    drawn = { key: drawn.key, cols, parts: null, mapsEvent: undefined };
+    stage.replaceChildren();
+    if (!cols) return;
+    drawn.parts = buildStage(stage, cols, features, size[0], size[1]);
+    focusAt = [Math.min(focusAt[0], cols.length - 1), 0];
+    const first = drawn.parts.units[focusAt[0]][0];
+    if (first) first.box.tabIndex = 0;
+    markSelected();
   }
 
   function render() {
-    const { net, shapes, features } = source();
-    const cols = mlpColumns(net, shapes, catalog);
-    const key = cols ? JSON.stringify([cols, features]) : null;
-    if (key !== shape.key) {
-      shape.key = key;
-      shape.mapsEvent = undefined;
-      box.replaceChildren();
-      if (cols) {
-        const W = 380;
-        const H = Math.max(...cols.map((c) => c.units)) * 22 + 40;
-        box.setAttribute('viewBox', `0 0 ${W} ${H}`);
-        box.setAttribute('width', '100%');
-        box.setAttribute('height', H);
-        const x = (k) => 30 + (k * (W - 60)) / (cols.length - 1);
-        const y = (c, u) => H / 2 + (u - (c.units - 1) / 2) * 22;
-        drawLinks(cols, x, y);
-        drawUnits(cols, features, x, y);
-      }
-    }
+    if (!root.isConnected || root.offsetParent === null) return; // hidden: drawn when shown
+    const { net, shapes, features, ran } = source();
+    const layout = chainColumns(net, shapes, catalog);
+    const cols = layout.cols || null;
+    const key = JSON.stringify([cols, features, size]);
+    if (key !== drawn.key) { drawn.key = key; rebuild(cols, features); }
+    drawn.ran = ran;
+    why.hidden = !!cols;
+    stage.hidden = !cols;
     if (!cols) {
-      box.setAttribute('height', 0);
-      caption.textContent = 'The network view draws small MLPs (a chain of linear layers, \u2264 16 units).';
+      why.textContent = `This network is not drawn unit by unit: ${layout.why}. The Layers tab edits it as cards.`;
+      caption.textContent = '';
       delete root.dataset.weightsStep;
       return;
     }
-    const { mats, from, step } = matrices(cols);
+    const { mats, from, step } = matrices(cols, ran);
     paintLinks(cols, mats);
     paintMaps(cols);
     root.dataset.source = from || 'none';
     if (from) root.dataset.weightsStep = step; else delete root.dataset.weightsStep;
-    // a net without hidden layers (input -> output) has no hidden units to speak of
-    const units = cols.length > 2 ? ' Each hidden unit shows its output over the plane.'
-      : ' No hidden layer: each output is a weighted sum of the inputs.';
+    const units = cols.length > 2 ? ' Each unit shows its output over the plane.'
+      : cols.length === 2 ? ' No hidden layer: each output is a weighted sum of the inputs.' : '';
     const text = from
       ? `Weights at step ${step}${from === 'stream' ? ' (live)' : ''}: blue positive, orange `
         + `negative; thickness \u221d |w|.${units}`
-      : live.run ? 'Weights appear as the run streams them (small networks) or from its checkpoint.'
-        : 'Links show weights once a run trains.';
+      : cols.length === 1 ? 'Drag a layer from the palette onto the + to start the network.'
+        : live.run ? 'Weights appear as the run streams them or from its checkpoint.'
+          : 'Links show weights once a run trains; drop layers on a +, +/\u2212 sets a layer\u2019s width.';
     if (caption.textContent !== text) caption.textContent = text;
+  }
+
+  function markSelected() {
+    drawn.parts?.heads.forEach((h, k) => {
+      const ids = drawn.cols[k].ids;
+      h.classList.toggle('selected', ids.includes(store.selected));
+    });
   }
 
   async function fetchCheckpoint() {
@@ -217,15 +182,96 @@ export function createNetworkView({ store, api, live, catalog }) {
     inflight = true;
     const id = live.run.id;
     try {
-      // Only a run that says it has one: a failed or refused run has none, and asking
-      // anyway is a 404 in the console after every such run. The run the page holds is
-      // as it was when opened, so read it again now that it has ended.
+      // Only a run that says it has one (a failed run has none: asking is a 404). The run
+      // the page holds is as it was when opened, so read it again now that it has ended.
       const ended = live.run.has_checkpoint ? live.run : await api.getRun(id);
       if (!ended.has_checkpoint) return;
       const w = await api.checkpoint(id);
       if (live.run?.id === id && w) { checkpoint = w; checkpointFor = id; render(); }
     } catch { /* the streamed weights stay */ } finally { inflight = false; }
   }
+
+  // --- what a person does on the drawing --------------------------------------------------
+  stage.addEventListener('click', (e) => {
+    const pick = e.target.closest('[data-select]');
+    if (pick) { store.select(pick.dataset.select); return; }
+    const resize = e.target.closest('[data-resize]');
+    if (resize) {
+      const [k, d] = resize.dataset.resize.split(':').map(Number);
+      const col = drawn.cols[k];
+      const n = resized(col, d);
+      if (n !== null) store.exec(setLayerParam(col.id, 'out_features', n));
+      return;
+    }
+    const hit = e.target.closest('.link-hit');
+    if (hit) {
+      const k = drawn.cols.findIndex((c) => c.id === hit.dataset.node) - 1;
+      const link = drawn.parts.links[k][Number(hit.dataset.row) * drawn.cols[k].units + Number(hit.dataset.col)];
+      pop.editLink(link, e.clientX, e.clientY);
+      return;
+    }
+    const unit = e.target.closest('.unit');
+    if (unit) store.select(drawn.cols[Number(unit.dataset.col)].id);
+  });
+
+  const unitOf = (target) => {
+    const box = target.closest?.('.unit');
+    return box ? drawn.parts.units[Number(box.dataset.col)][Number(box.dataset.unit)] : null;
+  };
+  stage.addEventListener('pointerover', (e) => { const u = unitOf(e.target); if (u) pop.zoom(u); });
+  stage.addEventListener('pointerout', (e) => { if (unitOf(e.target)) pop.zoom(null); });
+  stage.addEventListener('focusin', (e) => { const u = unitOf(e.target); if (u) pop.zoom(u); });
+  stage.addEventListener('focusout', () => pop.zoom(null));
+
+  // arrow keys walk the units (one tab stop for the whole drawing); Enter selects the layer
+  stage.addEventListener('keydown', (e) => {
+    const u = unitOf(e.target);
+    if (!u) return;
+    const [k0, u0] = [Number(e.target.dataset.col), Number(e.target.dataset.unit)];
+    const moves = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+    if (e.key === 'Enter') { store.select(drawn.cols[k0].id); return; }
+    if (!moves[e.key]) return;
+    e.preventDefault();
+    const k = Math.max(0, Math.min(drawn.cols.length - 1, k0 + moves[e.key][0]));
+    const n = Math.max(0, Math.min(drawn.cols[k].units - 1, k === k0 ? u0 + moves[e.key][1] : u0));
+    e.target.tabIndex = -1;
+    const next = drawn.parts.units[k][Math.min(n, drawn.cols[k].units - 1)];
+    next.box.tabIndex = 0;
+    next.box.focus();
+    focusAt = [k, n];
+  });
+
+  // layers dropped from the palette: between columns (or after the last), anywhere else at the end
+  const zoneOf = (target) => target.closest?.('.drop-zone');
+  stage.addEventListener('dragover', (e) => {
+    if (!e.dataTransfer.types.includes(MIME)) return;
+    e.preventDefault();
+    stage.querySelectorAll('.drop-zone.over').forEach((z) => z.classList.remove('over'));
+    zoneOf(e.target)?.classList.add('over');
+  });
+  stage.addEventListener('dragleave', (e) => zoneOf(e.target)?.classList.remove('over'));
+  stage.addEventListener('drop', (e) => {
+    let p = null;
+    try { p = JSON.parse(e.dataTransfer.getData(MIME)); } catch { /* not ours */ }
+    stage.querySelectorAll('.drop-zone.over').forEach((z) => z.classList.remove('over'));
+    if (!p || p.type !== 'palette' || !drawn.cols) return;
+    e.preventDefault();
+    const zone = zoneOf(e.target);
+    const k = zone ? Number(zone.dataset.after) : drawn.cols.length - 1;
+    const cmd = addLayer(p.kind, defaultsOf(kinds[p.kind]), dropAfter(drawn.cols, k));
+    store.exec(cmd);
+    store.select(cmd.nodeId());
+  });
+  document.addEventListener('dragstart', (e) => {
+    if (e.dataTransfer.types.includes(MIME)) stage.classList.add('dragging');
+  });
+  document.addEventListener('dragend', () => stage.classList.remove('dragging'));
+
+  new ResizeObserver(([entry]) => {
+    const w = Math.round(entry.contentRect.width);
+    const h = Math.max(260, Math.round(entry.contentRect.height));
+    if (w > 0 && (w !== size[0] || h !== size[1])) { size = [w, h]; render(); }
+  }).observe(stage);
 
   live.onFrame((now) => {
     if (!live.run) {
@@ -234,8 +280,8 @@ export function createNetworkView({ store, api, live, catalog }) {
     }
     const ended = `${live.run.id}:${live.status}:${!!live.started}`;
     const key = `${ended}:${live.weightsVersion}`;
-    // weights and maps arrive at a few Hz: redraw at most every REDRAW_MS while they stream
     if (status === key || (status?.startsWith(`${ended}:`) && now - renderedAt < REDRAW_MS)) return;
+    if (root.offsetParent === null) return; // hidden: no work until shown
     status = key;
     renderedAt = now;
     render();
@@ -243,7 +289,8 @@ export function createNetworkView({ store, api, live, catalog }) {
     if (!live.active && fetchedAt !== end) { fetchedAt = end; fetchCheckpoint(); } // once
   });
   store.on('report', (r) => { report = r; if (!live.run) render(); });
-  store.on('doc', () => { if (!live.run) render(); });
+  store.on('doc', render);
+  store.on('select', markSelected);
   render();
-  return { el: root };
+  return { el: root, shown: () => { status = null; render(); } };
 }
