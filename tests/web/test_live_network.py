@@ -28,7 +28,7 @@ def test_network_drawing_updates_while_the_run_streams(app) -> None:  # type: ig
     expect(ui.canvas(page).locator(".node")).to_have_count(4)
     ui.set_training(page, "epochs", "100000")  # trains until the test stops it
     ui.wait_valid(page)
-    view = page.get_by_test_id("network-view")
+    view = ui.drawing(page)
     expect(view.locator(".link")).to_have_count(2 * 2 + 2 * 1)  # 2 -> 2 -> 1, grey for now
     page.get_by_role("button", name="Play", exact=True).click()
 

@@ -57,7 +57,7 @@ def no_hidden_link(url: str) -> str:
 def test_caption_of_a_network_without_hidden_layers(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open(no_hidden_link(app.url))
     ui.wait_valid(page)
-    view = page.get_by_test_id("network-view")
+    view = ui.drawing(page)
     expect(view.locator(".link")).to_have_count(2)  # 2 inputs -> 1 output
     page.get_by_role("button", name="Play", exact=True).click()
     expect(view).to_have_attribute("data-source", "stream")

@@ -16,7 +16,7 @@
  */
 import { addLayer, setLayerParam } from '../commands.js';
 import { el } from '../form.js';
-import { chainColumns, dropAfter, mapNode, resized } from '../network-layout.js';
+import { MAX_UNITS, chainColumns, dropAfter, mapNode, resized } from '../network-layout.js';
 import { buildStage } from './network-stage.js';
 import { createPopovers } from './network-popovers.js';
 import { mapsByNode, nodeScale, paintMap } from './neuron-maps.js';
@@ -51,6 +51,7 @@ export function createNetworkView({ store, api, live, catalog }) {
   // what is drawn: layout key, columns, the stage's parts, the maps event painted
   let drawn = { key: undefined, cols: null, parts: null, mapsEvent: undefined };
   let focusAt = [0, 0];
+  const known = {}; // node id -> its last checked output shape
 
   /** The run's network while the document still is that network; else the document's
    * (an edit after a run draws what will train next, with grey links). */
@@ -61,8 +62,17 @@ export function createNetworkView({ store, api, live, catalog }) {
       const shapes = Object.fromEntries(live.started.graph.nodes.map((n) => [n.id, n.output_shape]));
       return { net: ran, shapes, features: live.started.data.feature_names, ran: true };
     }
-    const shapes = Object.fromEntries((report?.report?.nodes || []).map((n) => [n.id, n.output_shape]));
-    return { net: store.doc.network, shapes, features: store.doc.data?.params?.features ?? null, ran: false };
+    const net = store.doc.network;
+    const checked = Object.fromEntries((report?.report?.nodes || []).map((n) => [n.id, n.output_shape]));
+    // while the server checks an edit, a linear layer's width is its out_features and the
+    // input keeps its last known shape: the drawing does not blink on every edit
+    for (const n of net.nodes) {
+      if (checked[n.id]) { known[n.id] = checked[n.id]; continue; }
+      if (n.kind === 'linear' && Number.isInteger(n.params?.out_features)) checked[n.id] = [n.params.out_features];
+      else if (known[n.id] && report?.pending) checked[n.id] = known[n.id];
+    }
+    const shapes = checked;
+    return { net, shapes, features: store.doc.data?.params?.features ?? null, ran: false };
   }
 
   /** Per drawn layer, {shape: [out, in], data} or null; plus where they came from. */
@@ -198,8 +208,11 @@ export function createNetworkView({ store, api, live, catalog }) {
     const resize = e.target.closest('[data-resize]');
     if (resize) {
       const [k, d] = resize.dataset.resize.split(':').map(Number);
+      // from the document's width, not the drawn one: the drawing waits for the server's
+      // shapes, and a second click before they come must count from the first
       const col = drawn.cols[k];
-      const n = resized(col, d);
+      const set = store.doc.network.nodes.find((x) => x.id === col.id)?.params?.out_features;
+      const n = resized({ ...col, units: set ?? col.units }, d);
       if (n !== null) store.exec(setLayerParam(col.id, 'out_features', n));
       return;
     }
@@ -258,7 +271,13 @@ export function createNetworkView({ store, api, live, catalog }) {
     e.preventDefault();
     const zone = zoneOf(e.target);
     const k = zone ? Number(zone.dataset.after) : drawn.cols.length - 1;
-    const cmd = addLayer(p.kind, defaultsOf(kinds[p.kind]), dropAfter(drawn.cols, k));
+    const params = defaultsOf(kinds[p.kind]);
+    // a linear layer dropped on the drawing takes its neighbour's width, as the Playground's
+    // "add a layer" does, so that it can be drawn unit by unit
+    if ('out_features' in (kinds[p.kind]?.params?.properties || {})) {
+      params.out_features = Math.min(MAX_UNITS, Math.max(1, drawn.cols[k].units));
+    }
+    const cmd = addLayer(p.kind, params, dropAfter(drawn.cols, k));
     store.exec(cmd);
     store.select(cmd.nodeId());
   });

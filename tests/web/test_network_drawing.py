@@ -1,0 +1,97 @@
+"""The network drawing in the centre, as a student uses it: a lesson played at one epoch per
+frame changes the loss chart and every hidden unit's map between two moments; +/- sets a
+layer's width; a layer dropped between two columns lands there; hovering a unit enlarges its
+map with its range; a link opens its weight; arrow keys walk the units."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.web import ui
+
+LESSON = "spiral_deep_tanh"  # 2 inputs, six hidden layers of 8 tanh units, 2 outputs
+
+
+def unit_pixels(page: Page, role: str) -> list[str]:
+    return page.locator(f"[data-testid=network-view] .unit.{role} canvas").evaluate_all(
+        "els => els.map(c => c.toDataURL())")
+
+
+def loss_pixels(page: Page) -> str:
+    return page.locator("[data-testid=loss-chart] canvas").first.evaluate("c => c.toDataURL()")
+
+
+def test_a_lesson_at_one_epoch_per_frame_changes_every_map(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.open()
+    ui.load_preset(page, LESSON)
+    view = ui.drawing(page)
+    expect(view.locator(".unit.hidden")).to_have_count(48)
+    expect(view.locator(".link")).to_have_count(2 * 8 + 5 * 8 * 8 + 8 * 2)
+    page.get_by_label("Speed", exact=True).select_option(label="1 epoch per frame")
+    page.get_by_role("button", name="Play", exact=True).click()
+    ui.wait_until(lambda: int(view.get_attribute("data-maps") or 0) == 48, timeout=60)
+    ui.wait_until(lambda: ui.step_count(page) > 200, timeout=60)
+    maps, loss = unit_pixels(page, "hidden"), loss_pixels(page)
+    page.wait_for_timeout(800)  # about 50 epochs later
+    assert ui.step_count(page) < 5000, "the lesson ended before the second look"
+    later = unit_pixels(page, "hidden")
+    changed = sum(a != b for a, b in zip(maps, later, strict=True))
+    assert changed == 48, f"{changed} of 48 hidden maps changed"
+    assert loss_pixels(page) != loss
+    app.shot("drawing-1-training")
+    expect(page.get_by_test_id("status")).to_have_text("completed", timeout=60_000)
+
+
+def test_quick_edits_on_the_drawing(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.open()
+    ui.load_preset(page, LESSON)
+    view = ui.drawing(page)
+    # +/- on a hidden layer: its width, undoable
+    view.get_by_role("button", name="One unit more in dense2").click()
+    expect(view.locator('.unit.hidden[data-col="2"]')).to_have_count(9)
+    view.get_by_role("button", name="One unit less in dense2").click()
+    view.get_by_role("button", name="One unit less in dense2").click()
+    expect(view.locator('.unit.hidden[data-col="2"]')).to_have_count(7)
+    page.get_by_role("button", name="Undo").click()
+    expect(view.locator('.unit.hidden[data-col="2"]')).to_have_count(8)
+
+    # a header selects its layer for the inspector
+    view.locator('[data-select="act3"]').click()
+    expect(page.locator(".inspector h3")).to_contain_text("act3")
+    page.get_by_role("button", name="Close the inspector").click()
+
+    # a linear layer dropped after the first hidden column lands between act1 and dense2
+    ui.wait_checked(page)
+    ui.show_tab(page, "Drawing")
+    page.locator('.pal-item[data-kind="linear"]').drag_to(
+        view.locator('.drop-zone[data-after="1"]'), steps=8, force=True)  # zones take pointers only during a drag
+    heads = view.locator(".col-head")
+    expect(heads).to_have_count(9)
+    assert heads.evaluate_all("els => els.map(e => e.dataset.id)") == [
+        "x", "dense1", "linear1", "dense2", "dense3", "dense4", "dense5", "dense6", "out"]
+    expect(view.locator('.unit[data-col="2"]')).to_have_count(8)  # the neighbour's width
+    page.get_by_role("button", name="Undo").click()
+    ui.show_tab(page, "Drawing")
+
+    # hover a unit: its map enlarged with its range, once a run streamed maps
+    view.locator('.unit.hidden[data-col="1"][data-unit="0"]').hover()
+    expect(page.get_by_test_id("unit-zoom")).to_contain_text("its map comes once a run streams")
+    # a link: its weight, which exists once a run trains
+    at = view.locator(".link-hit").first.evaluate(
+        "p => { const m = p.getScreenCTM(); const q = p.getPointAtLength(p.getTotalLength() / 2);"
+        " return [m.a * q.x + m.e, m.d * q.y + m.f]; }")
+    page.mouse.click(*at)
+    expect(page.get_by_test_id("link-edit")).to_contain_text("Weights exist once a run trains")
+    page.get_by_role("button", name="Close").click()
+    expect(page.get_by_test_id("link-edit")).to_be_hidden()
+
+    # the keyboard: one tab stop, arrows walk the units, Enter selects the layer
+    first = view.locator('.unit[data-col="0"][data-unit="0"]')
+    first.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    focused = page.evaluate("[document.activeElement.dataset.col, document.activeElement.dataset.unit]")
+    assert focused == ["1", "1"], focused
+    page.keyboard.press("Enter")
+    expect(page.locator(".inspector h3")).to_contain_text("dense1")
+    app.shot("drawing-2-edits")
