@@ -44,6 +44,7 @@ def test_merge_of_unequal_shapes_is_marked_and_blocks_play(app) -> None:  # type
 
 def test_link_restores_the_page_and_runs_reopen(app, browser) -> None:  # type: ignore[no-untyped-def]
     page = app.open()
+    ui.open_lessons(page)
     page.get_by_role("button", name=re.compile("Load preset: Like or dislike")).click()
     expect(ui.canvas(page).locator(".node")).to_have_count(4)
     ui.set_training(page, "epochs", "40")

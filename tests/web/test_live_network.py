@@ -24,6 +24,7 @@ def test_network_drawing_updates_while_the_run_streams(app) -> None:  # type: ig
     page = app.open()
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url))
+    ui.open_lessons(page)
     page.get_by_role("button", name=re.compile("Load preset: Like or dislike")).click()
     expect(ui.canvas(page).locator(".node")).to_have_count(4)
     ui.set_training(page, "epochs", "100000")  # trains until the test stops it

@@ -130,11 +130,16 @@ def boundary_pixels(page: Page) -> str:
     return page.get_by_test_id("boundary").evaluate("c => c.toDataURL()")
 
 
-def preset_button(page: Page, name: str):
-    """A lesson's button in the Lessons menu at the top, the menu opened if it was closed."""
+def open_lessons(page: Page) -> None:
+    """Opens the Lessons menu at the top, if it is closed."""
     menu = page.get_by_test_id("lessons")
     if not menu.evaluate("d => d.open"):
         menu.locator("summary").click()
+
+
+def preset_button(page: Page, name: str):
+    """A lesson's button in the Lessons menu at the top, the menu opened if it was closed."""
+    open_lessons(page)
     return page.locator(f'button.preset[data-preset="{name}"]')
 
 

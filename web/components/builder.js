@@ -7,9 +7,11 @@
  * Redraws reconcile: each layer and slot keeps one element for its life, updated in place,
  * so the server's check of an edit can land mid-drag without taking the drop target away.
  * Listens to: store 'doc', 'select', 'report'.
- * May import: graph.js, commands.js, form.js (el).
+ * A network that branches is laid out by dagre (graph-layout.js): every edge drawn apart.
+ * May import: graph.js, graph-layout.js, commands.js, form.js (el).
  */
 import { layout, outputNode } from '../graph.js';
+import { branches, routePath, routedLayout } from '../graph-layout.js';
 import { addLayer, connectLayers, moveLayer, removeLayer, shiftLayer } from '../commands.js';
 import { el } from '../form.js';
 import { defaultsOf, summary } from './palette.js';
@@ -184,33 +186,51 @@ export function createBuilder({ store, catalog }) {
     });
   }
 
-  function render() {
-    const focused = document.activeElement?.closest?.('.node')?.dataset.id;
-    const net = store.doc.network;
+  /** Cards and edges: a chain by graph.js's rows; a graph that branches by dagre, whose
+   * edges go around the cards (graph-layout.js). */
+  function place(net) {
+    if (branches(net)) {
+      const r = routedLayout(net, { nodeW: NODE_W, nodeH: 62, rowGap: ROW_H - 62, colGap: COL_W - NODE_W,
+        pad: PAD, width: canvas.clientWidth || 0 });
+      const edges = r.edges.map((e) => ({ ...e, d: routePath(e.points),
+        mid: e.points[Math.floor(e.points.length / 2)] }));
+      return { pos: r.pos, edges, width: r.width, height: r.height + 40 };
+    }
     const { rows, col, depth } = layout(net);
-    const info = Object.fromEntries((report.report?.nodes || []).map((n) => [n.id, n]));
     const widest = Math.max(1, ...rows.map((r) => r.length));
     const width = Math.max(canvas.clientWidth || 0, widest * COL_W + 2 * PAD);
     const cx = width / 2;
-    const pos = (id) => ({ x: cx + col.get(id) * COL_W, y: PAD + depth.get(id) * ROW_H });
-    const out = outputNode(net);
-    const height = PAD * 2 + Math.max(1, rows.length) * ROW_H + 40;
-    svg.replaceChildren();
-    svg.setAttribute('width', width);
-    svg.setAttribute('height', height);
-    put(layer, 'style', `height:${height}px;width:${width}px`);
-    const want = [];
-    for (const e of net.edges) {
-      if (!depth.has(e.source) || !depth.has(e.target)) continue;
-      const a = pos(e.source);
-      const b = pos(e.target);
+    const pos = new Map(net.nodes.map((n) => [n.id, { x: cx + col.get(n.id) * COL_W, y: PAD + depth.get(n.id) * ROW_H }]));
+    const edges = net.edges.filter((e) => pos.has(e.source) && pos.has(e.target)).map((e) => {
+      const a = pos.get(e.source);
+      const b = pos.get(e.target);
       const y1 = a.y + 62;
+      return { source: e.source, target: e.target, mid: { x: (a.x + b.x) / 2, y: (y1 + b.y) / 2 },
+        d: `M${a.x},${y1} C${a.x},${(y1 + b.y) / 2} ${b.x},${(y1 + b.y) / 2} ${b.x},${b.y}` };
+    });
+    return { pos, edges, width, height: PAD * 2 + Math.max(1, rows.length) * ROW_H + 40 };
+  }
+
+  function render() {
+    const focused = document.activeElement?.closest?.('.node')?.dataset.id;
+    const net = store.doc.network;
+    const info = Object.fromEntries((report.report?.nodes || []).map((n) => [n.id, n]));
+    const placed = place(net);
+    svg.replaceChildren();
+    svg.setAttribute('width', placed.width);
+    svg.setAttribute('height', placed.height);
+    put(layer, 'style', `height:${placed.height}px;width:${placed.width}px`);
+    const want = [];
+    for (const e of placed.edges) {
       const path = document.createElementNS('http://www.w3.org/2000/svg', 'path');
-      path.setAttribute('d', `M${a.x},${y1} C${a.x},${(y1 + b.y) / 2} ${b.x},${(y1 + b.y) / 2} ${b.x},${b.y}`);
+      path.setAttribute('d', e.d);
+      path.dataset.source = e.source;
+      path.dataset.target = e.target;
       svg.append(path);
-      want.push(slot((a.x + b.x) / 2, (y1 + b.y) / 2, e.source, e.target,
-        `insert between ${e.source} and ${e.target}`));
+      want.push(slot(e.mid.x, e.mid.y, e.source, e.target, `insert between ${e.source} and ${e.target}`));
     }
+    const pos = (id) => placed.pos.get(id);
+    const out = outputNode(net);
     const ids = new Set(net.nodes.map((n) => n.id));
     for (const id of cards.keys()) if (!ids.has(id)) cards.delete(id);
     for (const n of net.nodes) {

@@ -1,0 +1,52 @@
+// The network drawing's layout: which networks are drawn unit by unit, and where drops go.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chainColumns, dropAfter, mapNode, placeUnits, resized } from '../../web/network-layout.js';
+
+const catalog = { layers: [
+  { name: 'input', category: 'input' }, { name: 'linear', category: 'layer' },
+  { name: 'tanh', category: 'activation' }, { name: 'dropout', category: 'regularization' },
+  { name: 'add', category: 'merge' }] };
+const chainOf = (...kinds) => {
+  const nodes = kinds.map((kind, i) => ({ id: `${kind}${i}`, kind, params: {} }));
+  const edges = nodes.slice(1).map((n, i) => ({ source: nodes[i].id, target: n.id }));
+  return { nodes, edges, output: null };
+};
+
+test('a chain of linear layers is read as columns with their activation', () => {
+  const net = chainOf('input', 'linear', 'tanh', 'dropout', 'linear');
+  const shapes = { input0: [2], linear1: [8], tanh2: [8], dropout3: [8], linear4: [1] };
+  const { cols } = chainColumns(net, shapes, catalog);
+  assert.deepEqual(cols.map((c) => [c.id, c.units, c.role, c.act]),
+    [['input0', 2, 'input', ''], ['linear1', 8, 'hidden', 'tanh'], ['linear4', 1, 'output', '']]);
+  assert.deepEqual(cols[1].ids, ['linear1', 'tanh2', 'dropout3']);
+  assert.equal(mapNode(cols[1]), 'tanh2');
+  assert.deepEqual(dropAfter(cols, 1), { edge: ['dropout3', 'linear4'] });
+  assert.deepEqual(dropAfter(cols, 2), { after: 'linear4' });
+});
+
+test('a lone input is a drawing: the first layer is dropped after it', () => {
+  const { cols } = chainColumns(chainOf('input'), { input0: [3] }, catalog);
+  assert.equal(cols.length, 1);
+  assert.deepEqual(dropAfter(cols, 0), { after: 'input0' });
+});
+
+test('what is not drawn unit by unit says why', () => {
+  const wide = chainColumns(chainOf('input', 'linear'), { input0: [2], linear1: [64] }, catalog);
+  assert.match(wide.why, /64 units/);
+  const net = chainOf('input', 'linear', 'add');
+  net.edges.push({ source: 'input0', target: 'add2' });
+  assert.match(chainColumns(net, { input0: [2], linear1: [2] }, catalog).why, /branches/);
+  assert.match(chainColumns(chainOf('input', 'linear'), { input0: [2] }, catalog).why, /not known/);
+});
+
+test('units fit the box, columns in order, and +/- stays within 1..16 on hidden layers', () => {
+  const cols = [{ units: 2, role: 'input' }, { units: 8, role: 'hidden', id: 'h' }, { units: 1, role: 'output' }];
+  const at = placeUnits(cols, 600, 400);
+  assert.ok(at.x(0) < at.x(1) && at.x(1) < at.x(2));
+  assert.ok(at.y(1, 7) + at.size / 2 <= 400 && at.y(1, 0) - at.size / 2 >= 44);
+  assert.equal(resized(cols[1], 1), 9);
+  assert.equal(resized({ ...cols[1], units: 16 }, 1), null);
+  assert.equal(resized({ ...cols[1], units: 1 }, -1), null);
+  assert.equal(resized(cols[2], 1), null);
+});
