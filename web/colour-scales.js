@@ -50,12 +50,17 @@ export function rangeOf(values) {
 /**
  * The scale a grid (or, before any grid, a data set's points) is drawn on. A regression's is
  * its targets' range when the points are known (fixed for the set, as the Playground's), else
- * the surface's own; `targets` are the points' labels or values.
+ * the surface's own, made symmetric about 0 when it holds 0; `targets` are the points' labels
+ * or values.
  */
 export function scaleFor({ mode = null, values = null, task = null, targets = null } = {}) {
   const regression = mode === 'value' || (mode == null && task === 'regression');
   if (regression) {
     const [lo, hi] = (targets && rangeOf(targets)) || (values && rangeOf(values)) || [-1, 1];
+    if (lo < 0 && hi > 0) { // grey at zero, as the Playground's -1..1: orange below, blue above
+      const m = Math.max(-lo, hi);
+      return { kind: 'value', lo: -m, hi: m };
+    }
     return { kind: 'value', lo, hi: hi > lo ? hi : lo + 1 };
   }
   if (mode === 'binary') return { kind: 'score', lo: -1, hi: 1 };

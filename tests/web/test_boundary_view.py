@@ -5,6 +5,8 @@ whose boundary says which step it is from and that the run diverged after it."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from statistics import median
 from typing import Any
@@ -76,6 +78,11 @@ def on_canvas(data: dict[str, Any], split: str | None = None, size: int = 300
             if split is None or s == split]
 
 
+def show_output(page: Any) -> None:
+    """Scrolls the output panel's top into view (choosing a preset scrolled its column)."""
+    page.locator(".output-panel").evaluate("e => e.scrollIntoView({block: 'start'})")
+
+
 def play_and_wait(page: Any, status: str, timeout_ms: int = 180_000) -> None:
     page.get_by_role("button", name="Play", exact=True).click()
     expect(page.get_by_test_id("status")).to_contain_text(status, timeout=timeout_ms)
@@ -97,7 +104,7 @@ def test_binary_boundary_has_axes_legend_and_a_discretize_toggle(app) -> None:  
     assert tick_values(page, "legend-ticks") == [-1, -0.5, 0, 0.5, 1]
     expect(legend).to_contain_text("class 0")
     expect(page.get_by_test_id("boundary-caption")).to_contain_text("(completed)")
-    boundary.scroll_into_view_if_needed()
+    show_output(page)
     app.shot("boundary-classification")
 
     smooth, smooth_ends, seen = boundary.evaluate(COUNT_COLOURS, dots)
@@ -128,7 +135,7 @@ def test_regression_points_take_the_surface_colour_where_it_fits(app) -> None:  
     page.get_by_label("show test points").uncheck()  # train points only, white outlines
     boundary = page.get_by_test_id("boundary")
     expect(boundary).to_have_attribute("data-points", str(data["split"].count("train")))
-    boundary.scroll_into_view_if_needed()
+    show_output(page)
     app.shot("boundary-regression")
 
     size = 300
@@ -177,5 +184,39 @@ def test_a_diverged_run_says_its_boundary_is_the_last_before_the_divergence(app)
     assert at == diverged and grid_step == diverged - 1, text
     expect(page.get_by_test_id("boundary")).to_have_attribute("data-step", str(grid_step))
     expect(caption).to_have_class(re.compile("diverged"))
-    page.get_by_test_id("boundary").scroll_into_view_if_needed()
+    show_output(page)
     app.shot("boundary-diverged")
+
+
+def three_gaussians_link(url: str) -> str:
+    """The spiral lesson's network and settings on three gaussian clusters, three outputs."""
+    presets = httpx.get(f"{url}/api/v1/catalog/presets").json()
+    spec = next(p["spec"] for p in presets if p["name"] == "spiral_deep_tanh")
+    spec.pop("schema_version", None)
+    spec["network"] = spec.pop("networks")["model"]  # the page's document: one network
+    spec["data"] = {"name": "gaussian", "params": {"n_classes": 3}}
+    spec["training"]["epochs"] = 20
+    out = spec["network"].get("output") or spec["network"]["nodes"][-1]["id"]
+    node = next(n for n in spec["network"]["nodes"] if n["id"] == out)
+    node["params"]["out_features"] = 3
+    return "/#s=" + base64.urlsafe_b64encode(json.dumps(spec).encode()).decode().rstrip("=")
+
+
+def test_several_classes_get_a_swatch_each_and_hard_regions(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.open(three_gaussians_link(app.url))
+    ui.wait_valid(page)
+    legend = page.get_by_test_id("boundary-legend")
+    play_and_wait(page, "completed")
+    expect(legend).to_have_attribute("data-kind", "classes")
+    expect(legend.locator(".swatch")).to_have_text(["class 0", "class 1", "class 2"])
+    data = points_of(app.url, {"name": "gaussian", "params": {"n_classes": 3}})
+    expect_axes_within(page, data["extent"])
+    boundary = page.get_by_test_id("boundary")
+    dots = on_canvas(data)
+    smooth = boundary.evaluate(COUNT_COLOURS, dots)[0]
+    page.get_by_label("discretize output").check()
+    expect(boundary).to_have_attribute("data-discrete", "true")
+    hard = boundary.evaluate(COUNT_COLOURS, dots)[0]
+    assert hard <= 3 < smooth / 10, (smooth, hard)  # one colour per class, no shading
+    show_output(page)
+    app.shot("boundary-classes")

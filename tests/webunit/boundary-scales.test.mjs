@@ -35,7 +35,8 @@ test('a grid mode, or a data set before any grid, gives its scale', () => {
   assert.deepEqual(scaleFor({ task: 'classification', targets: [0, 4] }), { kind: 'classes', n: 5 });
   // regression: the targets' range, whatever the surface does (one scale for both)
   assert.deepEqual(scaleFor({ mode: 'value', values: [-9, 9], targets: [-0.8, 1.2] }),
-    { kind: 'value', lo: -0.8, hi: 1.2 });
+    { kind: 'value', lo: -1.2, hi: 1.2 }); // symmetric about 0: grey means zero
+  assert.deepEqual(scaleFor({ mode: 'value', targets: [0.2, 0.8] }), { kind: 'value', lo: 0.2, hi: 0.8 });
   assert.deepEqual(scaleFor({ mode: 'value', values: [0, 4] }), { kind: 'value', lo: 0, hi: 4 });
   assert.deepEqual(scaleFor({ task: 'regression', targets: [0.5, 0.5] }),
     { kind: 'value', lo: 0.5, hi: 1.5 });

@@ -13,7 +13,7 @@ import { readable, tick } from '../numbers.js';
 
 const TITLES = {
   score: 'Output score: \u22121 is class 0, 1 is class 1',
-  value: 'Predicted value (surface) and target (points), on one scale',
+  value: 'Value: the surface and the points\u2019 targets, one scale',
 };
 
 function bar(scale, discrete) {
@@ -36,7 +36,7 @@ function surfaceNote(scale, surface) {
   if (scale.kind !== 'value' || !surface) return '';
   const [lo, hi] = surface;
   const out = lo < scale.lo - 1e-6 || hi > scale.hi + 1e-6;
-  return `surface ${readable(lo)} \u2026 ${readable(hi)}${out ? ' (beyond the bar: its end colour)' : ''}`;
+  return `surface ${readable(lo)} \u2026 ${readable(hi)}${out ? ', clamped at the bar\u2019s ends' : ''}`;
 }
 
 export function createLegend() {
