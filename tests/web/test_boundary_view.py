@@ -204,6 +204,7 @@ def three_gaussians_link(url: str) -> str:
 
 def test_several_classes_get_a_swatch_each_and_hard_regions(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open(three_gaussians_link(app.url))
+    page.set_viewport_size({"width": 1280, "height": 800})
     ui.wait_valid(page)
     legend = page.get_by_test_id("boundary-legend")
     play_and_wait(page, "completed")
