@@ -275,6 +275,8 @@ class Trainer:
         for fields in self.telemetry.at_end(self.step):
             self.emit_fields(fields)
         began, lr = self.step + 1, self.lr_at(self.step)
+        for fields in self.last_views(lr):
+            self.emit_fields(fields)
         if div.where == "loss":
             where, layer = "loss", locate_nonfinite(self.prepared, self.batch(self.step))
             what = f"the loss became non-finite (first non-finite output: {layer})"
@@ -287,6 +289,17 @@ class Trainer:
         return self.emit(RunFailed, type="run_failed", reason=reason, error="divergence",
                          began_at_step=began, where=where, layer=layer,
                          last_finite=div.last_finite, diagnosis=diagnosis)
+
+    def last_views(self, lr: float) -> list[tuple[type[Event], dict[str, Any]]]:
+        """The views of the last finite step: the weights before the failing step are still
+        finite, and at full speed the views' Hz ceilings may have left the last sample tens
+        of steps behind (the boundary of step 10 for a run that broke at 57). A view that
+        cannot summarise them (a grid of non-finite outputs says None) is left out, and one
+        that raises costs only the views, never the failure's report."""
+        try:
+            return self.telemetry.closing_views(lr)
+        except Exception:  # noqa: BLE001 - weights too large to summarise: report without
+            return []
 
     def failure(self, exc: Exception) -> Event:
         self._pending = []

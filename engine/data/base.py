@@ -26,9 +26,11 @@ from engine.data.features import FEATURES, FeatureName, apply_features
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
-# TensorFlow Playground draws its points within radius 5 and shows the plane out to 6.
-EXTENT: tuple[float, float, float, float] = (-6.0, 6.0, -6.0, 6.0)
+# TensorFlow Playground draws its points within radius 5 (and shows a fixed plane out to 6;
+# here the plane is fitted to the points instead: see fitted_extent).
 RADIUS = 5.0
+MARGIN = 0.1  # the share of the points' half-span added on each side of the fitted plane
+EXTENT_STEP = 0.5  # the fitted plane's centre and half-width are multiples of this
 
 
 # eq=False: the fields are arrays, whose `==` is elementwise, so a generated __eq__ would raise.
@@ -273,8 +275,21 @@ def plane_dataset(
         feature_names=names,
         points_train=np.ascontiguousarray(points[train]),
         points_test=np.ascontiguousarray(points[test]),
-        extent=EXTENT,
+        extent=fitted_extent(points),
     )
+
+
+def fitted_extent(points: np.ndarray) -> tuple[float, float, float, float]:
+    """The plane the points are drawn on: a square (so that a circle stays round on a square
+    canvas) around their bounding box with a margin of MARGIN, its centre and half-width
+    rounded to EXTENT_STEP so that its edges are readable numbers: (-5.5, 5.5, -5.5, 5.5)
+    for points within radius 5. The grid probe and the points' endpoint share it."""
+    lo, hi = points.min(axis=0).astype(np.float64), points.max(axis=0).astype(np.float64)
+    centre = np.round((lo + hi) / 2 / EXTENT_STEP) * EXTENT_STEP  # (2,) x1, x2
+    reach = float(np.max(np.maximum(hi - centre, centre - lo)))
+    half = max(EXTENT_STEP, np.ceil(reach * (1 + MARGIN) / EXTENT_STEP - 1e-9) * EXTENT_STEP)
+    cx, cy = (float(c) for c in centre)
+    return (cx - half, cx + half, cy - half, cy + half)
 
 
 def class_sizes(n: int, n_classes: int) -> list[int]:
@@ -291,7 +306,8 @@ def uniform_noise(rng: np.random.Generator, n: int, noise: float) -> np.ndarray:
 __all__ = [
     "CLASSIFICATION",
     "DATASETS",
-    "EXTENT",
+    "EXTENT_STEP",
+    "MARGIN",
     "FEATURES",
     "RADIUS",
     "REGRESSION",
@@ -301,6 +317,7 @@ __all__ = [
     "PlaneParams",
     "class_sizes",
     "feature_columns",
+    "fitted_extent",
     "grid_points",
     "kind_of",
     "plane_dataset",

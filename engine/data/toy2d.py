@@ -1,4 +1,4 @@
-"""The 2-D classification sets of TensorFlow Playground, and a few more, in the plane [-6, 6]².
+"""The 2-D classification sets of TensorFlow Playground, and a few more, within radius 5 or so.
 
 Each generator draws balanced classes from a numpy Generator seeded by `seed`, so the same
 parameters always give the same points; labels are class indices 0..C-1. Noise follows the

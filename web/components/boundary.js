@@ -1,67 +1,80 @@
 /**
  * The output over the input plane: the latest grid_computed frame as a heatmap (decision
- * boundary for classes, surface for regression), with the train and test points when the
- * server can give them, axes at the extent, and the latest losses above it.
+ * boundary for classes, surface for regression) with the train and test points when the
+ * server can give them, axes with ticks (boundary-axes.js), a colour legend with its scale
+ * (boundary-legend.js), a "discretize output" toggle as TensorFlow Playground's (hard
+ * regions for classes; a regression surface in STEPS bands, its points on the same bands),
+ * a caption that says which step the grid is from (and, for a diverged run, that it is the
+ * last before the divergence), and the latest losses above it. A regression's points and
+ * surface share one scale (colour-scales.js), so that a fitted surface matches its points.
  * The heatmap and the readout redraw at most every GRID_MS; the points are drawn once into an
- * offscreen canvas per data set and extent, then copied.
- * Listens to: live.onFrame (grid, readout), store 'points'.
- * May import: form.js (el), numbers.js, data-panel.js (drawPoints).
+ * offscreen canvas per data set, extent, scale and toggle, then copied.
+ * Listens to: live.onFrame (grid, status, readout), store 'points'.
+ * May import: form.js (el), numbers.js, colour-scales.js, boundary-axes.js,
+ * boundary-legend.js, boundary-points.js.
  */
+import { classColour, colourGrid, colourOf, css, rangeOf, scaleFor } from '../colour-scales.js';
 import { el } from '../form.js';
 import { readable } from '../numbers.js';
-import { drawPoints } from './data-panel.js';
-
-const NEG = [245, 147, 34];
-const MID = [232, 234, 235];
-const POS = [8, 119, 189];
-const CLASS = [[245, 147, 34], [8, 119, 189], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127]];
-
-/** Writes the colour of `mix(a, b, t)` at `data[o..o+3]` (no arrays made per pixel). */
-function put(data, o, a, b, t) {
-  data[o] = a[0] + (b[0] - a[0]) * t;
-  data[o + 1] = a[1] + (b[1] - a[1]) * t;
-  data[o + 2] = a[2] + (b[2] - a[2]) * t;
-  data[o + 3] = 255;
-}
-
-/** Colours a grid_computed frame into `data` (RGBA, r x r): its `values` and `confidence`
- * are (R, R) Float32Array views, row-major from the top-left, as the image's pixels. */
-function colourGrid(grid, data) {
-  const { values, confidence, mode } = grid;
-  const n = values.length;
-  let lo = Infinity;
-  let hi = -Infinity;
-  if (mode === 'value') for (let i = 0; i < n; i++) { lo = Math.min(lo, values[i]); hi = Math.max(hi, values[i]); }
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (mode === 'classes') {
-      const conf = confidence ? confidence[i] : 1;
-      put(data, i * 4, MID, CLASS[v % CLASS.length], Math.max(0, Math.min(1, conf)));
-      continue;
-    }
-    const t = mode === 'binary' ? v : (2 * (v - lo)) / (hi - lo || 1) - 1;
-    if (t < 0) put(data, i * 4, MID, NEG, Math.min(1, -t));
-    else put(data, i * 4, MID, POS, Math.min(1, t));
-  }
-}
+import { createAxes } from './boundary-axes.js';
+import { createLegend } from './boundary-legend.js';
+import { drawPoints } from './boundary-points.js';
 
 /** Grid frames arrive at up to ~20 Hz; repainting faster than this shows nothing more. */
 const GRID_MS = 125;
+const SIZE = 300;
+
+/** The points' own data set when it is the grid's kind (a data set chosen after the run
+ * that is shown may be of another task). */
+function matchingPoints(points, grid) {
+  const p = points?.points;
+  if (!p) return null;
+  if (!grid) return p;
+  return (grid.mode === 'value') === (p.task === 'regression') ? p : null;
+}
+
+/** The scale of what is shown: the grid's mode, the data's task and targets. */
+function scaleOf(grid, pts, nClasses) {
+  if (grid?.mode === 'classes' || (!grid && pts?.task === 'classification' && nClasses > 2)) {
+    if (nClasses) return { kind: 'classes', n: nClasses };
+  }
+  return scaleFor({ mode: grid?.mode ?? null, values: grid?.values ?? null,
+    task: pts?.task ?? null, targets: pts?.y ?? (grid?.mode === 'classes' ? grid.values : null) });
+}
+
+/** Which step the painted grid is from; for a diverged run, that it precedes the failure. */
+export function captionOf(live, grid) {
+  if (!grid) return '';
+  const d = live.internals?.marks?.diagnosis;
+  if (live.status === 'failed' && d) {
+    const which = grid.step === d.step - 1 ? 'the last step' : 'the last one drawn';
+    return `Boundary at step ${grid.step}, ${which} before the ${d.quantity} stopped being ` +
+      `finite at step ${d.step}: the run diverged after it.`;
+  }
+  if (live.status === 'failed') return `Boundary at step ${grid.step}; the run failed after it.`;
+  const final = ['completed', 'stopped'].includes(live.status) ? ` (${live.status})` : '';
+  return `Output at step ${grid.step}${final}`;
+}
 
 export function createBoundary({ store, live }) {
-  const SIZE = 300;
   const canvas = el('canvas', { width: SIZE, height: SIZE, class: 'boundary', role: 'img',
     'data-testid': 'boundary', 'aria-label': 'Decision boundary: no run yet' });
   const showTest = el('input', { type: 'checkbox', id: 'show-test', checked: true });
+  const discretize = el('input', { type: 'checkbox', id: 'discretize', 'data-testid': 'discretize' });
   const readout = el('div', { class: 'readout', 'data-testid': 'readout' });
-  const axes = el('div', { class: 'extent' });
+  const axes = createAxes();
+  const legend = createLegend();
+  const caption = el('p', { class: 'boundary-caption small', 'data-testid': 'boundary-caption',
+    role: 'status' });
   const note = el('p', { class: 'muted small' });
   const root = el('div', { class: 'boundary-box' }, readout,
-    el('div', { class: 'plane' }, canvas, axes), note,
-    el('label', { class: 'check' }, showTest, ' show test points'));
+    el('div', { class: 'plane-frame' }, axes.y, canvas, el('span'), axes.x),
+    caption, legend.el, note,
+    el('div', { class: 'boundary-options' },
+      el('label', { class: 'check' }, showTest, ' show test points'),
+      el('label', { class: 'check' }, discretize, ' discretize output')));
   const off = document.createElement('canvas'); // the grid at its own resolution
-  const dots = document.createElement('canvas'); // the points, drawn once per data/extent
+  const dots = document.createElement('canvas'); // the points, drawn once per key
   dots.width = SIZE;
   dots.height = SIZE;
   let image = null;
@@ -73,13 +86,32 @@ export function createBoundary({ store, live }) {
   let paintedAt = -Infinity;
   let readAt = -Infinity;
 
-  function paintDots(extent) {
-    const key = points && extent ? [points.points, ...extent, showTest.checked] : null;
+  function paintDots(pts, extent, scale, discrete) {
+    const key = pts && extent ? [pts, ...extent, showTest.checked, scale.kind, scale.lo,
+      scale.hi, discrete] : null;
     if (dotsKey && key && key.every((v, i) => v === dotsKey[i])) return;
     dotsKey = key;
     const ctx = dots.getContext('2d');
     ctx.clearRect(0, 0, SIZE, SIZE);
-    dotsCount = key ? drawPoints(ctx, points.points, extent, SIZE, { test: showTest.checked }) : 0;
+    const fill = scale.kind === 'value' ? (v) => css(colourOf(scale, v, discrete))
+      : (k) => css(classColour(k));
+    dotsCount = key ? drawPoints(ctx, pts, extent, SIZE, fill, { test: showTest.checked }) : 0;
+  }
+
+  function paintGrid(ctx, g, scale, discrete) {
+    const r = g.resolution;
+    const octx = off.getContext('2d');
+    if (off.width !== r || off.height !== r || !image) {
+      off.width = r;
+      off.height = r;
+      image = octx.createImageData(r, r);
+    }
+    colourGrid(g, image.data, scale, discrete);
+    octx.putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = !discrete; // discretized: hard cells, as hard as the regions
+    ctx.drawImage(off, 0, 0, SIZE, SIZE);
+    canvas.setAttribute('aria-label', `Model output over the input plane at step ${g.step} (${g.mode})`);
+    canvas.dataset.step = g.step;
   }
 
   function paint() {
@@ -87,32 +119,28 @@ export function createBoundary({ store, live }) {
     ctx.fillStyle = '#f4f6f8';
     ctx.fillRect(0, 0, SIZE, SIZE);
     const g = live.grid;
-    if (g) {
-      const r = g.resolution;
-      const octx = off.getContext('2d');
-      if (off.width !== r || off.height !== r || !image) {
-        off.width = r;
-        off.height = r;
-        image = octx.createImageData(r, r);
-      }
-      colourGrid(g, image.data);
-      octx.putImageData(image, 0, 0);
-      ctx.imageSmoothingEnabled = true;
-      ctx.drawImage(off, 0, 0, SIZE, SIZE);
-      const [x0, x1, y0, y1] = g.extent;
-      axes.textContent = `x1 \u2208 [${x0}, ${x1}] \u00b7 x2 \u2208 [${y0}, ${y1}] \u00b7 step ${g.step}`;
-      canvas.setAttribute('aria-label', `Model output over the input plane at step ${g.step} (${g.mode})`);
-      canvas.dataset.step = g.step;
-    } else {
-      axes.textContent = '';
-      canvas.setAttribute('aria-label', 'Model output: none yet; press play');
-    }
-    paintDots(g?.extent || points?.points.extent);
+    const pts = matchingPoints(points, g);
+    const scale = scaleOf(g, pts, live.started?.data?.n_classes ?? null);
+    const discrete = discretize.checked;
+    if (g) paintGrid(ctx, g, scale, discrete);
+    else canvas.setAttribute('aria-label', 'Model output: none yet; press play');
+    const extent = g?.extent || pts?.extent || null;
+    axes.update(extent);
+    legend.update(g || pts ? scale : null, discrete, g?.mode === 'value' ? rangeOf(g.values) : null);
+    paintDots(pts, extent, scale, discrete);
     if (dotsCount) ctx.drawImage(dots, 0, 0);
     canvas.dataset.points = dotsCount;
+    canvas.dataset.discrete = discrete;
     const note2d = live.started && live.started.data?.input_shape?.length === 1 &&
       live.started.data.input_shape[0] > 2 && !g ? 'This data set has no 2-D input plane.' : '';
     if (note.textContent !== note2d) note.textContent = note2d;
+    writeCaption();
+  }
+
+  function writeCaption() {
+    const text = captionOf(live, live.grid);
+    if (caption.textContent !== text) caption.textContent = text;
+    caption.classList.toggle('diverged', live.status === 'failed' && !!live.grid);
   }
 
   function fmt(buf) {
@@ -150,10 +178,12 @@ export function createBoundary({ store, live }) {
       drawnVersion = live.version;
       readAt = now;
       writeReadout();
+      writeCaption(); // the run's status moves without a new grid (a divergence, the end)
     }
   });
   store.on('points', (p) => { points = p; paint(); });
   showTest.addEventListener('change', paint);
+  discretize.addEventListener('change', paint);
   paint();
   writeReadout();
   return { el: root };

@@ -94,7 +94,7 @@ def test_grid_covers_the_plane_without_nan() -> None:
     grid = next(e for e in events if e.type == "grid_computed")
     assert grid.mode == "binary" and grid.resolution == 16 and grid.values.shape == (16, 16)
     assert ((grid.values >= -1.0) & (grid.values <= 1.0)).all()
-    assert grid.extent == (-6.0, 6.0, -6.0, 6.0)
+    assert grid.extent == (-5.5, 5.5, -5.5, 5.5)  # fitted to the circle's points (radius 5)
 
 
 def test_run_started_reports_the_resolved_graph() -> None:

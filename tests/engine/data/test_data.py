@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from engine.core.errors import SpecError
 from engine.core.specs import Choice
 from engine.data import DATASETS, FEATURES, Dataset, DatasetEntry, load_dataset
-from engine.data.base import EXTENT, PlaneParams, grid_points
+from engine.data.base import PlaneParams, fitted_extent, grid_points
 from engine.data.features import FeatureName
 
 NAMES = DATASETS.names()
@@ -64,11 +64,13 @@ def test_plane_sets_keep_raw_points_in_the_plane(name: str) -> None:
     assert d.points_train is not None and d.points_test is not None
     assert d.points_train.shape == (len(d.y_train), 2) and d.points_train.dtype == np.float32
     assert len(d.y_train) + len(d.y_test) == 400
-    assert d.extent == EXTENT == (-6.0, 6.0, -6.0, 6.0)
+    assert d.extent == fitted_extent(np.concatenate([d.points_train, d.points_test]))
     assert d.feature_names == ("x1", "x2")
     np.testing.assert_array_equal(d.x_train, d.points_train)
-    inside = np.abs(d.points_train) <= 6.0
-    assert inside.all()
+    x0, x1, y0, y1 = d.extent
+    for pts in (d.points_train, d.points_test):
+        assert (pts[:, 0] > x0).all() and (pts[:, 0] < x1).all()
+        assert (pts[:, 1] > y0).all() and (pts[:, 1] < y1).all()
 
 
 @pytest.mark.parametrize("name", [n for n in CLASSIFIERS if n in PLANE])
@@ -130,11 +132,12 @@ def test_grid_is_in_image_order() -> None:
     g = d.grid(r)
     assert g is not None and g.shape == (r * r, 3) and g.dtype == np.float32
     cells = g.reshape(r, r, 3)
-    step = 12.0 / r
-    assert cells[0, 0, 0] == pytest.approx(-6 + step / 2)  # first column near x_min
-    assert cells[0, 0, 1] == pytest.approx(6 - step / 2)  # first row at the top, near y_max
-    assert cells[-1, -1, 0] == pytest.approx(6 - step / 2)
-    assert cells[-1, -1, 1] == pytest.approx(-6 + step / 2)
+    assert d.extent == (-5.5, 5.5, -5.5, 5.5)  # points within radius 5, and a margin
+    step = 11.0 / r
+    assert cells[0, 0, 0] == pytest.approx(-5.5 + step / 2)  # first column near x_min
+    assert cells[0, 0, 1] == pytest.approx(5.5 - step / 2)  # first row at the top, near y_max
+    assert cells[-1, -1, 0] == pytest.approx(5.5 - step / 2)
+    assert cells[-1, -1, 1] == pytest.approx(-5.5 + step / 2)
     assert np.all(np.diff(cells[..., 0], axis=1) > 0)  # x grows along a row
     assert np.all(np.diff(cells[..., 1], axis=0) < 0)  # y falls down a column
     np.testing.assert_allclose(cells[..., 2], cells[..., 0] ** 2, rtol=1e-6)
@@ -142,7 +145,8 @@ def test_grid_is_in_image_order() -> None:
 
 def test_grid_points_match_dataset_grid_for_raw_features() -> None:
     d = load("xor")
-    np.testing.assert_array_equal(d.grid(5), grid_points(EXTENT, 5))
+    assert d.extent is not None
+    np.testing.assert_array_equal(d.grid(5), grid_points(d.extent, 5))
 
 
 def test_digits_has_no_plane_or_grid() -> None:
