@@ -25,6 +25,7 @@ import { createPresetsPanel } from './components/presets-panel.js';
 import { createBanner } from './components/banner.js';
 import { createInternals } from './components/internals.js';
 import { createTokenPrompt } from './components/token-prompt.js';
+import { createViewHost } from './views/index.js';
 
 /** A new page: the first lesson's data and training settings, and only an input layer. */
 function freshDoc(catalog, presets) {
@@ -34,6 +35,27 @@ function freshDoc(catalog, presets) {
   const network = { nodes: [], edges: [], output: null };
   network.nodes.push({ id: freshId(network, input.name), kind: input.name, params: {} });
   return { name: null, data: spec.data, network, training: spec.training };
+}
+
+/**
+ * The run's views (web/views/) after the boundary box, whose plane is hidden for data without
+ * one (it would stay an empty box; its readout stays); their stylesheet goes after the page's.
+ */
+function mountViews({ store, live, catalog }) {
+  document.head.append(Object.assign(document.createElement('link'),
+    { rel: 'stylesheet', href: new URL('./views/views.css', import.meta.url).href }));
+  const host = createViewHost({ run: live, catalog, fallback: () => store.spec() });
+  const boundary = document.getElementById('boundary');
+  boundary.after(host.el);
+  const follow = () => {
+    const spec = live.run?.spec ?? store.doc;
+    const entry = catalog.datasets.find((d) => d.name === spec.data?.name);
+    boundary.classList.toggle('no-plane', entry ? !entry.plane : false);
+    host.refresh();
+  };
+  store.on('doc', follow);
+  store.on('run', follow);
+  follow();
 }
 
 async function boot() {
@@ -61,6 +83,7 @@ async function boot() {
   mount('boundary', createBoundary(deps));
   mount('charts', createCharts(deps));
   mount('netview', createNetworkView(deps));
+  mountViews(deps);
   mount('internals', createInternals(deps));
   mount('runs', createRunsPanel(deps));
   mount('presets', createPresetsPanel(deps));
