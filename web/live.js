@@ -310,7 +310,10 @@ export function createLive({ store, api, catalog = null }) {
     if (!document.hidden && now - ranAt >= FRAME_MS) {
       ranAt = now;
       if (announced !== live.version) { announced = live.version; store.emit('run', live); }
-      for (const fn of frameFns) fn(now);
+      // one component's error is reported, and neither stops the others nor the frames
+      for (const fn of [...frameFns]) {
+        try { fn(now); } catch (err) { globalThis.reportError?.(err); }
+      }
     }
     requestAnimationFrame(tick);
   };

@@ -15,6 +15,9 @@ test('rgba draws one channel as grey and three as RGB, channel-major', () => {
 test('sampleAt takes the i-th sample of a (K, C, H, W) array', () => {
   const images = shaped(Uint8Array.from([1, 2, 3, 4, 5, 6]), [3, 1, 1, 2]);
   assert.deepEqual([...sampleAt(images, 2)], [5, 6]);
+  // a (rows, K, C, H, W) array by its sample shape: row 1's sample 0 is the third of K = 2
+  const rows = shaped(Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8]), [2, 2, 1, 1, 2]);
+  assert.deepEqual([...sampleAt(rows, 2, [1, 1, 2])], [5, 6]);
 });
 
 test('scatterGeometry fits the points to the plot, y up', () => {

@@ -27,6 +27,7 @@ function svg(tag, attrs) {
 
 /** Columns [{id, units, label}] of a plain MLP chain, or null when the net is not one. */
 export function mlpColumns(net, shapes, catalog) {
+  if (!net?.nodes) return null; // a run of several networks (an autoencoder's): no one chain
   const cat = Object.fromEntries(catalog.layers.map((l) => [l.name, l.category]));
   const start = net.nodes.find((n) => cat[n.kind] === 'input');
   if (!start) return null;

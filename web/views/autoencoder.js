@@ -25,6 +25,7 @@ export function follow(run, type, draw) {
   return run.onFrame(tick);
 }
 
+const PER_LINE = 8; // samples side by side
 const WAITING = 'Appears with the first samples of the run (press Play).';
 
 function mountReconstructions(box, run) {
@@ -38,19 +39,29 @@ function mountReconstructions(box, run) {
     const made = `${e.rows}|${k}|${e.sample_shape}|${Boolean(e.images)}`;
     if (layout?.made === made) return layout;
     grid.replaceChildren();
-    grid.style.gridTemplateColumns = `auto repeat(${k}, auto)`;
-    const cells = e.rows.map((row) => {
-      grid.append(h('span', { class: 'row-name', text: row }));
-      return Array.from({ length: k }, (_, i) => {
-        const attrs = { 'data-row': row, 'data-index': i, 'aria-label': `${row} sample ${i + 1}` };
-        const cell = e.images ? sampleCanvas(e.sample_shape, attrs)
-          : { canvas: h('canvas', { width: 48, height: 24, class: 'bars', ...attrs }) };
-        grid.append(cell.canvas);
-        return cell;
+    const per = Math.min(k, PER_LINE);
+    grid.style.gridTemplateColumns = `auto repeat(${per}, minmax(0, 1fr))`;
+    const cells = e.rows.map(() => []);
+    const errors = [];
+    // blocks of PER_LINE samples, each with its rows and errors, so that samples stay legible
+    for (let first = 0; first < k; first += per) {
+      const cols = Array.from({ length: Math.min(per, k - first) }, (_, j) => first + j);
+      const pad = () => Array.from({ length: per - cols.length }, () => grid.appendChild(h('span')));
+      e.rows.forEach((row, r) => {
+        grid.append(h('span', { class: 'row-name', text: row }));
+        for (const i of cols) {
+          const attrs = { 'data-row': row, 'data-index': i, 'aria-label': `${row} sample ${i + 1}` };
+          const cell = e.images ? sampleCanvas(e.sample_shape, attrs)
+            : { canvas: h('canvas', { width: 48, height: 24, class: 'bars', ...attrs }) };
+          grid.append(cell.canvas);
+          cells[r][i] = cell;
+        }
+        pad();
       });
-    });
-    grid.append(h('span', { class: 'row-name', text: 'error' }));
-    const errors = Array.from({ length: k }, () => grid.appendChild(h('span', { class: 'err small' })));
+      grid.append(h('span', { class: 'row-name', text: 'error' }));
+      for (const i of cols) errors[i] = grid.appendChild(h('span', { class: 'err small' }));
+      pad();
+    }
     layout = { made, cells, errors };
     return layout;
   }
@@ -64,10 +75,10 @@ function mountReconstructions(box, run) {
     const k = errors.length;
     cells.forEach((row, r) => row.forEach((cell, i) => {
       const at = r * k + i;
-      if (e.images) cell.draw(sampleAt(e.images, at));
-      else drawBars(cell.canvas, sampleAt(e.values, at), scale);
+      if (e.images) cell.draw(sampleAt(e.images, at, e.sample_shape));
+      else drawBars(cell.canvas, sampleAt(e.values, at, e.values.shape.slice(2)), scale);
     }));
-    errors.forEach((span, i) => { span.textContent = fmt(e.error[i]); });
+    errors.forEach((span, i) => { span.textContent = fmt(e.error[i], 2); });
     grid.dataset.step = e.step;
   });
 }
@@ -105,7 +116,7 @@ function mountCode(box, run) {
       legend.dataset.labels = String(labels);
       legend.replaceChildren(...labels.map((l) => h('span', { class: 'swatch', style: `--swatch: ${labelColor(l)}`, text: String(l) })));
     }
-    sparsity.textContent = `Hoyer sparsity ${fmt(e.sparsity, 2)} (0 dense, 1 one unit) · ${e.units} units`;
+    sparsity.textContent = `Hoyer sparsity ${fmt(e.sparsity, 2)} (0 dense, 1 one unit) · ${e.units} ${e.units === 1 ? 'unit' : 'units'}`;
     drawUnitBars(units, e.mean_abs, e.active);
   });
 }

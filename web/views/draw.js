@@ -58,9 +58,10 @@ export function sampleCanvas(shape, attrs = {}) {
   };
 }
 
-/** The i-th sample's pixels of a uint8 (K, C, H, W) array. */
-export function sampleAt(images, i) {
-  const size = images.shape.slice(1).reduce((a, b) => a * b, 1);
+/** The i-th sample's pixels of a (K, C, H, W) array, or of any array of samples of `shape`
+ * (a (rows, K, C, H, W) array's i-th is row i // K's sample i % K). */
+export function sampleAt(images, i, shape = images.shape.slice(1)) {
+  const size = shape.reduce((a, b) => a * b, 1);
   return images.subarray(i * size, (i + 1) * size);
 }
 
