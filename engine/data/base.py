@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,9 @@ class Dataset:
     points_train: np.ndarray | None  # (N, 2) float32 raw coordinates
     points_test: np.ndarray | None
     extent: tuple[float, float, float, float] | None  # (x_min, x_max, y_min, y_max)
+    # (C, H, W) of a flat set whose features are an image's pixels (digits' 64 = 1x8x8)
+    image_shape: tuple[int, int, int] | None = None
+    class_names: tuple[str, ...] | None = None  # None: the classes are named "0", "1", ...
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -56,6 +60,44 @@ class Dataset:
         """'plane' (points of the 2-D plane, which a grid can cover), 'image' (C, H, W
         samples) or 'vector' (flat features): what the probes and views can show."""
         return kind_of(self.extent is not None, self.input_shape)
+
+    @property
+    def sample_image_shape(self) -> tuple[int, int, int] | None:
+        """(C, H, W) of one sample shown as an image: an image set's own shape, a flat set's
+        declared one; None: the samples are not images (the plane's points, plain features)."""
+        shape = self.input_shape
+        if len(shape) == 3:
+            return (shape[0], shape[1], shape[2])
+        if self.image_shape is not None and shape == (int(np.prod(self.image_shape)),):
+            return self.image_shape
+        return None
+
+    @property
+    def named_classes(self) -> list[str] | None:
+        """Each class's name (the set's own, else its index); None for real targets."""
+        if self.n_classes is None:
+            return None
+        return list(self.class_names or (str(c) for c in range(self.n_classes)))
+
+    @cached_property
+    def pixel_range(self) -> tuple[float, float]:
+        """The values that show as black and white: 0 and 1 for pixels in [0, 1] (every
+        built-in image set), else the set's smallest and largest value."""
+        lo = float(min(self.x_train.min(), self.x_test.min()))
+        hi = float(max(self.x_train.max(), self.x_test.max()))
+        return (0.0, 1.0) if 0.0 <= lo and hi <= 1.0 else (lo, hi)
+
+    def images(self, x: np.ndarray) -> np.ndarray:
+        """Samples x of this set as (N, C, H, W) uint8 images: 0 is the pixel range's low end,
+        255 its high end (clipped). Raises ValueError for a set whose samples are not images."""
+        shape = self.sample_image_shape
+        if shape is None:
+            raise ValueError(f"the samples of {self.name!r} are not images")
+        lo, hi = self.pixel_range
+        scaled = np.asarray(x, dtype=np.float32).reshape(len(x), *shape)  # (N, C, H, W)
+        if (lo, hi) != (0.0, 1.0):
+            scaled = (scaled - np.float32(lo)) / np.float32(max(hi - lo, 1e-12))
+        return np.round(np.clip(scaled, 0.0, 1.0) * np.float32(255)).astype(np.uint8)
 
     def describe(self) -> DataShape:
         return DataShape(self.name, self.task, self.input_shape, self.n_classes, self.kind)
@@ -126,9 +168,10 @@ class DatasetEntry:
     sample_shape: Callable[[Any], tuple[int, ...]] | None = None
     # The number of classes: a number, or one from the parameters; None for real targets.
     classes: int | Callable[[Any], int] | None = None
+    images: bool = False  # whether its samples are images (flat or not): thumbnails, image views
 
     def catalog_extra(self) -> dict[str, Any]:
-        return {"task": self.task, "plane": self.plane}
+        return {"task": self.task, "plane": self.plane, "images": self.images}
 
     def known_without_samples(self) -> bool:
         return self.sample_shape is not None and (

@@ -77,6 +77,7 @@ def make_digits(p: DigitsParams) -> Dataset:
         points_train=None,
         points_test=None,
         extent=None,
+        image_shape=(1, 8, 8),
     )
 
 
@@ -91,5 +92,6 @@ DATASETS.register(
         plane=False,
         sample_shape=sample_shape,
         classes=N_CLASSES,
+        images=True,
     )
 )

@@ -48,11 +48,12 @@ def make_synthetic_images(p: SyntheticImagesParams) -> Dataset:
     return Dataset(name="synthetic_images", task=CLASSIFICATION, x_train=pixels[train],
                    y_train=labels[train], x_test=pixels[test], y_test=labels[test],
                    n_classes=N_CLASSES, feature_names=FEATURE_NAMES, points_train=None,
-                   points_test=None, extent=None)
+                   points_test=None, extent=None,
+                   image_shape=(1, SIDE, SIDE))
 
 
 DATASETS.register(DatasetEntry(
     "synthetic_images", "MNIST-sized synthetic images: 28x28 pixels in [0, 1], 10 classes "
     "(noisy copies of seeded class prototypes).", CLASSIFICATION, SyntheticImagesParams,
     make_synthetic_images, plane=False, sample_shape=lambda p: (SIDE * SIDE,),
-    classes=N_CLASSES))
+    classes=N_CLASSES, images=True))

@@ -7,6 +7,7 @@ from engine.families import (  # noqa: F401  (they register themselves)
     autoencoder,
     autoencoder_views,
     supervised,
+    supervised_views,
 )
 from engine.families.base import FAMILIES, Family, NoParams, finite_metrics
 

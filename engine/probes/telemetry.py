@@ -118,7 +118,10 @@ class Telemetry:
         probe = self.probes.get(name)
         if not self.applies(name) or not getattr(probe, "active", True):
             return 0
-        return int(self.settings[name].every)
+        every = self.settings[name].every
+        if every is None:  # a probe that samples with each evaluation (e.g. `predictions`)
+            every = self.run.spec.training.eval_every or self.run.steps_per_epoch
+        return int(every)
 
     def reconfigure(self, changes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Apply a mid-run change at a chunk boundary (raises a located SpecError for a bad
