@@ -69,3 +69,20 @@ test('a view asking anew reopens the stream from the start; a new run forgets th
   live.want('views', []);
   assert.ok(!streams.at(-1).types.includes('predictions_sampled'));
 });
+
+test('a view redraws only when the version of its event moved', async () => {
+  const { follow } = await import('../../web/views/follow.js');
+  const frames = [];
+  let version = 0;
+  const run = { versionOf: () => version, latest: () => ({ version }), onFrame: (fn) => { frames.push(fn); return () => frames.pop(); } };
+  const drawn = [];
+  const stop = follow(run, 'code_sampled', (e) => drawn.push(e.version));
+  frames[0]();
+  frames[0]();
+  version = 3;
+  frames[0]();
+  frames[0]();
+  assert.deepEqual(drawn, [0, 3]); // once at mount, once for the new event
+  stop();
+  assert.equal(frames.length, 0);
+});

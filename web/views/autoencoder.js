@@ -6,24 +6,12 @@
  * - code (code_sampled): the test set's code as a 2-D scatter coloured by label, with the
  *   PCA shares on the axes, each unit's mean |h| and active share, and the Hoyer sparsity.
  * Each redraws at most once per frame (run.onFrame), only when its event's version moved.
- * May import: views/registry.js, views/draw.js, views/scatter.js.
+ * May import: views/registry.js, views/follow.js, views/draw.js, views/scatter.js.
  */
 import { registerView } from './registry.js';
+import { follow } from './follow.js';
 import { drawBars, fmt, h, labelColor, maxAbs, sampleAt, sampleCanvas } from './draw.js';
 import { drawScatter, drawUnitBars } from './scatter.js';
-
-/** Redraws `draw(event)` when the run's latest event of `type` moved; returns the stopper. */
-export function follow(run, type, draw) {
-  let drawn = -1;
-  const tick = () => {
-    const v = run.versionOf(type);
-    if (v === drawn) return;
-    drawn = v;
-    draw(run.latest(type));
-  };
-  tick();
-  return run.onFrame(tick);
-}
 
 const PER_LINE = 8; // samples side by side
 const WAITING = 'Appears with the first samples of the run (press Play).';

@@ -4,11 +4,11 @@
  * red border and says "true 3 → 8"); the confusion matrix of the whole test split as a real
  * <table> (rows true, columns predicted, counts shaded by their share of the row); and the
  * most confident mistakes with their confidence. Redrawn with each event (one per evaluation).
- * May import: views/registry.js, views/draw.js, views/autoencoder.js (follow).
+ * May import: views/registry.js, views/draw.js, views/follow.js.
  */
 import { registerView } from './registry.js';
 import { fmt, h, sampleAt, sampleCanvas } from './draw.js';
-import { follow } from './autoencoder.js';
+import { follow } from './follow.js';
 
 const TYPE = 'predictions_sampled';
 
