@@ -27,6 +27,9 @@ import { createInternals } from './components/internals.js';
 import { createTokenPrompt } from './components/token-prompt.js';
 import { createViewHost } from './views/index.js';
 
+// the event the boundary box draws (components/boundary.js)
+const BOUNDARY_EVENT = 'grid_computed';
+
 /** A new page: the first lesson's data and training settings, and only an input layer. */
 function freshDoc(catalog, presets) {
   const first = supervisedLessons(presets)[0];
@@ -38,8 +41,9 @@ function freshDoc(catalog, presets) {
 }
 
 /**
- * The run's views (web/views/) after the boundary box, whose plane is hidden for data without
- * one (it would stay an empty box; its readout stays); their stylesheet goes after the page's.
+ * The run's views (web/views/) after the boundary box, whose plane shows only when the run's
+ * view probes include the grid it draws (an image set, or an autoencoder on the plane, would
+ * leave it an empty box; its readout stays); their stylesheet goes after the page's.
  */
 function mountViews({ store, live, catalog }) {
   document.head.append(Object.assign(document.createElement('link'),
@@ -48,10 +52,8 @@ function mountViews({ store, live, catalog }) {
   const boundary = document.getElementById('boundary');
   boundary.after(host.el);
   const follow = () => {
-    const spec = live.run?.spec ?? store.doc;
-    const entry = catalog.datasets.find((d) => d.name === spec.data?.name);
-    boundary.classList.toggle('no-plane', entry ? !entry.plane : false);
-    host.refresh();
+    const ctx = host.refresh();
+    boundary.classList.toggle('no-plane', !ctx.viewEvents.has(BOUNDARY_EVENT));
   };
   store.on('doc', follow);
   store.on('run', follow);
