@@ -119,6 +119,19 @@ class DatasetPoints(BaseModel):
     max_points: int = Field(description="Most points an answer carries.")
 
 
+class DatasetSamples(BaseModel):
+    """The first training samples of an image set, for thumbnails: one row of C*H*W uint8
+    pixels per image (0: the set's darkest value, 255: its brightest; 0.0 and 1.0 for every
+    built-in set), as the `predictions` view sends its images."""
+
+    sample_shape: tuple[int, int, int] = Field(description="One image's shape (C, H, W).")
+    class_names: list[str] | None = Field(description="Each class's name by index; null for "
+                                          "real-valued targets.")
+    images: list[list[Annotated[int, Field(ge=0, le=255)]]] = Field(
+        description="One row per image: its C*H*W pixels, channel by channel, row by row.")
+    labels: list[int | None] = Field(description="Each image's class (null: not a class).")
+
+
 class NetworkCreate(Body):
     name: str = Field(min_length=1, max_length=200)
     network: NetworkSpec
