@@ -50,6 +50,8 @@ def test_autoencoder_reconstructions_change_and_the_code_is_drawn(app) -> None: 
     expect(views.locator("section.view")).to_have_count(2)  # reconstructions and code
     rows = page.get_by_test_id("reconstructions")
     reconstructed = rows.locator("canvas[data-row=reconstructed]")
+    # a fresh server's first worker can take a while to start on a loaded machine
+    ui.wait_until(lambda: ui.step_count(page) > 0, timeout=120)
     expect(reconstructed.first).to_be_visible(timeout=60_000)
     assert rows.locator("canvas[data-row=clean]").count() == reconstructed.count() > 0
     first = reconstructed.evaluate_all(RECONSTRUCTED)
