@@ -30,7 +30,8 @@ export function drawMosaic(ctx, samples, size) {
   samples.images.forEach((pixels, i) => {
     rgba(pixels, samples.sample_shape, img.data);
     tctx.putImageData(img, 0, 0);
-    ctx.drawImage(tile, (i % side) * cell, Math.floor(i / side) * cell, cell, cell);
+    // a 1-px seam of the card's grey between samples, so that they read as separate images
+    ctx.drawImage(tile, (i % side) * cell, Math.floor(i / side) * cell, cell - 1, cell - 1);
   });
   return n;
 }
