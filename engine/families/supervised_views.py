@@ -63,9 +63,10 @@ class PredictionsSampled(Event):
 
 
 class PredictionsParams(ProbeParams):
-    every: int | None = Field(None, ge=0, le=1_000_000, description="Steps between samples "
-                              "(0: off; none: with each evaluation, i.e. every "
-                              "training.eval_every steps, else once per epoch).")
+    # None widens the base's int: the hub reads it as the evaluation's period (Telemetry.period)
+    every: int | None = Field(  # type: ignore[assignment]
+        None, ge=0, le=1_000_000, description="Steps between samples (0: off; none: with each "
+        "evaluation, i.e. every training.eval_every steps, else once per epoch).")
     max_hz: float | None = Field(2.0, gt=0, le=1000, description="Ceiling on samples per second.")
     samples: int = Field(32, ge=1, le=256, description="Test images shown with their "
                          "prediction (the first ones of the test split).")
