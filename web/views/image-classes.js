@@ -32,7 +32,7 @@ function tile(shape, names, truth, said, extra = '') {
   const caption = wrong ? `true ${nameOf(names, truth)} → ${nameOf(names, said)}` : nameOf(names, truth);
   const fig = h('figure', { class: wrong ? 'tile mistake' : 'tile', 'data-truth': truth, 'data-predicted': said,
     'aria-label': wrong ? `mistake: ${caption}` : `correct: ${caption}` },
-  canvas, h('figcaption', { class: 'small', text: extra ? `${caption} ${extra}` : caption }));
+  canvas, h('figcaption', { class: 'small' }, caption, extra ? h('span', { class: 'sure', text: extra }) : null));
   return { fig, draw };
 }
 
@@ -84,7 +84,7 @@ function mountPredictions(box, run) {
     const m = e.mistake_labels.length;
     mistakesTitle.hidden = false;
     mistakes.replaceChildren(...(m ? Array.from(e.mistake_labels, (t, i) => {
-      const conf = `(${Math.round(100 * e.mistake_confidence[i])}% sure)`;
+      const conf = `${Math.round(100 * e.mistake_confidence[i])}% sure`;
       const { fig, draw } = tile(e.sample_shape, names, t, e.mistake_predicted[i], conf);
       draw(sampleAt(e.mistake_images, i));
       return fig;
