@@ -309,6 +309,8 @@ export function createApi({ base = '/api/v1', onConnection = () => {}, askToken 
         throw err;
       }
     },
+    /** `count` sample images of an image set ({sample_shape, class_names, images, labels}). */
+    datasetSamples: (choice, count = 16) => request('POST', `/datasets/samples?count=${count}`, choice),
     /** A run's event stream; `events`: the types to receive (see RunStream.subscribe). */
     events: (id, since = -1, events = undefined) =>
       new RunStream(`${wsBase}/runs/${id}/events`, since, events, () => token),

@@ -7,6 +7,8 @@
  * `version` (or `gridVersion`, `weightsVersion`) moved. A batch of events costs a few buffer
  * pushes and one version bump each: nothing is drawn or dispatched per event.
  * Probe events go to `live.internals` (internals-buffers.js), which keeps its own versions.
+ * Any other event type a view `want`s is kept as the latest of its type: `latest(type)`, with
+ * `versionOf(type)` moving on each one (views, web/views/, draw from these).
  * The stream is asked for the events the page draws: everything live.js handles, plus the
  * probe events that open panels `want` (collapsed ones do not pay for their events).
  * The speed (speeds.js) is the page's: a run starts at it and follows each change of it;
@@ -51,8 +53,18 @@ export function createLive({ store, api, catalog = null }) {
       return buf;
     },
     get active() { return ACTIVE.has(this.status); },
-    onFrame(fn) { frameFns.push(fn); },
+    /** Calls fn(now) on each redraw frame; returns what stops it. */
+    onFrame(fn) {
+      frameFns.push(fn);
+      return () => { const i = frameFns.indexOf(fn); if (i >= 0) frameFns.splice(i, 1); };
+    },
+    /** The latest event of `type` among those asked for with `want` (null: none yet). */
+    latest(type) { return latest.get(type)?.event ?? null; },
+    /** Moves on with each event of `type` (and when the run changes): redraw when it moved. */
+    versionOf(type) { return latest.get(type)?.version ?? 0; },
   };
+  const latest = new Map(); // wanted event type -> {event, version}
+  let latestCount = 0; // versions never repeat, across runs too
   let stream = null;
   const wants = new Map(); // owner -> event types it draws now
 
@@ -67,7 +79,10 @@ export function createLive({ store, api, catalog = null }) {
     live.gridVersion++;
     live.weightsVersion++;
     live.internals.clear();
+    latest.clear();
   }
+
+  function keep(e) { latest.set(e.type, { event: e, version: ++latestCount }); }
 
   function absorb(e) {
     if (typeof e.step === 'number') live.step = Math.max(live.step, e.step);
@@ -124,6 +139,10 @@ export function createLive({ store, api, catalog = null }) {
     for (const [type, fn] of Object.entries(live.internals.handlers)) {
       s.addEventListener(type, (ev) => { fn(ev.detail); absorb(ev.detail); });
     }
+    const own = new Set([...Object.keys(handlers), ...Object.keys(live.internals.handlers)]);
+    for (const type of wantedTypes()) {
+      if (!own.has(type)) s.addEventListener(type, (ev) => { keep(ev.detail); absorb(ev.detail); });
+    }
     s.addEventListener('connection', (ev) => store.emit('connection', ev.detail));
     s.addEventListener('gap', () => guard(async () => {
       const id = live.run?.id;
@@ -160,10 +179,16 @@ export function createLive({ store, api, catalog = null }) {
     changed();
   }
 
+  function wantedTypes() {
+    const types = new Set();
+    for (const list of wants.values()) list.forEach((t) => types.add(t));
+    return types;
+  }
+
   function subscription() {
     const types = new Set([...Object.keys(handlers), ...ALWAYS]);
     types.delete('hello'); // a greeting, not an event type: the server would refuse the list
-    for (const list of wants.values()) list.forEach((t) => types.add(t));
+    wantedTypes().forEach((t) => types.add(t));
     return [...types];
   }
 
@@ -285,7 +310,10 @@ export function createLive({ store, api, catalog = null }) {
     if (!document.hidden && now - ranAt >= FRAME_MS) {
       ranAt = now;
       if (announced !== live.version) { announced = live.version; store.emit('run', live); }
-      for (const fn of frameFns) fn(now);
+      // one component's error is reported, and neither stops the others nor the frames
+      for (const fn of [...frameFns]) {
+        try { fn(now); } catch (err) { globalThis.reportError?.(err); }
+      }
     }
     requestAnimationFrame(tick);
   };

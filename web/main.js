@@ -26,6 +26,10 @@ import { createPresetsPanel } from './components/presets-panel.js';
 import { createBanner } from './components/banner.js';
 import { createInternals } from './components/internals.js';
 import { createTokenPrompt } from './components/token-prompt.js';
+import { createViewHost } from './views/index.js';
+
+// the event the boundary box draws (components/boundary.js)
+const BOUNDARY_EVENT = 'grid_computed';
 
 /** A new page: the first lesson's data and training settings, and only an input layer. */
 function freshDoc(catalog, presets) {
@@ -35,6 +39,26 @@ function freshDoc(catalog, presets) {
   const network = { nodes: [], edges: [], output: null };
   network.nodes.push({ id: freshId(network, input.name), kind: input.name, params: {} });
   return { name: null, data: spec.data, network, training: spec.training };
+}
+
+/**
+ * The run's views (web/views/) after the boundary box, whose plane shows only when the run's
+ * view probes include the grid it draws (an image set, or an autoencoder on the plane, would
+ * leave it an empty box; its readout stays); their stylesheet goes after the page's.
+ */
+function mountViews({ store, live, catalog }) {
+  document.head.append(Object.assign(document.createElement('link'),
+    { rel: 'stylesheet', href: new URL('./views/views.css', import.meta.url).href }));
+  const host = createViewHost({ run: live, catalog, fallback: () => store.spec() });
+  const boundary = document.getElementById('boundary');
+  boundary.after(host.el);
+  const follow = () => {
+    const ctx = host.refresh();
+    boundary.classList.toggle('no-plane', !ctx.viewEvents.has(BOUNDARY_EVENT));
+  };
+  store.on('doc', follow);
+  store.on('run', follow);
+  follow();
 }
 
 async function boot() {
@@ -68,6 +92,7 @@ async function boot() {
   mount('centre-tabs', createCentreTabs([
     { id: 'drawing', label: 'Drawing', el: document.getElementById('netview'), onShow: drawing.shown },
     { id: 'layers', label: 'Layers', el: document.getElementById('builder') }]));
+  mountViews(deps);
   mount('internals', createInternals(deps));
   mount('runs', createRunsPanel(deps));
   mount('presets', createPresetsPanel(deps));

@@ -1,19 +1,40 @@
 /**
  * The Data panel: one thumbnail per data set of the catalog (its points when the server can
- * give them), and the chosen set's parameters from its schema: points, noise, train/test
+ * give them; a mosaic of sample images for an image set), and the chosen set's parameters from its schema: points, noise, train/test
  * ratio, input features, seed; "Regenerate" draws a new seed. Choosing a set that has a
  * lesson (a preset on it) takes that lesson's training settings and output width, in one
  * undoable step, and says so; choosing another set of another task switches the task, and
  * the loss when the current one does not fit it.
  * Listens to: store 'doc'. Emits on the bus: 'points' ({choice, points} or null).
- * May import: commands.js, form.js, lessons.js, store.js (docFromSpec).
+ * May import: commands.js, form.js, lessons.js, store.js (docFromSpec), views/draw.js.
  */
 import { Batch, SetValue } from '../commands.js';
 import { createForm, el } from '../form.js';
 import { lessonFor, lessonWidth, widthNode } from '../lessons.js';
 import { docFromSpec } from '../store.js';
+import { rgba } from '../views/draw.js';
 
 const COLORS = ['#f59322', '#0877bd', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+
+/** Draws `samples.images` (flat uint8 C*H*W each) as a square mosaic filling a size-px canvas;
+ * returns how many it drew. */
+export function drawMosaic(ctx, samples, size) {
+  const [, hgt, w] = samples.sample_shape;
+  const n = samples.images.length;
+  const side = Math.ceil(Math.sqrt(n));
+  const tile = new OffscreenCanvas(w, hgt);
+  const tctx = tile.getContext('2d');
+  const img = tctx.createImageData(w, hgt);
+  const cell = size / side;
+  ctx.imageSmoothingEnabled = false;
+  samples.images.forEach((pixels, i) => {
+    rgba(pixels, samples.sample_shape, img.data);
+    tctx.putImageData(img, 0, 0);
+    // a 1-px seam of the card's grey between samples, so that they read as separate images
+    ctx.drawImage(tile, (i % side) * cell, Math.floor(i / side) * cell, cell - 1, cell - 1);
+  });
+  return n;
+}
 
 /** Draws the points on a canvas of `size` px showing `extent`; returns how many it drew. */
 export function drawPoints(ctx, points, extent, size, { alpha = 1, test = true } = {}) {
@@ -128,10 +149,20 @@ export function createDataPanel({ store, api, catalog, presets = [] }) {
       const ctx = c.getContext('2d');
       ctx.fillStyle = '#f4f6f8';
       ctx.fillRect(0, 0, 64, 64);
-      if (!serverHasPoints || !d.plane) { thumbs.classList.toggle('nopoints', !serverHasPoints); continue; }
+      if (!d.plane) { await paintSamples(d, c, ctx); continue; }
+      if (!serverHasPoints) { thumbs.classList.add('nopoints'); continue; }
       const pts = await points({ name: d.name, params: { n_points: 200 } });
       if (pts) c.dataset.points = drawPoints(ctx, pts, pts.extent, 64);
     }
+  }
+
+  /** An image set's mosaic of 16 training samples (a set the server refuses stays blank). */
+  async function paintSamples(d, c, ctx) {
+    try {
+      const samples = await api.datasetSamples({ name: d.name, params: {} }, 16);
+      c.dataset.samples = drawMosaic(ctx, samples, 64);
+      c.classList.add('mosaic');
+    } catch { /* not images, or an older server: the blank thumbnail stays */ }
   }
 
   async function points(choice) {
