@@ -77,6 +77,26 @@ export class LoadDoc {
   }
 }
 
+/** Edits another of the family's networks (an autoencoder's decoder after its encoder): the
+ * one edited so far goes back to `networks`, the chosen one becomes `network`, which every
+ * network edit works on. In the history, so that undo never edits the wrong network. */
+export class SwitchRole {
+  constructor(role) {
+    this.role = role;
+    this.label = `edit the ${role}`;
+  }
+
+  #go(doc, role) {
+    doc.networks[doc.role] = clone(doc.network);
+    doc.network = clone(doc.networks[role]);
+    doc.role = role;
+  }
+
+  execute(doc) { this.from ??= doc.role; this.#go(doc, this.role); }
+
+  undo(doc) { this.#go(doc, this.from); }
+}
+
 const node = (net, kind, params) => ({ id: graph.freshId(net, kind), kind, params: clone(params) });
 
 /** The builder's vocabulary, as commands. `where`: {edge: [s, t]} | {after: id} | {} (append). */

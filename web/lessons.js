@@ -1,5 +1,5 @@
 /**
- * Lessons: the presets the page can edit (one network), and what a supervised
+ * Lessons: the presets the page can load, and what a supervised
  * data set's lesson teaches the page when a person picks that set: its training settings
  * (the defaults that work for it: a digits net learns with the digits lesson's Adam, not with
  * the spiral's) and the width of its output layer. Nothing here names a data set: the
@@ -8,14 +8,17 @@
  */
 import { inputsOf, outputNode } from './graph.js';
 
-/** The presets the page can load: those of one network. */
+/** The presets the page can load: every one (a family of several networks is edited one
+ * network at a time). */
 export function editablePresets(presets) {
-  return presets.filter((p) => Object.keys(p.spec.networks || { model: 0 }).length === 1);
+  return presets;
 }
 
-/** The lessons of the supervised family, whose settings fit a network built from scratch. */
+/** The lessons of the supervised family (one network), whose settings fit a network built
+ * from scratch. */
 export function supervisedLessons(presets) {
-  return editablePresets(presets).filter((p) => (p.spec.family?.name ?? 'supervised') === 'supervised');
+  return presets.filter((p) => Object.keys(p.spec.networks || { model: 0 }).length === 1
+    && (p.spec.family?.name ?? 'supervised') === 'supervised');
 }
 
 /** The first supervised lesson that trains on data set `name`, or null. */

@@ -21,6 +21,7 @@ import { createCharts } from './components/charts.js';
 import { createBoundary } from './components/boundary.js';
 import { createNetworkView } from './components/network-view.js';
 import { createCentreTabs } from './components/centre-tabs.js';
+import { createRoleSwitch } from './components/role-switch.js';
 import { createRunsPanel } from './components/runs-panel.js';
 import { createPresetsPanel } from './components/presets-panel.js';
 import { createBanner } from './components/banner.js';
@@ -92,6 +93,7 @@ async function boot() {
   mount('centre-tabs', createCentreTabs([
     { id: 'drawing', label: 'Drawing', el: document.getElementById('netview'), onShow: drawing.shown },
     { id: 'layers', label: 'Layers', el: document.getElementById('builder') }]));
+  mount('roles', createRoleSwitch(deps));
   mountViews(deps);
   mount('internals', createInternals(deps));
   mount('runs', createRunsPanel(deps));

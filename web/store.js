@@ -35,13 +35,17 @@ export function readHash(hash) {
 
 const clone = (x) => structuredClone(x);
 
-/** The page's document from a run spec the server sent (version 2). Until the page edits
- * networks by role, it edits one network, one optimizer and one regularizer: the 'model'
- * network (else the first), the first optimizer and the first regularizer. The server reads
- * the document back as a version-1 spec, which it upgrades. */
+/** The page's document from a run spec the server sent (version 2). It edits one network at
+ * a time: a family of one network has it as `network`; a family of several (an autoencoder's
+ * encoder and decoder) keeps them all in `networks` and the one being edited, `role`, as
+ * `network` (commands.js SwitchRole). One optimizer and one regularizer: the first of each.
+ * The server reads the document back as a version-1 spec (one network), which it upgrades,
+ * or as version 2 (several). */
 export function docFromSpec(spec) {
   const { schema_version: _version, networks, ...doc } = clone(spec);
-  if (networks) doc.network = networks.model ?? Object.values(networks)[0];
+  const roles = Object.keys(networks || {});
+  if (roles.length > 1) Object.assign(doc, { networks, role: roles[0], network: clone(networks[roles[0]]) });
+  else if (networks) doc.network = networks.model ?? Object.values(networks)[0];
   const t = doc.training;
   if (t?.optimizers) { t.optimizer = Object.values(t.optimizers)[0]; delete t.optimizers; }
   if (t?.regularizers) {
@@ -121,7 +125,11 @@ export function createStore(initialDoc, { runId = null } = {}) {
       writeNow(); // at once: a link copied the moment a run starts has it
     },
     /** A RunSpec for the server: the document as it is. */
-    spec() { return clone({ schema_version: 1, ...doc }); },
+    spec() {
+      if (!doc.role) return clone({ schema_version: 1, ...doc });
+      const { network, networks, role, ...rest } = clone(doc);
+      return { schema_version: 2, ...rest, networks: { ...networks, [role]: network } };
+    },
     flushUrl: writeNow,
     on(type, fn) {
       const handler = (e) => fn(e.detail);

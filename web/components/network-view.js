@@ -57,7 +57,7 @@ export function createNetworkView({ store, api, live, catalog }) {
    * (an edit after a run draws what will train next, with grey links). */
   function source() {
     const spec = live.run && live.started ? live.started.spec : null;
-    const ran = spec && (spec.networks?.model ?? spec.network);
+    const ran = spec && (spec.networks?.[store.doc.role || 'model'] ?? spec.network);
     if (ran && sameNet(ran, store.doc.network)) {
       const shapes = Object.fromEntries(live.started.graph.nodes.map((n) => [n.id, n.output_shape]));
       return { net: ran, shapes, features: live.started.data.feature_names, ran: true };

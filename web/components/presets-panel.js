@@ -19,8 +19,8 @@ export function createPresetsPanel({ store, live, presets }) {
     if (e.key === 'Escape' && root.open) { root.open = false; root.querySelector('summary').focus(); }
   });
   document.addEventListener('click', (e) => { if (root.open && !root.contains(e.target)) root.open = false; });
-  // the page edits one network; presets of families with several (an autoencoder's encoder
-  // and decoder) run from the API until the page edits networks by role
+  // a family of several networks (an autoencoder's encoder and decoder) loads them all; the
+  // centre edits one at a time (role-switch.js)
   for (const p of editablePresets(presets)) {
     const b = el('button', { type: 'button', class: 'preset', 'data-preset': p.name,
       'aria-label': `Load preset: ${p.title}` },

@@ -4,17 +4,31 @@
  * editing, not refused on Play), and publishes the answer on the store's bus as 'report':
  * {report, error, pending}.
  * Listens to: store 'doc'.
- * May import: nothing.
+ * May import: lessons.js (widthNode).
  */
+import { widthNode } from '../lessons.js';
 
-export function createValidator({ store, api }) {
+/** The input a role's network is checked over: {} (the data's) for the first role, else
+ * {input_shape: [width]} of the role before it. */
+export function roleInput(doc, catalog) {
+  const roles = Object.keys(doc.networks);
+  const i = roles.indexOf(doc.role);
+  if (i <= 0) return {};
+  const width = widthNode(doc.networks[roles[i - 1]], catalog.layers)?.params?.out_features;
+  return Number.isInteger(width) ? { input_shape: [width] } : {};
+}
+
+export function createValidator({ store, api, catalog }) {
   let timer = null;
   let ticket = 0;
   let last = { report: null, error: null, pending: true };
 
   async function validate(mine = ++ticket) {
     const { network, data, training, family } = store.doc;
-    const more = training ? { training, schema_version: 1, ...(family ? { family } : {}) } : {};
+    let more = training ? { training, schema_version: 1, ...(family ? { family } : {}) } : {};
+    // one network of several: the first over the data; a later one over the width the one
+    // before it ends in (a decoder over the code). The whole run is checked on Play.
+    if (store.doc.role) more = roleInput(store.doc, catalog);
     let next;
     try {
       next = { report: await api.validate(network, data, more), error: null, pending: false };
