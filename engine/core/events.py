@@ -160,8 +160,13 @@ class ActivationsSampled(Event):
 
 
 class NeuronMapsComputed(Event):
-    """Every hidden unit's output over the input plane, as grid_computed lays out its values:
-    `values[i]` is the (R, R) map of unit `units[i]` of node `nodes[i]`."""
+    """Every node's units over the input plane, as grid_computed lays out its values:
+    `values[i]` is the (R, R) map of unit `units[i]` of node `nodes[i]`. The nodes come in
+    the order they run: the input node (each feature it receives, e.g. x1, x2, x1_sq, in
+    the data set's feature order), every hidden node (linear layers before their activation
+    and the activations alike) and the output node (its raw outputs, before any softmax or
+    sigmoid); a node with more units than the probe's max_units, or whose output is not
+    (N, units), is left out."""
 
     type: Literal["neuron_maps_computed"] = "neuron_maps_computed"
     resolution: int
