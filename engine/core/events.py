@@ -281,6 +281,18 @@ class PaceChanged(Event):
     pace: float | None = Field(description="Steps per second at most; null: as fast as it goes.")
 
 
+class WeightSet(Event):
+    """One weight of a linear layer was set (`Control.set_weight`, the drawing's click on a
+    link), between steps, after `step`: values[row, col] of `node`'s weight, as
+    weights_sampled lays it out. The optimizer's state (momenta, Adam's moments) is kept."""
+
+    type: Literal["weight_set"] = "weight_set"
+    node: str
+    row: int = Field(description="The output unit (the weight matrix's row).")
+    col: int = Field(description="The input unit (the weight matrix's column).")
+    value: float
+
+
 class ProbesChanged(Event):
     """Probe settings changed mid-run (`Control.set_probes`), applied from `step` on: every
     probe's full parameters as the run now asks for them (the auto-throttle may still widen a
@@ -324,7 +336,7 @@ AnyEvent = Annotated[
     RunStarted | StepsCompleted | EvalCompleted | GridComputed | RunPaused | RunResumed
     | LrChanged | PaceChanged | RunCompleted | RunStopped | RunFailed | NormsSampled
     | HistogramsSampled | ActivationsSampled | NeuronMapsComputed | CurvatureEstimated
-    | TelemetryShare | RunWarning | WeightsSampled | ProbesChanged,
+    | TelemetryShare | RunWarning | WeightsSampled | ProbesChanged | WeightSet,
     Field(discriminator="type"),
 ]
 # The built-in vocabulary, as one discriminated union (the JSON Schema of docs/schemas).

@@ -120,7 +120,9 @@ class ProbeEntry:
     also has the recording hook (engine/probes/recording.py); a probe without a factory is
     never made. `data_kinds` and `families` say where it applies (None: everywhere);
     a `view` is part of what a family shows rather than an internal: it runs with probes
-    off, is never throttled, and also samples on a single step and at the end."""
+    off, is never throttled, and also samples on a single step and at the end; one that
+    `redraws` (the weights, the neuron maps) samples again, as the views do, when a weight
+    was set by hand, so that a paused page shows the edit."""
 
     name: str
     description: str
@@ -130,6 +132,7 @@ class ProbeEntry:
     data_kinds: frozenset[str] | None = None
     families: frozenset[str] | None = None
     view: bool = False
+    redraws: bool = False
 
     @property
     def plane_only(self) -> bool:

@@ -9,7 +9,7 @@ recording.py); the hub merges their needs into one `Recording` and hands each it
 outcome. A probe that is a family's view (the prediction grid) runs even with probes off, is
 never throttled, and samples on single steps and at the end too. The trainer calls `train` for
 each chunk, `after_chunk` after it, `at_end` and `closing_views` before the terminal event,
-`diagnose` on divergence.
+`diagnose` on divergence, `redraw` after a weight set by hand.
 May import: stdlib, numpy, torch, engine modules below the trainer, the probes' own modules.
 """
 
@@ -269,6 +269,17 @@ class Telemetry:
         if emit is not None and fields is not None:
             emit(fields)
         return fields
+
+    def redraw(self, step: int, lr: float, emit: Callable[[EventFields], object]) -> None:
+        """After a weight was set by hand: the views and the probes that draw the weights
+        sample now, whatever their cadence (those turned off stay off)."""
+        self.ctx.lr, self.ctx.step = lr, step
+        self.ctx.now = now = time.perf_counter()
+        for entry in PROBES:
+            name = entry.name
+            if (entry.view or entry.redraws) and name in self.probes \
+                    and self.cadence[name].every > 0:
+                self.sample(name, emit, now)
 
     def at_end(self, step: int) -> list[EventFields]:
         """What the recording probes still hold (e.g. the norms buffer), for the end."""

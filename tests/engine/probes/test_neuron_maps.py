@@ -68,9 +68,9 @@ def test_a_node_wider_than_max_units_is_left_out() -> None:
 
 def test_the_ceiling_holds_between_maps() -> None:
     _, events = maps_of(maps_spec(True, {"every": 1, "max_hz": 25, "resolution": 4},
-                                  steps=20_000, data="spiral"))
-    gaps = np.diff([e.t for e in events])
-    assert len(events) >= 3
+                                  steps=50_000, data="spiral"))
+    gaps = np.diff([e.t for e in events[:-1]])  # the last: the run's closing view
+    assert len(events) >= 4
     assert gaps.min() >= 1 / 25 - 1e-3  # t is taken at emission, just after the mark
 
 
