@@ -93,6 +93,11 @@ class Telemetry:
         """Each probe's period now (the throttle may have widened it; 0: off)."""
         return {name: c.every for name, c in self.cadence.items()}
 
+    def shown(self) -> list[str]:
+        """The views this run has, in registry order (a set's order would vary between
+        processes, and with it the order of their events)."""
+        return [name for name in self.probes if name in self.views]
+
     def find_recorders(self) -> dict[str, Any]:
         """The probes that record inside the steps (they have the recording hook), in
         registry order."""
@@ -238,7 +243,7 @@ class Telemetry:
         now = time.perf_counter()
         self.ctx.lr, self.ctx.step = lr, step
         last = step == self.run.total_steps
-        for name in self.views & self.probes.keys():
+        for name in self.shown():
             c = self.cadence[name]
             if not last and c.every > 0 and (single or c.due(step, now)):
                 self.sample(name, emit, now)
@@ -248,7 +253,7 @@ class Telemetry:
         for name in [n for n, asked in self.plan.items() if asked.sample]:
             self.timed(name, partial(self.sample, name, None, now), emit)
         self.plan = {}
-        for name in self.probes.keys() - self.views - self.recorders.keys():
+        for name in [n for n in self.probes if n not in self.views and n not in self.recorders]:
             if self.due(name, step, now):
                 self.timed(name, partial(self.sample, name, None, now), emit)
         if self.unstable_lr(lr):
@@ -293,7 +298,7 @@ class Telemetry:
         """Every view's last sample, for the end of the run."""
         self.ctx.lr = lr
         found = [self.sample(name, None, time.perf_counter())
-                 for name in self.views & self.probes.keys() if self.cadence[name].every > 0]
+                 for name in self.shown() if self.cadence[name].every > 0]
         return [f for f in found if f is not None]
 
     def diagnose(self, step: int, quantity: str, lr: float) -> Diagnosis:
