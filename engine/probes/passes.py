@@ -180,5 +180,5 @@ def unit_rows(outs: list[Any]) -> np.ndarray:
     """(units, points) float32, a fresh array: each node's (points, units) output, transposed
     and stacked (an overflow past float32 reads inf, and the maps are then not sent)."""
     if isinstance(outs[0], np.ndarray):
-        return np.concatenate([o.T for o in outs]).astype(np.float32)
+        return np.concatenate([o.T for o in outs], dtype=np.float32)  # one copy, not two
     return torch.cat([o.T for o in outs]).float().cpu().numpy()  # type: ignore[no-any-return]
