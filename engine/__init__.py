@@ -47,6 +47,7 @@ from engine.core.events import (
     RunWarning,
     StepsCompleted,
     TelemetryShare,
+    WeightSet,
     WeightsSampled,
     parse_event,
     register_event,
@@ -65,6 +66,7 @@ from engine.core.specs import (
     TrainingSpec,
 )
 from engine.core.trainer import Trainer, train
+from engine.core.weight_edit import MAX_WEIGHT, WeightEdit, check_weight_edit
 from engine.data import DATASETS, FEATURES, Dataset, load_dataset
 from engine.families import FAMILIES, Family
 from engine.families.tasks import TASKS
@@ -130,3 +132,6 @@ from engine.nn.graph import check_network  # noqa: E402
 
 # a graph checked without its data (a saved network): structure, kinds and parameters
 __all__ += ["check_network"]
+
+# one weight set by hand (Control.set_weight), checked against a spec before it is sent
+__all__ += ["MAX_WEIGHT", "WeightEdit", "WeightSet", "check_weight_edit"]

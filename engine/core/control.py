@@ -1,12 +1,13 @@
 """One thread-safe control object for a run: pause, resume, single step, stop, pace, learning
-rate, probe settings.
+rate, probe settings, one weight set by hand.
 
 The trainer asks `allowance()` before each chunk of steps: it blocks while paused (until
 resumed, stepped or stopped), and under a pace (steps per second) until the next step is due,
 and says how many steps may run now. Commands from any thread take effect at the next chunk
-boundary.
+boundary. A weight set while paused wakes the trainer, which applies it and waits again
+(`allowance` then says EDITS).
 May import: stdlib, engine.probes.registry (to refuse a bad probe change in the caller's
-thread, not the trainer's).
+thread, not the trainer's), engine.core.weight_edit (the same, for a weight).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from engine.core.weight_edit import WeightEdit
 from engine.probes.registry import check_probe_changes
 
 MAX_PACE = 100_000.0  # steps per second; above it a pace is "as fast as it goes" in effect
 EPS = 1e-9  # clock arithmetic's rounding: 0.05 s at 1000 steps/s is 50 steps
 BURST_S = 0.1  # a paced run catches up at most this many seconds of steps after a slow chunk
+EDITS = -1  # allowance(): no steps now, but weights to set (then ask again)
 
 
 def check_pace(pace: float | None) -> float | None:
@@ -45,6 +48,7 @@ class Control:
         self._credit = 0
         self._lr: float | None = None
         self._probes: dict[str, dict[str, Any]] = {}
+        self._weights: list[WeightEdit] = []
         self._clock = clock
         self._pace = check_pace(pace)
         self._pace_changed = self._pace is not None  # a paced start is said, as a change
@@ -106,6 +110,16 @@ class Control:
             for name, fields in changes.items():
                 self._probes.setdefault(name, {}).update(fields)
 
+    def set_weight(self, node: str, row: int, col: int, value: float) -> WeightEdit:
+        """Set `node`'s weight[row, col] to `value` at the next chunk boundary, also while
+        paused. Its form is checked here (a located SpecError); whether the node and indices
+        exist, when the trainer applies it (engine.core.weight_edit)."""
+        edit = WeightEdit.checked(node, row, col, value)
+        with self._cond:
+            self._weights.append(edit)
+            self._cond.notify_all()
+        return edit
+
     # --- the trainer's side ----------------------------------------------------------------
 
     @property
@@ -132,6 +146,12 @@ class Control:
             changes, self._probes = self._probes, {}
             return changes
 
+    def take_weights(self) -> list[WeightEdit]:
+        """The weights set since last asked, oldest first."""
+        with self._cond:
+            edits, self._weights = self._weights, []
+            return edits
+
     def refund(self, n: int) -> None:
         """Give back single-step credit a chunk did not use (it ended at a reporting period
         before its allowance), so that step(n) takes n steps however the chunks fall."""
@@ -144,10 +164,13 @@ class Control:
                 self._tokens += n
 
     def allowance(self) -> int | None:
-        """Steps that may run now: None for no limit, 0 when stopped. Blocks while paused,
-        and under a pace until a step is due."""
+        """Steps that may run now: None for no limit, 0 when stopped, EDITS when paused with
+        weights to set. Blocks while paused, and under a pace until a step is due."""
         with self._cond:
             while not self._stopped:
+                if self._paused and self._weights and not self._credit:
+                    self._granted = None
+                    return EDITS
                 if self._paused:
                     if self._credit:
                         credit, self._credit, self._granted = self._credit, 0, "credit"

@@ -160,8 +160,13 @@ class ActivationsSampled(Event):
 
 
 class NeuronMapsComputed(Event):
-    """Every hidden unit's output over the input plane, as grid_computed lays out its values:
-    `values[i]` is the (R, R) map of unit `units[i]` of node `nodes[i]`."""
+    """Every node's units over the input plane, as grid_computed lays out its values:
+    `values[i]` is the (R, R) map of unit `units[i]` of node `nodes[i]`. The nodes come in
+    the order they run: the input node (each feature it receives, e.g. x1, x2, x1_sq, in
+    the data set's feature order), every hidden node (linear layers before their activation
+    and the activations alike) and the output node (its raw outputs, before any softmax or
+    sigmoid); a node with more units than the probe's max_units, or whose output is not
+    (N, units), is left out."""
 
     type: Literal["neuron_maps_computed"] = "neuron_maps_computed"
     resolution: int
@@ -276,6 +281,18 @@ class PaceChanged(Event):
     pace: float | None = Field(description="Steps per second at most; null: as fast as it goes.")
 
 
+class WeightSet(Event):
+    """One weight of a linear layer was set (`Control.set_weight`, the drawing's click on a
+    link), between steps, after `step`: values[row, col] of `node`'s weight, as
+    weights_sampled lays it out. The optimizer's state (momenta, Adam's moments) is kept."""
+
+    type: Literal["weight_set"] = "weight_set"
+    node: str
+    row: int = Field(description="The output unit (the weight matrix's row).")
+    col: int = Field(description="The input unit (the weight matrix's column).")
+    value: float
+
+
 class ProbesChanged(Event):
     """Probe settings changed mid-run (`Control.set_probes`), applied from `step` on: every
     probe's full parameters as the run now asks for them (the auto-throttle may still widen a
@@ -319,7 +336,7 @@ AnyEvent = Annotated[
     RunStarted | StepsCompleted | EvalCompleted | GridComputed | RunPaused | RunResumed
     | LrChanged | PaceChanged | RunCompleted | RunStopped | RunFailed | NormsSampled
     | HistogramsSampled | ActivationsSampled | NeuronMapsComputed | CurvatureEstimated
-    | TelemetryShare | RunWarning | WeightsSampled | ProbesChanged,
+    | TelemetryShare | RunWarning | WeightsSampled | ProbesChanged | WeightSet,
     Field(discriminator="type"),
 ]
 # The built-in vocabulary, as one discriminated union (the JSON Schema of docs/schemas).

@@ -18,7 +18,7 @@ import torch
 
 from engine.core.cadence import Cadence
 from engine.core.checkpoint import restore_trainer, trainer_checkpoint
-from engine.core.control import Control
+from engine.core.control import EDITS, Control
 from engine.core.errors import SpecError
 from engine.core.events import (
     EvalCompleted,
@@ -33,6 +33,7 @@ from engine.core.events import (
     RunStarted,
     RunStopped,
     StepsCompleted,
+    WeightSet,
 )
 from engine.core.prepare import prepare_run
 from engine.core.run import PreparedRun
@@ -40,6 +41,7 @@ from engine.core.runtime import ensure_threads
 from engine.core.specs import RunSpec
 from engine.core.steps import Divergence, StepStrategy
 from engine.core.subscriptions import Subscribers
+from engine.core.weight_edit import WeightEdit, apply_weight_edit, check_model_edit
 from engine.probes.telemetry import Telemetry
 
 WATCHABLE_PACE = 20.0  # steps/s at most at which every probe samples every paced step
@@ -114,6 +116,9 @@ class Trainer:
             allowed = self.control.allowance()
             if allowed == 0:
                 return self.finish(RunStopped)
+            self.apply_weight_edits()
+            if allowed == EDITS:  # a paused run's weight was set: redrawn, it waits again
+                continue
             if pause_shown and not self.control.paused:
                 self.emit(RunResumed)
                 pause_shown = False
@@ -199,6 +204,27 @@ class Trainer:
     def apply_pace_change(self) -> None:
         if self.control.take_pace_change():
             self.emit(PaceChanged, pace=self.control.pace)
+
+    def set_weight(self, node: str, row: int, col: int, value: float) -> None:
+        """Set one weight at the next chunk boundary (also while paused); a node or index
+        the model lacks is refused here, at once (a located SpecError)."""
+        check_model_edit(self.model, WeightEdit.checked(node, row, col, value))
+        self.control.set_weight(node, row, col, value)
+
+    def apply_weight_edits(self) -> None:
+        """Set the weights asked for, then redraw what shows them (weights, neuron maps,
+        the views), as a single step would: a paused page sees the edit at once."""
+        applied = 0
+        for edit in self.control.take_weights():
+            try:
+                apply_weight_edit(self.model, edit)
+            except SpecError:
+                continue  # checked before it was sent (set_weight, the server): a stale one
+            applied += 1
+            self.emit(WeightSet, type="weight_set", node=edit.node, row=edit.row,
+                      col=edit.col, value=edit.value)
+        if applied:
+            self.telemetry.redraw(self.step, self.lr_at(self.step), self.emit_fields)
 
     def apply_probe_change(self) -> None:
         changes = self.control.take_probes()

@@ -99,14 +99,17 @@ PROBES.register(ProbeEntry(
     "activations", "A separate eval-mode pass on a fixed batch: each layer output's mean, "
     "standard deviation and histogram, dead ReLU units and saturated sigmoid/tanh outputs.",
     ActivationsParams, ("activations_sampled",), factory=activations))
+# a view, as the grid: the network drawing's heatmaps are what the page shows of a plane run
+# (run with probes off, never throttled, sampled on a single step), not an internal
 PROBES.register(ProbeEntry(
-    "neuron_maps", "Every hidden unit's output over the input plane, as TensorFlow "
-    "Playground draws it on each neuron.", NeuronMapsParams, ("neuron_maps_computed",),
-    factory=neuron_maps, data_kinds=PLANE))
+    "neuron_maps", "Every node's units over the input plane (the input's features, each "
+    "hidden unit, the raw outputs), as TensorFlow Playground draws one on each neuron.",
+    NeuronMapsParams, ("neuron_maps_computed",), factory=neuron_maps, data_kinds=PLANE,
+    view=True))
 PROBES.register(ProbeEntry(
     "weights", "Every linear layer's weight matrix and bias, for small models: the network "
     "drawing's links, coloured and sized by weight, as training moves them.", WeightsParams,
-    ("weights_sampled",), factory=weights))
+    ("weights_sampled",), factory=weights, redraws=True))
 PROBES.register(ProbeEntry(
     "curvature", "The largest eigenvalue λ_max of the loss's Hessian by power iteration on "
     "Hessian-vector products; plain gradient descent diverges for lr > 2/λ_max.",

@@ -6,7 +6,8 @@ instead, and their statistics are taken in NumPy: torch calls between its NumPy 
 slow the steps after them (cold caches) by more than they cost themselves.
 
 Activations: per node, mean, standard deviation, histogram, dead ReLU units and saturated
-sigmoid/tanh outputs. Neuron maps: every hidden unit's output over the plane.
+sigmoid/tanh outputs. Neuron maps: every node's units over the plane (the input's features,
+the hidden units and the output's raw values), as TensorFlow Playground draws one on each.
 May import: stdlib, numpy, torch, engine.core.events, engine.core.prepare and the probes' own
 modules.
 """
@@ -158,10 +159,9 @@ class NeuronMapsProbe:
         if self.grid is None or self.points is None or data.extent is None:
             return None
         outputs = pass_outputs(model, self.grid, self.points, self.forward)
-        kinds: dict[str, str] = getattr(model, "kinds", {})
-        out_node = getattr(model, "output", None) or list(outputs)[-1]
-        nodes = [n for n, o in outputs.items() if kinds.get(n) != "input" and n != out_node
-                 and len(o.shape) == 2 and o.shape[1] <= self.p.max_units]
+        # every node the drawing shows a unit of: input, hidden and output alike
+        nodes = [n for n, o in outputs.items()
+                 if len(o.shape) == 2 and o.shape[1] <= self.p.max_units]
         if not nodes:
             return None
         maps = unit_rows([outputs[n] for n in nodes])  # (U, R*R)
@@ -180,5 +180,5 @@ def unit_rows(outs: list[Any]) -> np.ndarray:
     """(units, points) float32, a fresh array: each node's (points, units) output, transposed
     and stacked (an overflow past float32 reads inf, and the maps are then not sent)."""
     if isinstance(outs[0], np.ndarray):
-        return np.concatenate([o.T for o in outs]).astype(np.float32)
+        return np.concatenate([o.T for o in outs], dtype=np.float32)  # one copy, not two
     return torch.cat([o.T for o in outs]).float().cpu().numpy()  # type: ignore[no-any-return]

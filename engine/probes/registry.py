@@ -72,8 +72,10 @@ class ActivationsParams(ProbeParams):
 
 
 class NeuronMapsParams(ProbeParams):
-    every: int = Field(50, ge=0, le=1_000_000, description="Steps between maps (0: off).")
-    max_hz: float | None = Field(2.0, gt=0, le=1000, description="Ceiling on maps per second.")
+    # every chunk may sample, and the ceiling paces it: above 20 Hz as the page draws it
+    # (chunks of about 20 ms make a 30 Hz ceiling about 25 maps a second)
+    every: int = Field(1, ge=0, le=1_000_000, description="Steps between maps (0: off).")
+    max_hz: float | None = Field(30.0, gt=0, le=1000, description="Ceiling on maps per second.")
     resolution: int = Field(16, ge=2, le=128, description="Grid cells per side of each map.")
     max_units: int = Field(64, ge=1, le=4096,
                            description="Nodes wider than this are left out.")
@@ -103,7 +105,7 @@ class WeightsParams(ProbeParams):
 class GridParams(ProbeParams):
     every: int = Field(1, ge=0, le=1_000_000, description="Steps between prediction grids over "
                        "the input plane (0: never). Default: training.telemetry.grid_every.")
-    max_hz: float | None = Field(20.0, gt=0, le=1000, description="Ceiling on grids per second. "
+    max_hz: float | None = Field(30.0, gt=0, le=1000, description="Ceiling on grids per second. "
                                  "Default: training.telemetry.grid_max_hz.")
     resolution: int = Field(64, ge=4, le=256, description="Grid cells per side. Default: "
                             "training.telemetry.grid_resolution.")
@@ -118,7 +120,9 @@ class ProbeEntry:
     also has the recording hook (engine/probes/recording.py); a probe without a factory is
     never made. `data_kinds` and `families` say where it applies (None: everywhere);
     a `view` is part of what a family shows rather than an internal: it runs with probes
-    off, is never throttled, and also samples on a single step and at the end."""
+    off, is never throttled, and also samples on a single step and at the end; one that
+    `redraws` (the weights, the neuron maps) samples again, as the views do, when a weight
+    was set by hand, so that a paused page shows the edit."""
 
     name: str
     description: str
@@ -128,6 +132,7 @@ class ProbeEntry:
     data_kinds: frozenset[str] | None = None
     families: frozenset[str] | None = None
     view: bool = False
+    redraws: bool = False
 
     @property
     def plane_only(self) -> bool:

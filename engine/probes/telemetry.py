@@ -9,7 +9,7 @@ recording.py); the hub merges their needs into one `Recording` and hands each it
 outcome. A probe that is a family's view (the prediction grid) runs even with probes off, is
 never throttled, and samples on single steps and at the end too. The trainer calls `train` for
 each chunk, `after_chunk` after it, `at_end` and `closing_views` before the terminal event,
-`diagnose` on divergence.
+`diagnose` on divergence, `redraw` after a weight set by hand.
 May import: stdlib, numpy, torch, engine modules below the trainer, the probes' own modules.
 """
 
@@ -92,6 +92,11 @@ class Telemetry:
     def every(self) -> dict[str, int]:
         """Each probe's period now (the throttle may have widened it; 0: off)."""
         return {name: c.every for name, c in self.cadence.items()}
+
+    def shown(self) -> list[str]:
+        """The views this run has, in registry order (a set's order would vary between
+        processes, and with it the order of their events)."""
+        return [name for name in self.probes if name in self.views]
 
     def find_recorders(self) -> dict[str, Any]:
         """The probes that record inside the steps (they have the recording hook), in
@@ -241,7 +246,7 @@ class Telemetry:
         now = time.perf_counter()
         self.ctx.lr, self.ctx.step = lr, step
         last = step == self.run.total_steps
-        for name in self.views & self.probes.keys():
+        for name in self.shown():
             c = self.cadence[name]
             if not last and c.every > 0 and (single or c.due(step, now)):
                 self.sample(name, emit, now)
@@ -251,7 +256,7 @@ class Telemetry:
         for name in [n for n, asked in self.plan.items() if asked.sample]:
             self.timed(name, partial(self.sample, name, None, now), emit)
         self.plan = {}
-        for name in self.probes.keys() - self.views - self.recorders.keys():
+        for name in [n for n in self.probes if n not in self.views and n not in self.recorders]:
             if self.due(name, step, now):
                 self.timed(name, partial(self.sample, name, None, now), emit)
         if self.unstable_lr(lr):
@@ -273,6 +278,17 @@ class Telemetry:
             emit(fields)
         return fields
 
+    def redraw(self, step: int, lr: float, emit: Callable[[EventFields], object]) -> None:
+        """After a weight was set by hand: the views and the probes that draw the weights
+        sample now, whatever their cadence (those turned off stay off)."""
+        self.ctx.lr, self.ctx.step = lr, step
+        self.ctx.now = now = time.perf_counter()
+        for entry in PROBES:
+            name = entry.name
+            if (entry.view or entry.redraws) and name in self.probes \
+                    and self.cadence[name].every > 0:
+                self.sample(name, emit, now)
+
     def at_end(self, step: int) -> list[EventFields]:
         """What the recording probes still hold (e.g. the norms buffer), for the end."""
         if not self.enabled:
@@ -285,7 +301,7 @@ class Telemetry:
         """Every view's last sample, for the end of the run."""
         self.ctx.lr = lr
         found = [self.sample(name, None, time.perf_counter())
-                 for name in self.views & self.probes.keys() if self.cadence[name].every > 0]
+                 for name in self.shown() if self.cadence[name].every > 0]
         return [f for f in found if f is not None]
 
     def diagnose(self, step: int, quantity: str, lr: float) -> Diagnosis:

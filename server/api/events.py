@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from engine import RunSpec
+from engine import RunSpec, SpecError, WeightEdit, check_weight_edit
 from server.api.deps import bearer, token_matches
 from server.api.errors import ApiError
 from server.api.guards import origin_allowed
@@ -37,13 +37,15 @@ CLOSE_WAIT_S = 30.0  # the most a stalled client's close may take (after the lib
 SEND_BUFFER = 256 * 1024  # bytes a socket buffers for a client at most (kernel, and again
 # in the server's transport) before a send waits
 EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"stop"|"set_lr"|'
-            '"set_probes"|"set_pace", "lr"?: number, "n"?: int, "probes"?: {probe: {field: '
-            'value}}, "pace"?: number|null} or '
+            '"set_probes"|"set_pace"|"set_weight", "lr"?: number, "n"?: int, "probes"?: '
+            '{probe: {field: value}}, "pace"?: number|null, "node"?: id, "row"?: int, '
+            '"col"?: int, "value"?: number} or '
             '{"type": "subscribe", "events": [event type, ...] | null}')
 TOKEN_PROTOCOL = "livegrad.token."  # Sec-WebSocket-Protocol: livegrad.token.<token>
 ARGUMENT = {"set_lr": "lr", "set_probes": "probes", "step": "n", "set_pace": "pace"}  # the
 # field an action takes; set_pace's may be null (as fast as it goes)
 OPTIONAL = {"set_pace"}
+WEIGHT = ("node", "row", "col", "value")  # the fields set_weight takes, all of them
 
 
 def summary(spec: RunSpec) -> SpecSummary:
@@ -226,6 +228,11 @@ async def _control(msg: ControlMessage, manager: RunManager, run_id: str) -> str
     arg = getattr(msg, field) if field is not None else None
     if field is not None and arg is None and msg.action not in OPTIONAL:
         return _error(f"{msg.action} needs '{field}'")
+    if msg.action == "set_weight":
+        arg = {name: getattr(msg, name) for name in WEIGHT}
+        refused = await _weight_refusal(arg, manager, run_id)
+        if refused is not None:
+            return _error(refused)
     try:
         if msg.action == "resume":  # a paused run goes on, a stopped one from its state
             status = (await manager.resume(run_id)).status
@@ -234,6 +241,25 @@ async def _control(msg: ControlMessage, manager: RunManager, run_id: str) -> str
     except ApiError as exc:
         return _error(exc.detail)
     return Ack(action=msg.action, status=status).model_dump_json()
+
+
+async def _weight_refusal(arg: dict[str, Any], manager: RunManager, run_id: str
+                          ) -> str | None:
+    """Why the run cannot take this weight (a field missing, a node or index its network
+    lacks), naming the field; None when it can. Checked against the run's spec, in a thread
+    (shape inference), before anything crosses to the worker."""
+    missing = [name for name in WEIGHT if arg[name] is None]
+    if missing:
+        return f"set_weight needs {', '.join(repr(m) for m in missing)} ({', '.join(WEIGHT)})"
+    spec = await manager.spec_of(run_id)
+    if spec is None:
+        return f"no run with id {run_id!r}"
+    try:
+        edit = WeightEdit.checked(**arg)
+        await asyncio.to_thread(check_weight_edit, spec, edit)
+    except SpecError as exc:
+        return "; ".join(e.message for e in exc.errors) + "; nothing was changed"
+    return None
 
 
 def _subscribe(box: Outbox, events: list[str] | None, what: str) -> str | None:

@@ -45,12 +45,14 @@ class Hello(BaseModel):
 
 class ControlMessage(BaseModel):
     """From the client: {"type": "control", "action": "pause"|..., "lr"?: x, "n"?: k,
-    "probes"?: {name: {field: value}}, "pace"?: steps per second}."""
+    "probes"?: {name: {field: value}}, "pace"?: steps per second}; set_weight takes "node",
+    "row", "col" and "value" (one weight of a linear node)."""
 
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["control"]
-    action: Literal["pause", "resume", "step", "stop", "set_lr", "set_probes", "set_pace"]
+    action: Literal["pause", "resume", "step", "stop", "set_lr", "set_probes", "set_pace",
+                    "set_weight"]
     lr: float | None = Field(default=None, gt=0, le=100, description="For set_lr.")
     pace: float | None = Field(default=None, gt=0, le=100_000, description="For set_pace: "
                                "steps per second at most; null or absent: as fast as it goes.")
@@ -58,6 +60,14 @@ class ControlMessage(BaseModel):
     probes: dict[str, dict[str, Any]] | None = Field(
         default=None, description="For set_probes: per probe, the fields to change (the "
         "others keep their current values), e.g. {\"histograms\": {\"every\": 10}}.")
+    node: str | None = Field(default=None, min_length=1, max_length=200,
+                             description="For set_weight: a linear node's id.")
+    row: int | None = Field(default=None, ge=0, description="For set_weight: the output "
+                            "unit (the weight matrix's row).")
+    col: int | None = Field(default=None, ge=0, description="For set_weight: the input unit "
+                            "(the weight matrix's column).")
+    value: float | None = Field(default=None, ge=-1e6, le=1e6, allow_inf_nan=False,
+                                description="For set_weight: the weight's new value.")
 
 
 class SubscribeMessage(BaseModel):

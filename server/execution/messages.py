@@ -25,6 +25,7 @@ class Op(StrEnum):
     set_lr = "set_lr"
     set_probes = "set_probes"
     set_pace = "set_pace"
+    set_weight = "set_weight"
 
 
 def to_op(name: str | Op) -> Op:
@@ -54,13 +55,16 @@ class RunJob:
 
 MAX_PACE = 100_000.0  # steps per second (engine.core.control.MAX_PACE)
 MAX_REASON = 500  # characters of a stop's reason
+MAX_WEIGHT = 1e6  # |value| of a weight set by hand (engine.MAX_WEIGHT)
+WEIGHT_FIELDS = ("node", "row", "col", "value")
 
 
 @dataclass(frozen=True)
 class ControlCommand:
     """pause, resume (no argument); stop (optionally why, a short text); step (n >= 1
     steps); set_lr (a rate > 0); set_probes (per probe, the fields to change); set_pace (steps
-    per second, or None: as fast as it goes)."""
+    per second, or None: as fast as it goes); set_weight ({node, row, col, value}: one weight
+    of a linear node, whose existence the caller checked against the run's spec)."""
 
     op: Op
     arg: int | float | dict[str, dict[str, Any]] | None = None
@@ -88,6 +92,8 @@ def _checked(op: Op, arg: Any) -> Any:
             raise ValueError(f"set_pace needs steps per second in (0, {MAX_PACE:g}] or null "
                              f"(as fast as it goes), got {arg!r}")
         return None if arg is None else float(arg)
+    if op is Op.set_weight:
+        return _checked_weight(arg)
     if op is Op.set_probes:
         if not isinstance(arg, dict) or not all(isinstance(v, dict) for v in arg.values()):
             raise ValueError(f"set_probes needs {{probe: {{field: value}}}}, got {arg!r}")
@@ -100,6 +106,23 @@ def _checked(op: Op, arg: Any) -> Any:
     if arg is not None:
         raise ValueError(f"{op.value} takes no argument, got {arg!r}")
     return None
+
+
+def _checked_weight(arg: Any) -> dict[str, Any]:
+    """The form of a weight edit (the engine's WeightEdit.checked checks the same)."""
+    if not isinstance(arg, dict) or set(arg) != set(WEIGHT_FIELDS):
+        raise ValueError(f"set_weight needs {{node, row, col, value}}, got {arg!r}")
+    node, row, col, value = (arg[k] for k in WEIGHT_FIELDS)
+    if not isinstance(node, str) or not node:
+        raise ValueError(f"set_weight: node: a node id (text) is needed, got {node!r}")
+    for name, index in (("row", row), ("col", col)):
+        if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+            raise ValueError(f"set_weight: {name}: a whole number >= 0 is needed, got {index!r}")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not \
+            (math.isfinite(value) and abs(value) <= MAX_WEIGHT):
+        raise ValueError(f"set_weight: value: a finite number within ±{MAX_WEIGHT:g} is "
+                         f"needed, got {value!r}")
+    return {"node": node, "row": row, "col": col, "value": float(value)}
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,8 @@ def _apply(control: Any, cmd: ControlCommand) -> None:
                 control.set_probes(cmd.arg)
             case Op.set_pace:
                 control.set_pace(cmd.arg)
+            case Op.set_weight:  # the server checked it against the run's spec
+                control.set_weight(**cmd.arg)
     except ValueError:  # SpecError too
         pass  # the server validated it; a stale command is dropped
 

@@ -23,6 +23,7 @@ ALLOWED: dict[Op, frozenset[RunStatus]] = {
     Op.set_lr: frozenset({RunStatus.running, RunStatus.paused}),
     Op.set_probes: frozenset({RunStatus.running, RunStatus.paused}),
     Op.set_pace: frozenset({RunStatus.running, RunStatus.paused}),
+    Op.set_weight: frozenset({RunStatus.running, RunStatus.paused}),
     Op.stop: frozenset(ACTIVE),
 }
 AFTER = {Op.pause: RunStatus.paused, Op.step: RunStatus.paused, Op.resume: RunStatus.running}

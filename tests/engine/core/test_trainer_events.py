@@ -15,9 +15,13 @@ def two_epochs(**telemetry):
 
 def test_two_epoch_run_types_and_order() -> None:
     _, events = collect(two_epochs())
+    # the neuron maps are a view on plane data (the network drawing's): the first chunk's
+    # end samples them (nothing held them back yet), and the end samples every view, in the
+    # registry's order
     assert [e.type for e in events] == [
-        "run_started", "steps_completed", "eval_completed",
-        "steps_completed", "eval_completed", "grid_computed", "run_completed",
+        "run_started", "steps_completed", "eval_completed", "neuron_maps_computed",
+        "steps_completed", "eval_completed", "neuron_maps_computed", "grid_computed",
+        "run_completed",
     ]
     steps = [e for e in events if e.type == "steps_completed"]
     assert [(e.first_step, e.step, len(e.metrics["loss"])) for e in steps] == [

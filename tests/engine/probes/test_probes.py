@@ -189,23 +189,6 @@ def test_activations_equal_the_layer_outputs(fast_path: bool) -> None:
     assert checked == [30] * 6  # every training example: 30 of them
 
 
-def test_neuron_maps_are_each_hidden_units_output_over_the_plane() -> None:
-    trainer = Trainer(spec(True))
-    events: list[Event] = []
-    trainer.subscribe(events.append, types={"neuron_maps_computed"})
-    trainer.run()
-    last = events[-1]
-    grid = torch.from_numpy(trainer.prepared.data.grid(8))
-    with torch.no_grad():
-        outs = trainer.model.node_outputs(grid)
-    hidden = ["dense1", "act1", "dense2", "act2"]
-    assert last.nodes == [n for n in hidden for _ in range(outs[n].shape[1])]
-    assert last.units == [u for n in hidden for u in range(outs[n].shape[1])]
-    want = torch.cat([outs[n].T for n in hidden]).numpy().reshape(-1, 8, 8)
-    np.testing.assert_allclose(last.values, want, rtol=1e-5, atol=1e-6)
-    assert last.resolution == 8 and last.values.shape == (len(last.units), 8, 8)
-
-
 def test_probe_pass_hooks_exist_only_during_the_pass() -> None:
     trainer = Trainer(spec(True))
     model = trainer.model

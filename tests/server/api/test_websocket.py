@@ -117,5 +117,6 @@ def test_weights_and_neuron_maps_stream_as_binary_frames(client: TestClient) -> 
     assert [w["values"].shape for w in weights["layers"]] == [(4, 2), (1, 4)]
     assert sorted(weights["shapes"]) == [[1], [1, 4], [4], [4, 2]]
     maps = binary["neuron_maps_computed"]
-    assert maps["nodes"] == ["dense1"] * 4 + ["tanh1"] * 4
-    assert maps["shapes"] == [[8, 16, 16]]  # 8 units at the probe's default resolution
+    # the input's 2 features, 8 hidden units and the output's 1, as the drawing shows them
+    assert maps["nodes"] == ["x"] * 2 + ["dense1"] * 4 + ["tanh1"] * 4 + ["out"]
+    assert maps["shapes"] == [[11, 16, 16]]  # 11 units at the probe's default resolution

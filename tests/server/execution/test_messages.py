@@ -35,10 +35,22 @@ from tests.server.conftest import long_spec, make_settings, post_run, wait_statu
 @pytest.mark.parametrize(("op", "arg"), [("fly", None), ("getattr", None), ("step", 0),
                                          ("step", 1.5), ("step", True), ("set_lr", -1.0),
                                          ("set_lr", float("nan")), ("set_lr", "fast"),
-                                         ("set_probes", [1]), ("pause", 3)])
+                                         ("set_probes", [1]), ("pause", 3),
+                                         ("set_weight", None), ("set_weight", {"node": "d"}),
+                                         ("set_weight", {"node": "d", "row": -1, "col": 0,
+                                                         "value": 1.0}),
+                                         ("set_weight", {"node": "d", "row": 0, "col": 0,
+                                                         "value": float("inf")}),
+                                         ("set_weight", {"node": "", "row": 0, "col": 0,
+                                                         "value": 1.0})])
 def test_a_bad_command_cannot_be_made(op: str, arg: Any) -> None:
     with pytest.raises(ValueError):
         ControlCommand(op, arg)  # type: ignore[arg-type]
+
+
+def test_a_weight_command_carries_its_four_fields() -> None:
+    cmd = ControlCommand(Op.set_weight, {"node": "dense1", "row": 2, "col": 0, "value": 3})
+    assert cmd.arg == {"node": "dense1", "row": 2, "col": 0, "value": 3.0}
 
 
 def test_commands_are_typed_and_cross_a_pipe_intact() -> None:
