@@ -193,6 +193,13 @@ class RunStream extends EventTarget {
 
   #write(message) { this.ws.send(JSON.stringify(message)); }
 
+  /** Sends a command over the open socket (set_weight travels only there); false if closed. */
+  send(message) {
+    if (this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.#write(message);
+    return true;
+  }
+
   close() {
     this.closed = true;
     clearTimeout(this.timer);

@@ -26,8 +26,9 @@ const ACTIVE = new Set(['queued', 'running', 'paused']);
 // 30 Hz redraws; a little under 2 x 16.7 ms, as animation frame times jitter
 const FRAME_MS = 28;
 
-// probe events that always-visible parts draw: warnings on the loss chart, the share line
-const ALWAYS = ['warning', 'telemetry_share'];
+// probe events that always-visible parts draw: warnings on the loss chart, the share line;
+// weight_set answers the network drawing's edit of a link
+const ALWAYS = ['warning', 'telemetry_share', 'weight_set'];
 
 /** The metrics a run reports: its run_started list, else its family's from the catalog. */
 function familyMetrics(catalog, run) {
@@ -266,6 +267,29 @@ export function createLive({ store, api, catalog = null }) {
     setLr: (lr) => guard(async () => {
       if (live.run && live.active) await api.setLr(live.run.id, lr);
     }, 'lr'),
+    /** Sets one weight of the run shown (node's weight[row, col]), between its steps: true
+     * once the run says weight_set, false when the server refused it (the error is shown). */
+    setWeight(node, row, col, value) {
+      if (!live.run || !live.active || !stream) return Promise.resolve(false);
+      const s = stream;
+      return new Promise((resolve) => {
+        const done = (ok, error) => {
+          s.removeEventListener('weight_set', onSet);
+          s.removeEventListener('error', onError);
+          clearTimeout(timer);
+          if (error) store.emit('run-error', { error: new Error(error), where: 'weights' });
+          resolve(ok);
+        };
+        const onSet = (e) => { if (e.detail.node === node) done(true); };
+        const onError = (e) => done(false, e.detail?.message || 'the weight was refused');
+        const timer = setTimeout(() => done(false, 'no answer from the run'), 5000);
+        s.addEventListener('weight_set', onSet);
+        s.addEventListener('error', onError);
+        if (!s.send({ type: 'control', action: 'set_weight', node, row, col, value })) {
+          done(false, 'the connection is not open');
+        }
+      });
+    },
     /** Changes the running run's probes ({curvature: {every: 50}}); false when it failed. */
     setProbes: async (probes) => {
       if (!live.run || !live.active) return true;

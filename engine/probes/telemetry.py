@@ -257,7 +257,9 @@ class Telemetry:
             self.timed(name, partial(self.sample, name, None, now), emit)
         self.plan = {}
         for name in [n for n in self.probes if n not in self.views and n not in self.recorders]:
-            if self.due(name, step, now):
+            # a single step (or a watchable pace) shows every probe that is on, as the views:
+            # a paused page's links move with the step it took
+            if (single and self.cadence[name].every > 0) or self.due(name, step, now):
                 self.timed(name, partial(self.sample, name, None, now), emit)
         if self.unstable_lr(lr):
             emit(self.unstable_warning(lr))

@@ -5,6 +5,8 @@ map with its range; a link opens its weight; arrow keys walk the units."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from tests.web import ui
@@ -29,14 +31,16 @@ def test_a_lesson_at_one_epoch_per_frame_changes_every_map(app) -> None:  # type
     expect(view.locator(".link")).to_have_count(2 * 8 + 5 * 8 * 8 + 8 * 2)
     page.get_by_label("Speed", exact=True).select_option(label="1 epoch per frame")
     page.get_by_role("button", name="Play", exact=True).click()
-    ui.wait_until(lambda: int(view.get_attribute("data-maps") or 0) == 48, timeout=60)
+    # every unit shows its map: 2 inputs, 48 hidden units, 2 outputs
+    ui.wait_until(lambda: int(view.get_attribute("data-mapped") or 0) == 52, timeout=60)
     ui.wait_until(lambda: ui.step_count(page) > 200, timeout=60)
-    maps, loss = unit_pixels(page, "hidden"), loss_pixels(page)
+    maps, outs, loss = unit_pixels(page, "hidden"), unit_pixels(page, "output"), loss_pixels(page)
     page.wait_for_timeout(800)  # about 50 epochs later
     assert ui.step_count(page) < 5000, "the lesson ended before the second look"
     later = unit_pixels(page, "hidden")
     changed = sum(a != b for a, b in zip(maps, later, strict=True))
     assert changed == 48, f"{changed} of 48 hidden maps changed"
+    assert all(a != b for a, b in zip(outs, unit_pixels(page, "output"), strict=True))
     assert loss_pixels(page) != loss
     app.shot("drawing-1-training")
     expect(page.get_by_test_id("status")).to_have_text("completed", timeout=60_000)
@@ -63,8 +67,8 @@ def test_quick_edits_on_the_drawing(app) -> None:  # type: ignore[no-untyped-def
     # a linear layer dropped after the first hidden column lands between act1 and dense2
     ui.wait_checked(page)
     ui.show_tab(page, "Drawing")
-    page.locator('.pal-item[data-kind="linear"]').drag_to(
-        view.locator('.drop-zone[data-after="1"]'), steps=8, force=True)  # zones take pointers only during a drag
+    page.locator('.pal-item[data-kind="linear"]').drag_to(  # zones take pointers in a drag only
+        view.locator('.drop-zone[data-after="1"]'), steps=8, force=True)
     heads = view.locator(".col-head")
     expect(heads).to_have_count(9)
     assert heads.evaluate_all("els => els.map(e => e.dataset.id)") == [
@@ -90,8 +94,47 @@ def test_quick_edits_on_the_drawing(app) -> None:  # type: ignore[no-untyped-def
     first.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowDown")
-    focused = page.evaluate("[document.activeElement.dataset.col, document.activeElement.dataset.unit]")
+    focused = page.evaluate("[document.activeElement.dataset.col,"
+                            " document.activeElement.dataset.unit]")
     assert focused == ["1", "1"], focused
     page.keyboard.press("Enter")
     expect(page.locator(".inspector h3")).to_contain_text("dense1")
     app.shot("drawing-2-edits")
+
+
+def test_a_link_sets_its_weight_on_a_paused_run(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.open()
+    ui.load_preset(page, LESSON)
+    ui.set_training(page, "epochs", "100000")
+    ui.wait_valid(page)
+    page.get_by_label("Speed", exact=True).select_option(label="One step at a time")
+    page.get_by_role("button", name="Play", exact=True).click()  # created held: step 0
+    expect(page.get_by_test_id("status")).to_have_text("paused", timeout=120_000)
+    page.get_by_role("button", name="Step once").click()
+    ui.wait_until(lambda: ui.step_count(page) == 1, timeout=60)
+    view = ui.drawing(page)
+    ui.wait_until(lambda: int(view.get_attribute("data-weights-step") or -1) >= 1, timeout=120)
+    first = view.locator('.link-hit[data-node="dense2"][data-row="3"][data-col="5"]')
+    at = first.evaluate(
+        "p => { const m = p.getScreenCTM(); const q = p.getPointAtLength(p.getTotalLength() / 2);"
+        " return [m.a * q.x + m.e, m.d * q.y + m.f]; }")
+    page.mouse.click(*at)
+    editor = page.get_by_test_id("link-edit")
+    expect(editor).to_contain_text("Set between two steps")
+    # links cross: the one on top at that point is the one opened; its name says which
+    name = editor.locator("p").first.text_content() or ""
+    found = re.fullmatch(r"(\w+)\[(\d+)\] \u2192 (\w+)\[(\d+)\]", name)
+    assert found, name
+    hit = view.locator(f'.link-hit[data-node="{found[3]}"][data-row="{found[4]}"]'
+                       f'[data-col="{found[2]}"]')
+    editor.get_by_label("Weight").fill("2.5")
+    editor.get_by_role("button", name="Set").click()
+    expect(editor).to_be_hidden()
+    # the paused run answers with its weights: the link reads the new value
+    expect(hit.locator("title")).to_contain_text(": 2.50", timeout=30_000)
+    expect(page.get_by_test_id("status")).to_have_text("paused")
+    # a bad value is refused on the page, the editor stays
+    page.mouse.click(*at)
+    editor.get_by_label("Weight").fill("")
+    editor.get_by_role("button", name="Set").click()
+    expect(editor).to_contain_text("A weight is a finite number")
