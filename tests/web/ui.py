@@ -51,7 +51,8 @@ def wait_checked(page: Page) -> None:
     """Waits until the server's check of the last edit has landed and the canvas has redrawn
     (a pending check shows '…' as a node's shape), as a person sees the result of one
     edit before making the next: a drag begun during the redraw has no target to land on."""
-    expect(canvas(page).locator(".shape", has_text="…")).to_have_count(0)
+    # the cards exist (and are checked) whichever tab shows: leave the tab as it is
+    expect(page.get_by_test_id("canvas").locator(".shape", has_text="…")).to_have_count(0)
 
 
 def drag_to_canvas(page: Page, kind: str) -> None:

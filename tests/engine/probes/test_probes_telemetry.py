@@ -127,7 +127,8 @@ def test_sampled_steps_are_those_whose_count_is_a_multiple_of_every(every: int) 
 
 
 def test_telemetry_off_emits_no_probe_events_and_a_bare_diagnosis() -> None:
-    tel = TelemetrySpec(grid_every=0, probes_enabled=False)
+    # the views (the grid, the neuron maps) come with probes off: off here by their own period
+    tel = TelemetrySpec(grid_every=0, probes_enabled=False, probes={"neuron_maps": {"every": 0}})
     spec = run_spec(mlp([8, 8]), "spiral", loss=opt("mse"), optimizer=opt("sgd", lr=1e3),
                     epochs=50, telemetry=tel)
     _, events = collect(spec)
