@@ -20,7 +20,10 @@ medians and the goals: livegrad / TFP epochs per second >= 10, maps >= 20 Hz, gr
 Also printed: the CPU share other processes took meanwhile (this machine is shared).
 
     python benchmarks/tfp_compare.py [--tfp-bundle /tmp/tfp-build/bench.js] [--rounds 3]
-        [--seconds 5] [--warmup 1.5]
+        [--seconds 5] [--warmup 1.5] [--browser]
+
+`--browser`: after each round's socket window, Chromium opens the same run (page_rates.py)
+and counts what it paints: new neuron maps and grids per second, the units that show a map.
 
 Measured on the shared 2-core VM (2026-12-02, 3 rounds, others' load about half a core):
 TFP 10.4 epochs/s (its page in Node; 20 on a quiet machine), livegrad 1,020 epochs/s (ratio
@@ -49,12 +52,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from live_server import CpuMeter, start_server, stop_server  # noqa: E402
+from page_rates import page_round  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 PRESET = "spiral_deep_tanh"
 EPOCHS = 200_000  # 5 M steps: far more than a round trains
 WATCHED = "grid_computed,neuron_maps_computed,weights_sampled"  # besides the always-sent
-GOALS = {"ratio": 10.0, "maps_hz": 20.0, "grid_hz": 20.0}
+GOALS = {"ratio": 10.0, "maps_hz": 20.0, "grid_hz": 20.0, "page_maps_hz": 20.0,
+         "page_grid_hz": 20.0}
 MAX_UNITS = 64  # the neuron maps probe's default max_units: wider nodes have no map
 
 
@@ -152,8 +157,8 @@ async def watch(ws_url: str, seconds: float, warmup: float) -> Watch:
     return seen
 
 
-async def livegrad_round(url: str, spec: dict[str, Any], seconds: float, warmup: float
-                         ) -> dict[str, Any]:
+async def livegrad_round(url: str, spec: dict[str, Any], seconds: float, warmup: float,
+                         browser: bool = False) -> dict[str, Any]:
     async with httpx.AsyncClient(base_url=f"{url}/api/v1", trust_env=False,
                                  timeout=60) as api:
         r = await api.post("/runs", json=spec)
@@ -162,9 +167,11 @@ async def livegrad_round(url: str, spec: dict[str, Any], seconds: float, warmup:
         ws_url = f"{url.replace('http', 'ws', 1)}/api/v1/runs/{run_id}/events"
         try:
             seen = await watch(ws_url, seconds, warmup)
+            page = (await asyncio.to_thread(page_round, url, run_id, seconds, warmup)
+                    if browser else {})
         finally:
             await api.post(f"/runs/{run_id}/stop")
-    return seen.figures()
+    return seen.figures() | page
 
 
 async def warm_worker(url: str, spec: dict[str, Any], steps: int = 2000,
@@ -193,10 +200,12 @@ def preset_spec(url: str) -> dict[str, Any]:
 # --- the comparison ---------------------------------------------------------------------------
 
 def summary(rounds: list[dict[str, Any]], with_tfp: bool) -> dict[str, Any]:
-    med = {k: statistics.median(r["livegrad"][k] for r in rounds)
-           for k in ("epochs_per_s", "maps_hz", "grid_hz")}
-    out: dict[str, Any] = {"summary": True, "livegrad_epochs_per_s": med["epochs_per_s"],
-                           "maps_hz": med["maps_hz"], "grid_hz": med["grid_hz"]}
+    keys = ["epochs_per_s", "maps_hz", "grid_hz"]
+    keys += [k for k in ("page_maps_hz", "page_grid_hz", "page_epochs_per_s")
+             if k in rounds[0]["livegrad"]]
+    med = {k: statistics.median(r["livegrad"][k] for r in rounds) for k in keys}
+    out: dict[str, Any] = {"summary": True, "livegrad_epochs_per_s": med.pop("epochs_per_s"),
+                           **med}
     if with_tfp:
         out["tfp_epochs_per_s"] = statistics.median(r["tfp"]["epochs_per_s"] for r in rounds)
         out["ratio"] = statistics.median(r["ratio"] for r in rounds)
@@ -213,6 +222,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=5.0, help="measuring window per side")
     ap.add_argument("--warmup", type=float, default=1.5)
+    ap.add_argument("--browser", action="store_true", help="also count what the page paints "
+                    "(page_rates.py: Chromium watching the same run after the socket's window)")
     args = ap.parse_args()
     bundle = args.tfp_bundle
     if bundle is None or not bundle.exists():
@@ -232,7 +243,7 @@ def main() -> None:
                     if bundle is not None:
                         row["tfp"] = tfp_round(bundle, args.seconds, args.warmup)
                     row["livegrad"] = asyncio.run(
-                        livegrad_round(url, spec, args.seconds, args.warmup))
+                        livegrad_round(url, spec, args.seconds, args.warmup, args.browser))
                 row["others_cpu"] = round(cpu.others, 2)
                 if bundle is not None:
                     row["ratio"] = row["livegrad"]["epochs_per_s"] / row["tfp"]["epochs_per_s"]

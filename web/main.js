@@ -7,6 +7,7 @@
  */
 import { createApi } from './api.js';
 import { createStore, docFromSpec, readHash } from './store.js';
+import { LoadDoc } from './commands.js';
 import { createLive } from './live.js';
 import { freshId } from './graph.js';
 import { supervisedLessons } from './lessons.js';
@@ -90,9 +91,11 @@ async function boot() {
   mount('charts', createCharts(deps));
   const drawing = createNetworkView(deps);
   mount('netview', drawing);
-  mount('centre-tabs', createCentreTabs([
+  const tabs = createCentreTabs([
     { id: 'drawing', label: 'Drawing', el: document.getElementById('netview'), onShow: drawing.shown },
-    { id: 'layers', label: 'Layers', el: document.getElementById('builder') }]));
+    { id: 'layers', label: 'Layers', el: document.getElementById('builder') }]);
+  mount('centre-tabs', tabs);
+  drawing.showLayers = () => tabs.show('layers');
   mount('roles', createRoleSwitch(deps));
   mountViews(deps);
   mount('internals', createInternals(deps));
@@ -106,12 +109,21 @@ async function boot() {
     if (e.key === 'z' && !e.shiftKey) { e.preventDefault(); store.undo(); }
     if (e.key === 'y' || (e.key === 'z' && e.shiftKey)) { e.preventDefault(); store.redo(); }
   });
+  // a link with only a run (#run=...) shows that run's network and settings too, as the runs
+  // panel does: the page never contradicts the run it shows
+  async function openRun(id, takeItsDoc) {
+    const run = await live.open(id);
+    if (run && takeItsDoc && live.run?.id === id) {
+      store.exec(new LoadDoc(docFromSpec(run.spec), `open run ${id}`));
+      store.select(null);
+    }
+  }
   window.addEventListener('hashchange', () => {
     const next = readHash(location.hash);
     if (next.doc && JSON.stringify(next.doc) !== JSON.stringify(store.doc)) location.reload();
-    else if (next.run && next.run !== live.run?.id) live.open(next.run); // only &run= changed
+    else if (next.run && next.run !== live.run?.id) openRun(next.run, !next.doc); // only &run= changed
   });
-  if (hash.run) live.open(hash.run);
+  if (hash.run) openRun(hash.run, !hash.doc);
 
   // Benchmarks (benchmarks/ui_fps.py) read when each step reached the chart: `?perf` only.
   if (new URLSearchParams(location.search).has('perf')) {

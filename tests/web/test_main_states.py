@@ -16,8 +16,10 @@ def check_layout(page: Page) -> None:
     found = page.evaluate("""() => ({
       scroll: document.documentElement.scrollWidth - innerWidth,
       header: document.querySelector('header.top').offsetHeight,
-      drawing: document.querySelector('[data-testid=network-view]').getBoundingClientRect().toJSON(),
-      right: Math.max(...[...document.querySelectorAll('.col')].map(c => c.getBoundingClientRect().right)),
+      drawing: document.querySelector('[data-testid=network-view]')
+        .getBoundingClientRect().toJSON(),
+      right: Math.max(...[...document.querySelectorAll('.col')]
+        .map(c => c.getBoundingClientRect().right)),
     })""")
     assert found["scroll"] <= 0, found
     assert found["header"] <= 70, found  # one row: status and messages have their own place

@@ -159,7 +159,13 @@ export function createNetworkView({ store, api, live, catalog }) {
     why.hidden = !!cols;
     stage.hidden = !cols;
     if (!cols) {
-      why.textContent = `This network is not drawn unit by unit: ${layout.why}. The Layers tab edits it as cards.`;
+      const text = `This network is not drawn unit by unit: ${layout.why}.`;
+      if (why.dataset.text !== text) {
+        why.dataset.text = text;
+        const go = el('button', { type: 'button', class: 'show-layers' }, 'Show it as layers');
+        go.addEventListener('click', () => self.showLayers?.());
+        why.replaceChildren(`${text} `, go);
+      }
       caption.textContent = '';
       delete root.dataset.weightsStep;
       return;
@@ -311,5 +317,7 @@ export function createNetworkView({ store, api, live, catalog }) {
   store.on('doc', render);
   store.on('select', markSelected);
   render();
-  return { el: root, shown: () => { status = null; render(); } };
+  // showLayers: set by main.js, shows the centre's Layers tab
+  const self = { el: root, shown: () => { status = null; render(); }, showLayers: null };
+  return self;
 }

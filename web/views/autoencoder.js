@@ -82,7 +82,7 @@ function mountCode(box, run) {
     role: 'img', 'aria-label': 'The code of the test set, coloured by label' });
   const xName = h('span', { class: 'axis-x small' });
   const yName = h('span', { class: 'axis-y small' });
-  const legend = h('div', { class: 'legend small' });
+  const legend = h('div', { class: 'code-legend small' });
   const plot = h('div', { class: 'scatter-box' }, yName, scatter, xName);
   const sparsity = h('p', { class: 'sparsity', 'data-testid': 'code-sparsity' });
   const units = h('canvas', { width: 240, height: 60, class: 'unit-bars', role: 'img',
