@@ -1,7 +1,8 @@
 """The page's main states at 1280x800 and 1920x1080, as screenshots in tests/web/screenshots/
 (main-idle-*, main-training-*, main-diverged-*; the image-data and autoencoder states come from
 test_family_views.py), each checked for what a person would notice first: no horizontal
-scroll, a header of one row, the network drawing in view, nothing clipped off the right."""
+scroll, a header of one row, the network drawing in view, nothing clipped off the right; the
+same at 1366x768, and the stacked layout below 1200 px without sideways scroll."""
 
 from __future__ import annotations
 
@@ -27,12 +28,25 @@ def check_layout(page: Page) -> None:
     assert found["drawing"]["height"] >= 280 and found["drawing"]["top"] < 300, found
 
 
+def check_stacked(page: Page) -> None:
+    """Below 1200 px the output goes under the data and the network: still no sideways scroll."""
+    found = page.evaluate("""() => ({ scroll: document.documentElement.scrollWidth - innerWidth,
+      drawing: document.querySelector('[data-testid=network-view]').offsetWidth })""")
+    assert found["scroll"] <= 0 and found["drawing"] >= 400, found
+
+
 def shots(app, name: str) -> None:  # type: ignore[no-untyped-def]
     for w, h in SIZES:
         app.page.set_viewport_size({"width": w, "height": h})
         app.page.wait_for_timeout(400)
         check_layout(app.page)
         app.shot(f"main-{name}-{w}")
+    app.page.set_viewport_size({"width": 1366, "height": 768})
+    app.page.wait_for_timeout(400)
+    check_layout(app.page)
+    app.page.set_viewport_size({"width": 1100, "height": 800})
+    app.page.wait_for_timeout(400)
+    check_stacked(app.page)
 
 
 def test_idle_training_and_diverged_fit_one_screen(app) -> None:  # type: ignore[no-untyped-def]

@@ -5,8 +5,11 @@ map with its range; a link opens its weight; arrow keys walk the units."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 
+import httpx
 from playwright.sync_api import Page, expect
 
 from tests.web import ui
@@ -138,3 +141,41 @@ def test_a_link_sets_its_weight_on_a_paused_run(app) -> None:  # type: ignore[no
     editor.get_by_label("Weight").fill("")
     editor.get_by_role("button", name="Set").click()
     expect(editor).to_contain_text("A weight is a finite number")
+
+
+def residual_link(app) -> str:  # type: ignore[no-untyped-def]
+    """xor through input -> linear(2) -> tanh -> add, with the input also fed to the add."""
+    presets = httpx.get(f"{app.url}/api/v1/catalog/presets").json()
+    spec = presets[0]["spec"]
+    spec.pop("schema_version", None)
+    spec.pop("networks", None)
+    spec["data"] = {"name": "xor", "params": {}}
+    nodes = [("x", "input", {}), ("h", "linear", {"out_features": 2}), ("t", "tanh", {}),
+             ("sum", "add", {}), ("out", "linear", {"out_features": 1})]
+    edges = [("x", "h"), ("h", "t"), ("t", "sum"), ("x", "sum"), ("sum", "out")]
+    spec["network"] = {"nodes": [{"id": i, "kind": k, "params": p} for i, k, p in nodes],
+                       "edges": [{"source": a, "target": b} for a, b in edges], "output": None}
+    return "/#s=" + base64.urlsafe_b64encode(json.dumps(spec).encode()).decode().rstrip("=")
+
+
+def test_a_skip_connection_is_an_edge_of_its_own(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.open(residual_link(app))
+    view = ui.drawing(page)
+    expect(view).to_contain_text("not drawn unit by unit: it branches")
+    view.get_by_role("button", name="Show it as layers").click()
+    expect(page.get_by_role("tab", name="Layers")).to_have_attribute("aria-selected", "true")
+    ui.wait_checked(page)
+    # the add is fed twice: two edges end on it, and the skip from x goes around h and t
+    edges = ui.canvas(page).locator('.edges path[data-target="sum"]')
+    expect(edges).to_have_count(2)
+    skip = ui.canvas(page).locator('.edges path[data-source="x"][data-target="sum"]')
+    points = skip.evaluate("""p => { const m = p.getScreenCTM(); const n = p.getTotalLength();
+      return Array.from({ length: 60 }, (_, i) => p.getPointAtLength(n * i / 59))
+        .map(q => [m.a * q.x + m.e, m.d * q.y + m.f]); }""")
+    for card in ("h", "t"):
+        c = ui.node(page, card).bounding_box()
+        assert c is not None
+        inside = [p for p in points if c["x"] < p[0] < c["x"] + c["width"]
+                  and c["y"] < p[1] < c["y"] + c["height"]]
+        assert not inside, (card, inside[:3])
+    app.shot("drawing-3-skip-connection")

@@ -61,7 +61,7 @@ def test_caption_of_a_network_without_hidden_layers(app) -> None:  # type: ignor
     expect(view.locator(".link")).to_have_count(2)  # 2 inputs -> 1 output
     page.get_by_role("button", name="Play", exact=True).click()
     expect(view).to_have_attribute("data-source", "stream")
-    caption = view.locator("p")
+    caption = view.locator(".netdraw-caption")
     expect(caption).to_contain_text("No hidden layer")
     expect(caption).not_to_contain_text("hidden unit")
     page.get_by_role("button", name="Stop", exact=True).click()
