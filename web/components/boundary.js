@@ -7,7 +7,7 @@
  * a caption that says which step the grid is from (and, for a diverged run, that it is the
  * last before the divergence), and the latest losses above it. A regression's points and
  * surface share one scale (colour-scales.js), so that a fitted surface matches its points.
- * The heatmap and the readout redraw at most every GRID_MS; the points are drawn once into an
+ * The heatmap redraws at most every GRID_MS, the readout every TEXT_MS; the points are drawn once into an
  * offscreen canvas per data set, extent, scale and toggle, then copied.
  * Listens to: live.onFrame (grid, status, readout), store 'points'.
  * May import: form.js (el), numbers.js, colour-scales.js, boundary-axes.js,
@@ -21,7 +21,10 @@ import { createLegend } from './boundary-legend.js';
 import { drawPoints } from './boundary-points.js';
 
 /** Grid frames arrive at up to ~20 Hz; repainting faster than this shows nothing more. */
-const GRID_MS = 125;
+// the output refreshes as often as the maps on the drawing (>= 20 Hz, the Playground's page
+// redraws every node each epoch); its text at ~8 Hz is readable
+const GRID_MS = 20; // below the page's frame (28 ms): every new grid on the next frame
+const TEXT_MS = 125;
 const SIZE = 300;
 
 /** The points' own data set when it is the grid's kind (a data set chosen after the run
@@ -174,7 +177,7 @@ export function createBoundary({ store, live }) {
       paintedAt = now;
       paint();
     }
-    if (drawnVersion !== live.version && now - readAt >= GRID_MS) { // text: ~8 Hz is readable
+    if (drawnVersion !== live.version && now - readAt >= TEXT_MS) {
       drawnVersion = live.version;
       readAt = now;
       writeReadout();

@@ -22,7 +22,7 @@ import { createPopovers } from './network-popovers.js';
 import { mapsByNode, nodeScale, paintMap } from './neuron-maps.js';
 import { defaultsOf } from './palette.js';
 
-const REDRAW_MS = 30; // maps stream at 20+ Hz: redraw each new one, on every other frame
+const REDRAW_MS = 20; // maps stream at 20+ Hz: each new one on the next frame (28 ms apart)
 const MIME = 'application/x-livegrad';
 
 /** The same layers, widths and edges (a run's spec may spell defaults the page left out). */
