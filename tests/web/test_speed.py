@@ -91,9 +91,11 @@ def test_one_epoch_per_frame_trains_about_sixty_epochs_a_second(app) -> None:  #
     page.wait_for_timeout(3000)
     last, t1 = page.evaluate(read)
     epochs = last - first
-    # at most 60 a second, give or take the pace's burst (0.1 s: 6 epochs) and the counter's
-    # own grain at each end (one steps_completed at 20 Hz: 3 epochs)
-    assert 20 <= epochs <= 60 * (t1 - t0) + 12, epochs
+    # at most 60 a second, give or take the pace's burst (0.1 s: 6 epochs), the counter's own
+    # grain at each end (one steps_completed at 20 Hz: 3 epochs) and how late a busy page
+    # shows it (the drawing paints every map at 20+ Hz: up to ~0.15 s, 9 epochs); unpaced,
+    # this lesson trains ~1,000 epochs a second
+    assert 20 <= epochs <= 60 * (t1 - t0) + 21, epochs
     page.get_by_role("button", name="Stop").click()  # frees its worker for the next test
 
 
