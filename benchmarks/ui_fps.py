@@ -11,7 +11,7 @@ Three readings (rows), each printed with its label:
 
 How it is measured (Playwright driving Chromium, server and browser on this machine):
 - fps: requestAnimationFrame callbacks counted by the page over WINDOW seconds, while its run
-  streams (2-4-1 tanh MLP on xor, fused path, ~100k epochs: it never ends during the window).
+  streams (2-4-1 tanh MLP on xor, fused path, 400k epochs: it never ends during the window).
 - cost: Chromium's own counters (CDP Performance.getMetrics) over the same window: how much
   of the wall time the first page's main thread spent in tasks, and of that in script,
   style and layout, per frame drawn.
@@ -91,7 +91,7 @@ def bench_spec(url: str) -> dict:  # type: ignore[type-arg]
     spec = httpx.get(f"{url}/api/v1/catalog/presets").json()[0]["spec"]
     spec.pop("schema_version", None)
     spec["data"] = {"name": "xor", "params": {}}
-    spec["training"]["epochs"] = 100_000
+    spec["training"]["epochs"] = 400_000  # 10M steps, the server's limit: a minute unpaced
     nodes = [("input1", "input", {}), ("linear1", "linear", {"out_features": 4}),
              ("tanh1", "tanh", {}), ("linear2", "linear", {"out_features": 1})]
     spec["network"] = {"nodes": [{"id": i, "kind": k, "params": p} for i, k, p in nodes],
@@ -187,11 +187,23 @@ def open_pages(browser, url: str, runs: int, pages: int, speed: str):  # type: i
     return tabs, extra, pace
 
 
+def trained(url: str, ids: list[str], timeout: float = 90.0) -> None:
+    """Waits until every run has trained a step: on a fresh server four workers' `import
+    torch` can outlast the warmup, and a row would count idle pages."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(httpx.get(f"{url}/api/v1/runs/{run}", timeout=30).json()["step"] > 0 for run in ids):
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"runs did not start training within {timeout:g} s")
+
+
 def measure(browser, url: str, runs: int, pages: int, speed: str) -> None:  # type: ignore[no-untyped-def]
     tabs, extra, pace = open_pages(browser, url, runs, pages, speed)
     ids = [run for _, _, run in tabs] + extra
     stamps = Stamps(url, tabs[0][2])
     stamps.start()
+    trained(url, ids)
     time.sleep(WARMUP)  # steady state: workers started (and spare ones warmed), charts filled
     running = sum(httpx.get(f"{url}/api/v1/runs/{run}").json()["status"] == "running"
                   for run in ids)
@@ -208,7 +220,7 @@ def measure(browser, url: str, runs: int, pages: int, speed: str) -> None:  # ty
     stamps.stop = True
     steps = tabs[0][1].get_by_test_id("step").inner_text()
     for run in ids:
-        httpx.post(f"{url}/api/v1/runs/{run}/stop")
+        httpx.post(f"{url}/api/v1/runs/{run}/stop", timeout=60)
     for ctx, _page, _run in tabs:
         ctx.close()
     paced = f"paced at {pace:g} steps/s" if pace else "unpaced"

@@ -24,6 +24,10 @@ from engine.probes.registry import check_probe_changes
 MAX_PACE = 100_000.0  # steps per second; above it a pace is "as fast as it goes" in effect
 EPS = 1e-9  # clock arithmetic's rounding: 0.05 s at 1000 steps/s is 50 steps
 BURST_S = 0.1  # a paced run catches up at most this many seconds of steps after a slow chunk
+# a fast pace is granted a frame's worth of steps at a time (1500 steps/s: 25 steps 60 times a
+# second), not one step per wake-up: each grant costs a wake-up and a chunk (~50 µs and more),
+# which at one step per grant took four paced runs' workers a core between them
+GRANT_S = 1 / 60
 EDITS = -1  # allowance(): no steps now, but weights to set (then ask again)
 
 
@@ -191,10 +195,12 @@ class Control:
 
     def _fill(self) -> float:
         """Adds the tokens earned since the last fill (at most BURST_S worth, and one);
-        returns the seconds until a whole step is due (<= 0: now). Holds the lock."""
+        returns the seconds until a grant is due (<= 0: now): one step, or GRANT_S worth
+        of steps at a fast pace. Holds the lock."""
         assert self._pace is not None
         now = self._clock()
         cap = max(1.0, self._pace * BURST_S)
         self._tokens = min(cap, self._tokens + (now - self._filled_at) * self._pace)
         self._filled_at = now
-        return (1.0 - self._tokens) / self._pace if self._tokens < 1.0 else 0.0
+        need = max(1.0, math.floor(self._pace * GRANT_S))
+        return (need - self._tokens) / self._pace if self._tokens < need else 0.0

@@ -39,12 +39,24 @@ def test_a_paced_control_grants_the_steps_its_rate_has_earned():
 def test_a_pause_keeps_a_paced_refund_from_becoming_single_steps():
     clock = FakeClock()
     control = Control(pace=1000.0, clock=clock)
-    clock.t += 0.01
-    assert control.allowance() == 11  # the first step's token and 10 earned
+    clock.t += 0.02
+    assert control.allowance() == 21  # the first step's token and 20 earned
     control.pause()
     control.refund(5)  # the paced grant's rest: not credit for a paused run
     control.step(2)
     assert control.allowance() == 2
+
+
+def test_a_fast_pace_is_granted_a_frame_of_steps_at_a_time():
+    clock = FakeClock()
+    control = Control(pace=1500.0, clock=clock)
+    clock.t += 24 / 1500  # 25 tokens: a frame's worth (1/60 s) at 1500 steps/s
+    assert control.allowance() == 25
+    waits = []
+    control._cond.wait = lambda timeout=None: (waits.append(timeout), control.stop())[-1]
+    clock.t += 10 / 1500  # 10 earned: not yet a grant, the trainer waits for 15 more
+    assert control.allowance() == 0  # (stopped while waiting)
+    assert waits == [pytest.approx(15 / 1500)]
 
 
 @pytest.mark.parametrize("bad", [0, -1, float("nan"), float("inf"), 1e9, True, "fast"])
