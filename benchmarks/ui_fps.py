@@ -216,6 +216,8 @@ def measure(browser, url: str, runs: int, pages: int, speed: str) -> None:  # ty
     fps = [h.json_value() for h in handles]
     after, wall = counters(cdp), time.monotonic() - t0
     drawn = tabs[0][1].evaluate("() => window.livegradPerf.drawn")
+    redraw = [p.evaluate("() => window.livegradPerf.live.redrawMs") for _, p, _ in tabs]
+    charts_hz = sum(1 for _, t in drawn if t >= since) / wall
     lat = latency(stamps, drawn, since)
     stamps.stop = True
     steps = tabs[0][1].get_by_test_id("step").inner_text()
@@ -226,11 +228,13 @@ def measure(browser, url: str, runs: int, pages: int, speed: str) -> None:  # ty
     paced = f"paced at {pace:g} steps/s" if pace else "unpaced"
     report(f"{runs} run{'s' if runs > 1 else ''}, {pages} page{'s' if pages > 1 else ''}, "
            f"{SPEEDS[speed].lower()}", fps, lat, {k: after[k] - before[k] for k in COUNTERS},
-           wall, f"page 1 at step {steps} ({paced}) | {running}/{runs} runs running")
+           wall, f"page 1 at step {steps} ({paced}) | {running}/{runs} runs running",
+           f"views redraw every {', '.join(f'{r:.0f}' for r in redraw)} ms (pages; 28 on "
+           f"time), page 1's loss chart {charts_hz:.1f} times a second")
 
 
 def report(label: str, fps: list[float], lat: list[float],  # type: ignore[no-untyped-def]
-           busy: dict[str, float], wall: float, tail: str) -> None:
+           busy: dict[str, float], wall: float, tail: str, views: str) -> None:
     lat.sort()
     p50 = statistics.median(lat) if lat else float("nan")
     p95 = lat[int(0.95 * (len(lat) - 1))] if lat else float("nan")
@@ -243,6 +247,7 @@ def report(label: str, fps: list[float], lat: list[float],  # type: ignore[no-un
           f"{1000 * busy['ScriptDuration'] / frames:.2f}, style "
           f"{1000 * busy['RecalcStyleDuration'] / frames:.2f}, layout "
           f"{1000 * busy['LayoutDuration'] / frames:.2f})", flush=True)
+    print(f"    {views}", flush=True)
 
 
 def main() -> None:

@@ -15,16 +15,15 @@
  * `live.pace` is the run's own, as its pace_changed events say.
  * Bus topics it emits on the store: 'run' (status, counters; at most once per animation
  * frame), 'run-error' ({error, where}).
- * May import: internals-buffers.js, series-buffer.js, speeds.js (gets the api, the store and the catalog from
- * main.js).
+ * May import: internals-buffers.js, redraw-budget.js, series-buffer.js, speeds.js (gets the
+ * api, the store and the catalog from main.js).
  */
 import { createInternals } from './internals-buffers.js';
+import { createRedrawBudget } from './redraw-budget.js';
 import { Buffer } from './series-buffer.js';
 import { DEFAULT_SPEED, paceFor, speedOf } from './speeds.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
-// 30 Hz redraws; a little under 2 x 16.7 ms, as animation frame times jitter
-const FRAME_MS = 28;
 
 // probe events that always-visible parts draw: warnings on the loss chart, the share line;
 // weight_set answers the network drawing's edit of a link
@@ -325,14 +324,16 @@ export function createLive({ store, api, catalog = null }) {
     },
   });
 
-  // Components redraw together, on every other animation frame at most (FRAME_MS): each frame
-  // that changes anything costs a commit that pushes every canvas of the page to the
-  // compositor, so half as many such frames halve that cost. Nothing while the tab is hidden
-  // (browsers stop animation frames then; the stream keeps filling the buffers).
-  let ranAt = -Infinity;
+  // Components redraw together, on every other animation frame at most (30 Hz, the budget's
+  // floor of 28 ms: a little under 2 x 16.7, as frame times jitter), and less often while
+  // frames come late (redraw-budget.js): each frame that changes anything costs a commit
+  // that pushes every canvas of the page to the compositor. `live.redrawMs` says the interval
+  // now. Nothing while the tab is hidden (browsers stop animation frames then; the stream
+  // keeps filling the buffers).
+  const budget = createRedrawBudget();
+  Object.defineProperty(live, 'redrawMs', { get: () => budget.interval });
   const tick = (now) => {
-    if (!document.hidden && now - ranAt >= FRAME_MS) {
-      ranAt = now;
+    if (!document.hidden && budget.frame(now)) {
       if (announced !== live.version) { announced = live.version; store.emit('run', live); }
       // one component's error is reported, and neither stops the others nor the frames
       for (const fn of [...frameFns]) {
