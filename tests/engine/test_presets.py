@@ -7,7 +7,8 @@ import pytest
 
 from engine import Choice, RunSpec, Trainer, check_spec, load_dataset, presets
 
-GOALS = {"band_221_sigmoid": 0.95, "spiral_deep_tanh": 0.95, "digits_mlp": 0.95}
+GOALS = {"band_221_sigmoid": 0.95, "spiral_deep_tanh": 0.95, "digits_mlp": 0.95,
+         "spiral_skip": 0.88}
 
 
 @pytest.mark.parametrize("preset", presets(), ids=lambda p: p["name"])
@@ -19,11 +20,18 @@ def test_preset_is_valid_and_round_trips(preset) -> None:
     assert preset["title"] and preset["description"]
 
 
-@pytest.mark.parametrize("name", ["band_221_sigmoid", "digits_mlp"])
+@pytest.mark.parametrize("name", ["band_221_sigmoid", "digits_mlp", "spiral_skip"])
 def test_preset_learns(name: str) -> None:
     spec = next(p["spec"] for p in presets() if p["name"] == name)
     end = Trainer(spec).run()
     assert end.metrics["test_accuracy"] >= GOALS[name]
+
+
+def test_skip_preset_adds_the_first_layer_back() -> None:
+    """The skip lesson's add is fed by both hidden layers (a residual connection)."""
+    net = next(p["spec"] for p in presets() if p["name"] == "spiral_skip").networks["model"]
+    assert sorted(e.source for e in net.edges if e.target == "skip") == ["act1", "act2"]
+    assert [n.kind for n in net.nodes].count("linear") == 3
 
 
 def test_band_labels_follow_the_band() -> None:
