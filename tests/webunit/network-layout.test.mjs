@@ -1,7 +1,7 @@
 // The network drawing's layout: which networks are drawn unit by unit, and where drops go.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chainColumns, dropAfter, mapNode, placeUnits, resized } from '../../web/network-layout.js';
+import { drawnColumns, dropInto, mapNode, placeUnits, resized } from '../../web/network-layout.js';
 
 const catalog = { layers: [
   { name: 'input', category: 'input' }, { name: 'linear', category: 'layer' },
@@ -16,28 +16,33 @@ const chainOf = (...kinds) => {
 test('a chain of linear layers is read as columns with their activation', () => {
   const net = chainOf('input', 'linear', 'tanh', 'dropout', 'linear');
   const shapes = { input0: [2], linear1: [8], tanh2: [8], dropout3: [8], linear4: [1] };
-  const { cols } = chainColumns(net, shapes, catalog);
+  const { cols, edges } = drawnColumns(net, shapes, catalog);
   assert.deepEqual(cols.map((c) => [c.id, c.units, c.role, c.act]),
     [['input0', 2, 'input', ''], ['linear1', 8, 'hidden', 'tanh'], ['linear4', 1, 'output', '']]);
   assert.deepEqual(cols[1].ids, ['linear1', 'tanh2', 'dropout3']);
   assert.equal(mapNode(cols[1]), 'tanh2');
-  assert.deepEqual(dropAfter(cols, 1), { edge: ['dropout3', 'linear4'] });
-  assert.deepEqual(dropAfter(cols, 2), { after: 'linear4' });
+  assert.deepEqual(edges, [{ from: 0, to: 1 }, { from: 1, to: 2 }]);
+  assert.deepEqual(dropInto(cols, edges, { after: 1, edge: 1 }), { edge: ['dropout3', 'linear4'] });
+  assert.deepEqual(dropInto(cols, edges, { after: 2, edge: null }), { after: 'linear4' });
 });
 
 test('a lone input is a drawing: the first layer is dropped after it', () => {
-  const { cols } = chainColumns(chainOf('input'), { input0: [3] }, catalog);
+  const { cols, edges } = drawnColumns(chainOf('input'), { input0: [3] }, catalog);
   assert.equal(cols.length, 1);
-  assert.deepEqual(dropAfter(cols, 0), { after: 'input0' });
+  assert.deepEqual(dropInto(cols, edges, { after: 0, edge: null }), { after: 'input0' });
 });
 
 test('what is not drawn unit by unit says why', () => {
-  const wide = chainColumns(chainOf('input', 'linear'), { input0: [2], linear1: [64] }, catalog);
+  const wide = drawnColumns(chainOf('input', 'linear'), { input0: [2], linear1: [64] }, catalog);
   assert.match(wide.why, /64 units/);
-  const net = chainOf('input', 'linear', 'add');
-  net.edges.push({ source: 'input0', target: 'add2' });
-  assert.match(chainColumns(net, { input0: [2], linear1: [2] }, catalog).why, /branches/);
-  assert.match(chainColumns(chainOf('input', 'linear'), { input0: [2] }, catalog).why, /not known/);
+  // a branch whose activation does not follow its layer one to one is not a column
+  const net = chainOf('input', 'linear', 'tanh');
+  net.edges.push({ source: 'input0', target: 'tanh2' });
+  assert.match(drawnColumns(net, { input0: [2], linear1: [2] }, catalog).why, /tanh2 \(tanh\) is not drawn/);
+  const loose = chainOf('input', 'linear');
+  loose.nodes.push({ id: 'lost', kind: 'linear', params: {} });
+  assert.match(drawnColumns(loose, { input0: [2], linear1: [2], lost: [2] }, catalog).why, /lost has no input/);
+  assert.match(drawnColumns(chainOf('input', 'linear'), { input0: [2] }, catalog).why, /not known/);
 });
 
 test('units fit the box, columns in order, and +/- stays within 1..16 on hidden layers', () => {

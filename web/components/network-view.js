@@ -5,9 +5,11 @@
  * links are coloured by the weight's sign (blue positive, orange negative) and sized by its
  * magnitude (weights_sampled while a run streams, its checkpoint after it ended, grey before),
  * and a click on a link reads or sets its weight (network-popovers.js). Layers dragged from
- * the palette drop between columns; +/- changes a hidden layer's width; a column's header
- * selects its layer for the inspector. Networks that are not a chain of small linear layers
- * say why and are edited as cards (the Layers tab).
+ * the palette drop on the edges between columns; +/- changes a hidden layer's width; a
+ * column's header selects its layer for the inspector. Branches and skip connections are
+ * drawn too: an add's or a concat's links (grey, fixed) come from each of its sources, one
+ * bundle per edge (network-dag.js). Networks that are not small flat layers say why and are
+ * edited as cards (the Layers tab).
  * The stage is built once per layout (network-stage.js); new weights and maps only update
  * attributes and canvases, at most every REDRAW_MS, and not while the drawing is hidden.
  * Listens to: store 'report', 'doc', 'select'; live.onFrame (stream versions, run status).
@@ -16,7 +18,7 @@
  */
 import { addLayer, setLayerParam } from '../commands.js';
 import { el } from '../form.js';
-import { MAX_UNITS, chainColumns, dropAfter, mapNode, resized } from '../network-layout.js';
+import { MAX_UNITS, drawnColumns, dropInto, mapNode, resized } from '../network-layout.js';
 import { buildStage } from './network-stage.js';
 import { createPopovers } from './network-popovers.js';
 import { mapsByNode, nodeScale, paintMap } from './neuron-maps.js';
@@ -75,21 +77,21 @@ export function createNetworkView({ store, api, live, catalog }) {
     return { net, shapes, features: store.doc.data?.params?.features ?? null, ran: false };
   }
 
-  /** Per drawn layer, {shape: [out, in], data} or null; plus where they came from. */
+  /** Per link bundle, its layer's {shape: [out, in], data} or null (an add's or a concat's
+   * links have no weights); plus where they came from. */
   function matrices(cols, ran) {
-    if (!ran) return { mats: cols.slice(1).map(() => null), from: null, step: null };
+    const ids = drawn.parts.bundles.map((b) => (b.kind === 'dense' ? cols[b.to].id : null));
+    const none = { mats: ids.map(() => null), from: null, step: null };
+    if (!ran) return none;
     const ended = live.run && !live.active && checkpoint && checkpointFor === live.run.id;
     if (ended) {
-      const mats = cols.slice(1).map((c) => checkpoint.tensors[`layers.${c.id}.weight`] || null);
+      const mats = ids.map((id) => (id && checkpoint.tensors[`layers.${id}.weight`]) || null);
       return { mats, from: 'checkpoint', step: checkpoint.metadata.step ?? '?' };
     }
-    if (live.run && live.weights) {
-      const byNode = Object.fromEntries(live.weights.layers.map((l) => [l.node, l]));
-      const mats = cols.slice(1).map((c) => (byNode[c.id]
-        ? { shape: byNode[c.id].values.shape, data: byNode[c.id].values } : null));
-      return { mats, from: 'stream', step: live.weights.step };
-    }
-    return { mats: cols.slice(1).map(() => null), from: null, step: null };
+    if (!live.run || !live.weights) return none;
+    const byNode = Object.fromEntries(live.weights.layers.map((l) => [l.node, l.values]));
+    const mats = ids.map((id) => (byNode[id] ? { shape: byNode[id].shape, data: byNode[id] } : null));
+    return { mats, from: 'stream', step: live.weights.step };
   }
 
   const attr = (node, k, v) => { const t = String(v); if (node.getAttribute(k) !== t) node.setAttribute(k, t); };
@@ -97,12 +99,14 @@ export function createNetworkView({ store, api, live, catalog }) {
   function paintLinks(cols, mats) {
     let maxW = 1e-9;
     for (const m of mats) if (m) for (const v of m.data) maxW = Math.max(maxW, Math.abs(v));
-    mats.forEach((m, k) => {
-      const fits = m && m.shape[1] === cols[k].units && m.shape[0] === cols[k + 1].units;
-      drawn.parts.links[k].forEach((link, j) => {
+    mats.forEach((m, e) => {
+      const b = drawn.parts.bundles[e];
+      const fits = m && m.shape[1] === cols[b.from].units && m.shape[0] === cols[b.to].units;
+      drawn.parts.links[e].forEach((link, j) => {
         const w = fits ? m.data[j] : null; // [out, in] row-major, as the links
         link.weight = w;
-        attr(link.line, 'stroke', w === null ? '#cfd6dd' : w >= 0 ? '#0877bd' : '#f59322');
+        const grey = link.fixed ? '#a9b4bf' : '#cfd6dd'; // an add's links: darker, no weight
+        attr(link.line, 'stroke', w === null ? grey : w >= 0 ? '#0877bd' : '#f59322');
         attr(link.line, 'stroke-width', w === null ? 1 : (0.4 + (4.5 * Math.abs(w)) / maxW).toFixed(2));
         attr(link.line, 'stroke-opacity', w === null ? 0.8 : (0.35 + (0.6 * Math.abs(w)) / maxW).toFixed(2));
         const text = w === null ? link.name : `${link.name}: ${w.toPrecision(3)} (click to edit)`;
@@ -137,11 +141,12 @@ export function createNetworkView({ store, api, live, catalog }) {
     pop.refreshZoom();
   }
 
-  function rebuild(cols, features) {
+  function rebuild(layout, features) {
+    const cols = layout.cols || null;
     drawn = { key: drawn.key, cols, parts: null, mapsEvent: undefined };
     stage.replaceChildren();
     if (!cols) return;
-    drawn.parts = buildStage(stage, cols, features, size[0], size[1]);
+    drawn.parts = buildStage(stage, layout, features, size[0], size[1]);
     focusAt = [Math.min(focusAt[0], cols.length - 1), 0];
     const first = drawn.parts.units[focusAt[0]][0];
     if (first) first.box.tabIndex = 0;
@@ -151,10 +156,10 @@ export function createNetworkView({ store, api, live, catalog }) {
   function render() {
     if (!root.isConnected || root.offsetParent === null) return; // hidden: drawn when shown
     const { net, shapes, features, ran } = source();
-    const layout = chainColumns(net, shapes, catalog);
+    const layout = drawnColumns(net, shapes, catalog);
     const cols = layout.cols || null;
-    const key = JSON.stringify([cols, features, size]);
-    if (key !== drawn.key) { drawn.key = key; rebuild(cols, features); }
+    const key = JSON.stringify([cols, layout.edges, features, size]);
+    if (key !== drawn.key) { drawn.key = key; rebuild(layout, features); }
     drawn.ran = ran;
     why.hidden = !!cols;
     stage.hidden = !cols;
@@ -222,11 +227,9 @@ export function createNetworkView({ store, api, live, catalog }) {
       if (n !== null) store.exec(setLayerParam(col.id, 'out_features', n));
       return;
     }
-    const hit = e.target.closest('.link-hit');
-    if (hit) {
-      const k = drawn.cols.findIndex((c) => c.id === hit.dataset.node) - 1;
-      const link = drawn.parts.links[k][Number(hit.dataset.row) * drawn.cols[k].units + Number(hit.dataset.col)];
-      pop.editLink(link, e.clientX, e.clientY);
+    const link = drawn.parts?.linkOf(e.target.closest('.link-hit'));
+    if (link) {
+      if (!link.fixed) pop.editLink(link, e.clientX, e.clientY); // an add's links have no weight
       return;
     }
     const unit = e.target.closest('.unit');
@@ -275,15 +278,17 @@ export function createNetworkView({ store, api, live, catalog }) {
     stage.querySelectorAll('.drop-zone.over').forEach((z) => z.classList.remove('over'));
     if (!p || p.type !== 'palette' || !drawn.cols) return;
     e.preventDefault();
-    const zone = zoneOf(e.target);
-    const k = zone ? Number(zone.dataset.after) : drawn.cols.length - 1;
+    // a zone's place in the drawing's list; anywhere else: the last zone, after the output
+    const zones = drawn.parts.at.zones;
+    const z = zones[drawn.parts.drops.indexOf(zoneOf(e.target))] ?? zones.at(-1);
+    const k = z.after;
     const params = defaultsOf(kinds[p.kind]);
     // a linear layer dropped on the drawing takes its neighbour's width, as the Playground's
     // "add a layer" does, so that it can be drawn unit by unit
     if ('out_features' in (kinds[p.kind]?.params?.properties || {})) {
       params.out_features = Math.min(MAX_UNITS, Math.max(1, drawn.cols[k].units));
     }
-    const cmd = addLayer(p.kind, params, dropAfter(drawn.cols, k));
+    const cmd = addLayer(p.kind, params, dropInto(drawn.cols, drawn.parts.edges, z));
     store.exec(cmd);
     store.select(cmd.nodeId());
   });
