@@ -41,14 +41,17 @@ function mergeShape(node, sources) {
   return [node.kind === 'concat' ? widths.reduce((a, b) => a + b, 0) : widths[0]];
 }
 
-/** The column an activation or regularizer `id` joins: the one whose last node feeds only
- * it (one to one); -1 when there is none, or an activation would be the column's second. */
-function joins(net, id, category, cols, colOf) {
-  const ins = inputsOf(net, id);
-  if (ins.length !== 1 || outputsOf(net, ins[0]).length !== 1) return -1;
+/** {k}: the column an activation or regularizer joins, the one whose last node feeds only
+ * it (one to one); {why} when there is none, or an activation would be the column's second. */
+function joins(net, node, category, cols, colOf) {
+  const ins = inputsOf(net, node.id);
+  const no = { why: `${node.id} (${node.kind}) is not drawn unit by unit` };
+  if (!['activation', 'regularization'].includes(category) || ins.length !== 1) return no;
+  const fed = outputsOf(net, ins[0]);
+  if (fed.length !== 1) return { why: `the branch from ${ins[0]} leaves before ${node.id} (${node.kind})` };
   const k = colOf.get(ins[0]);
-  if (k === undefined || cols[k].ids.at(-1) !== ins[0]) return -1;
-  return category === 'activation' && cols[k].actId ? -1 : k;
+  if (cols[k].ids.at(-1) !== ins[0] || (category === 'activation' && cols[k].actId)) return no;
+  return { k };
 }
 
 /**
@@ -73,8 +76,8 @@ export function drawnColumns(net, shapes, catalog, maxUnits = MAX_UNITS) {
     const kind = cat[node.kind];
     const sources = inputsOf(net, id).map((s) => colOf.get(s));
     if (kind !== 'input' && !sources.length) return { why: `${id} has no input` };
-    if (kind === 'input' || node.kind === 'linear' || ['add', 'concat'].includes(node.kind)) {
-      const merge = kind === 'merge' ? node.kind : null;
+    const merge = ['add', 'concat'].includes(node.kind) ? node.kind : null;
+    if (kind === 'input' || node.kind === 'linear' || merge) {
       const shape = shapes[id] ?? (merge ? mergeShape(node, sources.map((k) => cols[k])) : null);
       const why = widthWhy(id, shape, maxUnits);
       if (why) return { why };
@@ -83,8 +86,8 @@ export function drawnColumns(net, shapes, catalog, maxUnits = MAX_UNITS) {
       cols.push({ id, ids: [id], units: shape[0], act: '', actId: null, role: 'hidden', ...(merge && { merge }) });
       continue;
     }
-    const k = ['activation', 'regularization'].includes(kind) ? joins(net, id, kind, cols, colOf) : -1;
-    if (k < 0) return { why: `${id} (${node.kind}) is not drawn unit by unit` };
+    const { k, why } = joins(net, node, kind, cols, colOf);
+    if (why) return { why };
     if (kind === 'activation') Object.assign(cols[k], { act: node.kind, actId: id });
     cols[k].ids.push(id);
     colOf.set(id, k);

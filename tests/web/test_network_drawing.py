@@ -161,9 +161,10 @@ def residual_link(app) -> str:  # type: ignore[no-untyped-def]
 def test_a_skip_connection_is_an_edge_of_its_own(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open(residual_link(app))
     view = ui.drawing(page)
-    expect(view).to_contain_text("not drawn unit by unit: it branches")
-    view.get_by_role("button", name="Show it as layers").click()
-    expect(page.get_by_role("tab", name="Layers")).to_have_attribute("aria-selected", "true")
+    # drawn unit by unit: the add's two bundles, two links each (unit i -> unit i)
+    expect(view.locator('.link[data-target="sum"]')).to_have_count(4)
+    expect(view.locator('.link[data-source="x"][data-target="sum"]')).to_have_count(2)
+    ui.show_tab(page, "Layers")
     ui.wait_checked(page)
     # the add is fed twice: two edges end on it, and the skip from x goes around h and t
     edges = ui.canvas(page).locator('.edges path[data-target="sum"]')

@@ -39,6 +39,11 @@ test('what is not drawn unit by unit says why', () => {
   const net = chainOf('input', 'linear', 'tanh');
   net.edges.push({ source: 'input0', target: 'tanh2' });
   assert.match(drawnColumns(net, { input0: [2], linear1: [2] }, catalog).why, /tanh2 \(tanh\) is not drawn/);
+  // a branch from a linear layer before its activation: the activation is not one to one
+  const early = chainOf('input', 'linear', 'tanh', 'linear');
+  early.edges.push({ source: 'linear1', target: 'linear3' });
+  assert.match(drawnColumns(early, { input0: [2], linear1: [2], linear3: [1] }, catalog).why,
+    /branch from linear1 leaves before tanh2/);
   const loose = chainOf('input', 'linear');
   loose.nodes.push({ id: 'lost', kind: 'linear', params: {} });
   assert.match(drawnColumns(loose, { input0: [2], linear1: [2], lost: [2] }, catalog).why, /lost has no input/);
