@@ -3,8 +3,8 @@
  * edge between columns (a wide invisible twin takes the clicks and carries the tooltip), a
  * canvas per unit for its map, a header per column (its width and activation, which select
  * the layer; +/- on hidden linear layers) and drop zones on each edge and after the output.
- * Built once per layout (places from network-dag.js); network-view.js updates their
- * attributes in place.
+ * Built once per layout (places from network-dag.js); new weights only restyle the links
+ * in place (paintLinks), which network-view.js calls as they come.
  * May import: form.js (el), network-dag.js.
  */
 import { el } from '../form.js';
@@ -120,4 +120,27 @@ export function buildStage(stage, { cols, edges }, features, W, H) {
   const byHit = new Map(parts.links.flat().map((l) => [l.hit, l]));
   parts.linkOf = (hit) => byHit.get(hit) ?? null;
   return parts;
+}
+
+const attr = (node, k, v) => { const t = String(v); if (node.getAttribute(k) !== t) node.setAttribute(k, t); };
+
+/** Colours and sizes each link by its weight (mats: per bundle {shape: [out, in], data} or
+ * null): blue positive, orange negative, thickness by |w|; grey without one. */
+export function paintLinks(parts, cols, mats) {
+  let maxW = 1e-9;
+  for (const m of mats) if (m) for (const v of m.data) maxW = Math.max(maxW, Math.abs(v));
+  mats.forEach((m, e) => {
+    const b = parts.bundles[e];
+    const fits = m && m.shape[1] === cols[b.from].units && m.shape[0] === cols[b.to].units;
+    parts.links[e].forEach((link, j) => {
+      const w = fits ? m.data[j] : null; // [out, in] row-major, as the links
+      link.weight = w;
+      const grey = link.fixed ? '#a9b4bf' : '#cfd6dd'; // an add's links: darker, no weight
+      attr(link.line, 'stroke', w === null ? grey : w >= 0 ? '#0877bd' : '#f59322');
+      attr(link.line, 'stroke-width', w === null ? 1 : (0.4 + (4.5 * Math.abs(w)) / maxW).toFixed(2));
+      attr(link.line, 'stroke-opacity', w === null ? 0.8 : (0.35 + (0.6 * Math.abs(w)) / maxW).toFixed(2));
+      const text = w === null ? link.name : `${link.name}: ${w.toPrecision(3)} (click to edit)`;
+      if (link.tip.textContent !== text) link.tip.textContent = text;
+    });
+  });
 }

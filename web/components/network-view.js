@@ -19,7 +19,7 @@
 import { addLayer, setLayerParam } from '../commands.js';
 import { el } from '../form.js';
 import { MAX_UNITS, drawnColumns, dropInto, mapNode, resized } from '../network-layout.js';
-import { buildStage } from './network-stage.js';
+import { buildStage, paintLinks } from './network-stage.js';
 import { createPopovers } from './network-popovers.js';
 import { mapsByNode, nodeScale, paintMap } from './neuron-maps.js';
 import { defaultsOf } from './palette.js';
@@ -94,27 +94,6 @@ export function createNetworkView({ store, api, live, catalog }) {
     return { mats, from: 'stream', step: live.weights.step };
   }
 
-  const attr = (node, k, v) => { const t = String(v); if (node.getAttribute(k) !== t) node.setAttribute(k, t); };
-
-  function paintLinks(cols, mats) {
-    let maxW = 1e-9;
-    for (const m of mats) if (m) for (const v of m.data) maxW = Math.max(maxW, Math.abs(v));
-    mats.forEach((m, e) => {
-      const b = drawn.parts.bundles[e];
-      const fits = m && m.shape[1] === cols[b.from].units && m.shape[0] === cols[b.to].units;
-      drawn.parts.links[e].forEach((link, j) => {
-        const w = fits ? m.data[j] : null; // [out, in] row-major, as the links
-        link.weight = w;
-        const grey = link.fixed ? '#a9b4bf' : '#cfd6dd'; // an add's links: darker, no weight
-        attr(link.line, 'stroke', w === null ? grey : w >= 0 ? '#0877bd' : '#f59322');
-        attr(link.line, 'stroke-width', w === null ? 1 : (0.4 + (4.5 * Math.abs(w)) / maxW).toFixed(2));
-        attr(link.line, 'stroke-opacity', w === null ? 0.8 : (0.35 + (0.6 * Math.abs(w)) / maxW).toFixed(2));
-        const text = w === null ? link.name : `${link.name}: ${w.toPrecision(3)} (click to edit)`;
-        if (link.tip.textContent !== text) link.tip.textContent = text;
-      });
-    });
-  }
-
   /** Each unit's map from the latest maps event, painted once per event. */
   function paintMaps(cols) {
     const event = live.run && drawn.ran ? live.maps : null;
@@ -176,7 +155,7 @@ export function createNetworkView({ store, api, live, catalog }) {
       return;
     }
     const { mats, from, step } = matrices(cols, ran);
-    paintLinks(cols, mats);
+    paintLinks(drawn.parts, cols, mats);
     paintMaps(cols);
     root.dataset.source = from || 'none';
     if (from) root.dataset.weightsStep = step; else delete root.dataset.weightsStep;
