@@ -91,14 +91,26 @@ function graphPlaces(cols, edges, W, H, { side = 36, gap = 8, pad = 8 } = {}) {
   const dx = side + span / 2 - g.node('c0').x;
   const dy = pad + Math.max(0, (room - g.graph().height) / 2);
   const node = (k) => g.node(`c${k}`);
-  const top = (k) => node(k).y - node(k).height / 2 + dy;
+  const flip = upsideDown(edges, cols, (k) => node(k).y);
+  const yOf = (y) => (flip ? g.graph().height - y : y) + dy;
+  const top = (k) => yOf(node(k).y) - node(k).height / 2;
   const at = { size, span, x: (k) => node(k).x + dx, y: (k, u) => top(k) + HEAD + u * (size + gap) + size / 2 };
   const ranksX = new Set(cols.map((c, k) => Math.round(node(k).x)));
   at.via = edges.map((e, i) => g.edge(`c${e.from}`, `c${e.to}`, `e${i}`).points.slice(1, -1)
-    .filter((p) => ranksX.has(Math.round(p.x))).map((p) => ({ x: p.x + dx, y: p.y + dy })));
+    .filter((p) => ranksX.has(Math.round(p.x))).map((p) => ({ x: p.x + dx, y: yOf(p.y) })));
   at.heads = cols.map((c, k) => ({ left: at.x(k), top: top(k) }));
   at.zones = [...edges.map((e, i) => edgeZone(at, cols, edges, i)), endZone(at, cols)];
   return at;
+}
+
+/** True when dagre put a concat's sources mostly bottom to top: its segments would cross
+ * (dagre's order knows columns, not units), and the layout upside down does not. */
+function upsideDown(edges, cols, y) {
+  let votes = 0;
+  edges.forEach((e, i) => edges.slice(i + 1).forEach((f) => {
+    if (e.to === f.to && cols[e.to].merge === 'concat') votes += Math.sign(y(e.from) - y(f.from));
+  }));
+  return votes > 0;
 }
 
 const extent = (at, cols, k) => [at.y(k, 0) - at.size / 2, at.y(k, cols[k].units - 1) + at.size / 2];

@@ -48,8 +48,8 @@ test('a concat takes each source on its own consecutive segment of its units', (
     [['l', [[0, 0], [1, 1], [2, 2]]], ['r', [[0, 3], [1, 4]]]]);
   const at = placeDrawing(cols, edges, 800, 500);
   const [l, r] = [cols.findIndex((c) => c.id === 'l'), cols.findIndex((c) => c.id === 'r')];
-  assert.equal(at.x(l), at.x(r)); // side by side in one rank, one above the other
-  assert.ok(Math.abs(at.y(l, 0) - at.y(r, 0)) > at.size);
+  assert.equal(at.x(l), at.x(r)); // in one rank, one above the other
+  assert.ok(at.y(l, 0) + at.size < at.y(r, 0), 'the first source on top: its segment comes first');
 });
 
 const boxes = (cols, at) => cols.flatMap((c, k) => Array.from({ length: c.units }, (_, u) =>
