@@ -68,6 +68,7 @@ def test_the_skip_lesson_draws_two_bundles_into_the_add_and_trains(app) -> None:
     colours = links(view, "dense1", "skip").evaluate_all(
         "els => els.map(e => e.getAttribute('stroke'))")
     assert set(colours) == {"#a9b4bf"}, colours
+    expect(view.locator(".netdraw-caption")).to_contain_text("Grey links into an add")
     app.shot("drawing-4-skip-lesson")
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_test_id("status")).to_have_text("stopped")

@@ -159,7 +159,9 @@ export function createNetworkView({ store, api, live, catalog }) {
     paintMaps(cols);
     root.dataset.source = from || 'none';
     if (from) root.dataset.weightsStep = step; else delete root.dataset.weightsStep;
-    const units = cols.length > 2 ? ' Each unit shows its output over the plane.'
+    const merges = drawn.parts.bundles.some((b) => b.kind !== 'dense')
+      ? ' Grey links into an add or a concat pass values on unweighted.' : '';
+    const units = cols.length > 2 ? ` Each unit shows its output over the plane.${merges}`
       : cols.length === 2 ? ' No hidden layer: each output is a weighted sum of the inputs.' : '';
     const text = from
       ? `Weights at step ${step}${from === 'stream' ? ' (live)' : ''}: blue positive, orange `
