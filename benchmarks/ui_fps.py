@@ -111,7 +111,9 @@ class Stamps(threading.Thread):
 
     def __init__(self, url: str, run: str) -> None:
         super().__init__(daemon=True)
-        self.ws = url.replace("http", "ws") + f"/api/v1/runs/{run}/events"
+        # steps_completed only (and the always-sent events): the grids and maps the page
+        # draws would cost this client, beside the pages it measures, as much as a page
+        self.ws = url.replace("http", "ws") + f"/api/v1/runs/{run}/events?subscribe="
         self.arrivals: list[tuple[int, float]] = []
         self.stop = False
 

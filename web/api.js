@@ -123,13 +123,16 @@ class RunStream extends EventTarget {
     this.retries = 0;
     this.ws = null;
     this.events = events; // event types asked for (undefined: never asked, all)
+    this.framesHz = null; // binary frames a second per kind at most (null: as they come)
     this.#open();
   }
 
   #open() {
     // the subscription travels in the URL too, so that the catch-up is filtered as well
     const asked = this.events;
-    const sub = Array.isArray(asked) ? `&subscribe=${asked.map(encodeURIComponent).join(',')}` : '';
+    const hz = this.framesHz;
+    const sub = (Array.isArray(asked) ? `&subscribe=${asked.map(encodeURIComponent).join(',')}` : '')
+      + (hz ? `&frames_hz=${hz}` : '');
     // the access token: a subprotocol (livegrad.token.<t>) the server echoes, not the URL
     const token = this.token();
     const safe = token && PROTOCOL_SAFE.test(token);
@@ -141,7 +144,7 @@ class RunStream extends EventTarget {
     ws.onopen = () => {
       this.retries = 0;
       // changed while connecting: the URL carried the old list
-      if (String(this.events) !== String(asked)) this.#write({ type: 'subscribe', events: this.events });
+      if (String(this.events) !== String(asked) || this.framesHz !== hz) this.#resubscribe();
       this.#emit('connection', { state: 'open' });
     };
     ws.onmessage = (m) => this.#receive(m.data);
@@ -188,8 +191,18 @@ class RunStream extends EventTarget {
     const next = types ? [...types] : null;
     if (this.events !== undefined && String(next) === String(this.events)) return;
     this.events = next;
-    if (this.ws?.readyState === WebSocket.OPEN) this.#write({ type: 'subscribe', events: this.events });
+    if (this.ws?.readyState === WebSocket.OPEN) this.#resubscribe();
   }
+
+  /** Asks for binary frames (grids, maps, weights) at most `hz` a second per kind, the
+   * newest each time (null: as they come): a page that draws less often need not decode more. */
+  capFrames(hz) {
+    if (hz === this.framesHz) return;
+    this.framesHz = hz;
+    if (this.ws?.readyState === WebSocket.OPEN) this.#resubscribe();
+  }
+
+  #resubscribe() { this.#write({ type: 'subscribe', events: this.events ?? null, frames_hz: this.framesHz }); }
 
   #write(message) { this.ws.send(JSON.stringify(message)); }
 

@@ -40,7 +40,8 @@ EXPECTED = ('expected {"type": "control", "action": "pause"|"resume"|"step"|"sto
             '"set_probes"|"set_pace"|"set_weight", "lr"?: number, "n"?: int, "probes"?: '
             '{probe: {field: value}}, "pace"?: number|null, "node"?: id, "row"?: int, '
             '"col"?: int, "value"?: number} or '
-            '{"type": "subscribe", "events": [event type, ...] | null}')
+            '{"type": "subscribe", "events": [event type, ...] | null, "frames_hz"?: '
+            'number|null}')
 TOKEN_PROTOCOL = "livegrad.token."  # Sec-WebSocket-Protocol: livegrad.token.<token>
 ARGUMENT = {"set_lr": "lr", "set_probes": "probes", "step": "n", "set_pace": "pace"}  # the
 # field an action takes; set_pace's may be null (as fast as it goes)
@@ -80,11 +81,13 @@ def _refusal(ws: WebSocket, spec: RunSpec | None, run_id: str) -> tuple[int, str
 
 @router.websocket("/runs/{run_id}/events")
 async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = False,
-                     subscribe: str | None = None, points: int | None = None) -> None:
+                     subscribe: str | None = None, points: int | None = None,
+                     frames_hz: float | None = None) -> None:
     """Hello, then every event after `since` (catch-up), then live events; with
     `subscribe=a,b`, only those types (and the ones every client gets), catch-up included;
     with `points=n`, each steps_completed carries at most n values per metric (every
-    stride-th step: see its `stride`)."""
+    stride-th step: see its `stride`); with `frames_hz=f`, binary frames at most f a second
+    per kind, the newest."""
     manager: RunManager = ws.app.state.manager
     spec = await manager.spec_of(run_id)
     refusal = _refusal(ws, spec, run_id)
@@ -97,6 +100,8 @@ async def run_events(ws: WebSocket, run_id: str, since: int = -1, batch: bool = 
     cap_send_buffer(ws)
     box = Outbox(manager.settings.outbox_scalars, batch=batch,
                  points=None if points is None else max(1, points))
+    if frames_hz is not None:
+        box.cap_frames(min(1000.0, frames_hz) if frames_hz > 0 else None)
     if subscribe is not None:
         names = [name.strip() for name in subscribe.split(",") if name.strip()]
         refused = _subscribe(box, names, "the subscribe parameter")
@@ -219,6 +224,8 @@ async def _handle(text: str, manager: RunManager, run_id: str, box: Outbox) -> s
         refused = _subscribe(box, msg.events, "subscribe")
         if refused is not None:
             return refused
+        if "frames_hz" in msg.model_fields_set:
+            box.cap_frames(msg.frames_hz)
         return Ack(action="subscribe", status=await manager.run_status(run_id)).model_dump_json()
     return await _control(msg, manager, run_id)
 

@@ -79,6 +79,10 @@ class SubscribeMessage(BaseModel):
     events: list[str] | None = Field(
         default=None, description="Event types to receive besides those every client gets "
         "(ALWAYS_SENT); null: all.")
+    frames_hz: float | None = Field(
+        default=None, gt=0, le=1000, description="Binary (array) frames at most this many "
+        "times a second per kind, the newest each time (a page that draws at 10 Hz need not "
+        "decode 30 grids a second); null: as they come; absent: unchanged.")
 
 
 ClientMessage = Annotated[ControlMessage | SubscribeMessage, Field(discriminator="type")]

@@ -3,6 +3,9 @@
 Lanes: control frames (hello, acks, errors: never dropped), light events (in order; when the
 client lags past the bound it is dropped and reconnects with its seq), heavy frames
 (latest-wins per key). Publishing never awaits, so training and other clients never wait.
+A client may cap its heavy frames (`frames_hz`): each key's newest goes at most that often,
+so that a page drawing at 10 Hz is not sent (and does not decode) 30 grids a second; what
+is held back is replaced by newer frames and the last one always goes.
 A client that subscribed to some event types (`types`) is offered only those: one set lookup
 per frame.
 The sender gives up on a client when no frame has gone out for `stall_s` while frames wait
@@ -14,6 +17,9 @@ May import: stdlib, starlette.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import math
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 
@@ -32,6 +38,8 @@ class Outbox:
         self.light: deque[tuple[int, Frame, str | None]] = deque()  # (seq, frame, type)
         self.heavy: dict[str, tuple[int, Frame, str | None]] = {}
         self.types: frozenset[str] | None = None  # the event types it receives; None: all
+        self.frames_gap_s = 0.0  # seconds between two heavy frames of one key (0: no cap)
+        self.sent_at: dict[str, float] = {}  # heavy key -> when its last frame was taken
         self.wake = asyncio.Event()
         self.overflowed = False
         self.stalled = False
@@ -49,6 +57,17 @@ class Outbox:
         self.light = deque(e for e in self.light if self.wants(e[2]))
         self.heavy = {key: e for key, e in self.heavy.items() if self.wants(e[2])}
 
+    def cap_frames(self, hz: float | None) -> None:
+        """Heavy frames at most `hz` a second per key from now on (None: as they come)."""
+        self.frames_gap_s = 0.0 if hz is None else 1.0 / hz
+        self.wake.set()  # frames held under the old cap may be due now
+
+    def held_until(self) -> float | None:
+        """When the first heavy frame held back by the cap may go (None: none is held)."""
+        if not self.heavy or not self.frames_gap_s:
+            return None
+        return min(self.sent_at.get(key, -math.inf) + self.frames_gap_s for key in self.heavy)
+
     def put_event(self, seq: int, frame: Frame, heavy_key: str | None = None,
                   kind: str | None = None) -> None:
         """Queue an event frame of type `kind` (None: of no type a client can refuse) if the
@@ -63,13 +82,17 @@ class Outbox:
             self.light.append((seq, frame, kind))
         self.wake.set()
 
-    def take(self) -> list[Frame]:
-        """Everything pending: control first, then events by seq (light ones batched)."""
+    def take(self, now: float | None = None) -> list[Frame]:
+        """Everything pending: control first, then events by seq (light ones batched); heavy
+        frames whose key went less than the cap's gap before `now` stay, latest-wins."""
+        now = time.monotonic() if now is None else now
         frames: list[Frame] = list(self.control)
         self.control.clear()
-        events = list(self.light) + list(self.heavy.values())
+        due = [key for key in self.heavy
+               if now - self.sent_at.get(key, -math.inf) >= self.frames_gap_s]
+        events = list(self.light) + [self.heavy.pop(key) for key in due]
+        self.sent_at.update((key, now) for key in due)
         self.light.clear()
-        self.heavy.clear()
         events.sort(key=lambda e: e[0])
         ordered = [e[1] for e in events]
         return frames + (list(batched(ordered)) if self.batch else ordered)
@@ -98,14 +121,19 @@ async def drain(send: Callable[[Frame], Awaitable[None]], box: Outbox, stall_s: 
     lane or no send completes within `stall_s` (box.overflowed / box.stalled say which)."""
     loop = asyncio.get_running_loop()
     while True:
-        await box.wake.wait()
+        held = box.held_until()
+        if held is None:
+            await box.wake.wait()
+        else:  # a heavy frame waits for its turn: wake then, or on anything sooner
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(box.wake.wait(), max(0.0, held - time.monotonic()))
         box.wake.clear()
         if box.overflowed:
             return
         began = loop.time()
         try:
             async with asyncio.timeout_at(began + stall_s) as deadline:
-                for frame in box.take():
+                for frame in box.take(time.monotonic()):
                     await send(frame)
                     deadline.reschedule(loop.time() + stall_s)
         except TimeoutError:

@@ -53,6 +53,11 @@ export function createNetworkView({ store, api, live, catalog }) {
   // what is drawn: layout key, columns, the stage's parts, the maps event painted
   let drawn = { key: undefined, cols: null, parts: null, mapsEvent: undefined };
   let focusAt = [0, 0];
+  // whether the drawing is displayed (not inside a display: none tab), as a resize observer
+  // last saw it: offsetParent would force a layout on every redraw (null: not seen yet)
+  let shownSize = null;
+  const displayed = () => (shownSize === null ? root.isConnected && root.offsetParent !== null
+    : shownSize);
   const known = {}; // node id -> its last checked output shape
 
   /** The run's network while the document still is that network; else the document's
@@ -133,7 +138,7 @@ export function createNetworkView({ store, api, live, catalog }) {
   }
 
   function render() {
-    if (!root.isConnected || root.offsetParent === null) return; // hidden: drawn when shown
+    if (!displayed()) return; // hidden: drawn when shown
     const { net, shapes, features, ran } = source();
     const layout = drawnColumns(net, shapes, catalog);
     const cols = layout.cols || null;
@@ -279,6 +284,9 @@ export function createNetworkView({ store, api, live, catalog }) {
   document.addEventListener('dragend', () => stage.classList.remove('dragging'));
 
   new ResizeObserver(([entry]) => {
+    shownSize = entry.contentRect.width > 0 || entry.contentRect.height > 0;
+  }).observe(root);
+  new ResizeObserver(([entry]) => {
     const w = Math.round(entry.contentRect.width);
     const h = Math.max(260, Math.round(entry.contentRect.height));
     if (w > 0 && (w !== size[0] || h !== size[1])) { size = [w, h]; render(); }
@@ -292,7 +300,7 @@ export function createNetworkView({ store, api, live, catalog }) {
     const ended = `${live.run.id}:${live.status}:${!!live.started}`;
     const key = `${ended}:${live.weightsVersion}`;
     if (status === key || (status?.startsWith(`${ended}:`) && now - renderedAt < REDRAW_MS)) return;
-    if (root.offsetParent === null) return; // hidden: no work until shown
+    if (!displayed()) return; // hidden: no work until shown
     status = key;
     renderedAt = now;
     render();

@@ -15,6 +15,7 @@ import { readable } from '../numbers.js';
 import { docFromSpec } from '../store.js';
 
 const ACTIVE = new Set(['queued', 'running', 'paused']);
+const FOLLOW_MS = 250;
 const STATUS_ORDER = ['running', 'paused', 'queued', 'completed', 'stopped', 'failed', 'interrupted'];
 const when = (r) => Date.parse(r.started_at || r.created_at) || 0;
 /** The loss a run ended with, when its summary has one: lower sorts first. */
@@ -96,10 +97,19 @@ export function createRunsPanel({ store, api, live, catalog }) {
   const detailsOf = (r, step = r.step) =>
     [shortTime(r), optimizer(r), `step ${step}`, metric(r)].filter(Boolean).join(' \u00b7 ');
 
-  /** The page's own run's row, as the run is now (its listing is a moment old). */
+  /** The page's own run's row, as the run is now (its listing is a moment old): its status at
+   * once, its step at most every FOLLOW_MS (readable, and a row that changed is repainted). */
+  let followedAt = -Infinity;
+  let trailing = null; // the update a throttled one owes: the last step always shows
   function follow() {
     const p = parts.get(live.run?.id);
     if (!p || !live.run) return;
+    const now = performance.now();
+    if (now - followedAt < FOLLOW_MS && p.badge.textContent === live.status) {
+      trailing ??= setTimeout(() => { trailing = null; follow(); }, FOLLOW_MS - (now - followedAt));
+      return;
+    }
+    followedAt = now;
     const text = detailsOf(p.r, live.step);
     if (p.details.textContent !== text) p.details.textContent = text;
     if (p.badge.textContent !== live.status) {
