@@ -5,7 +5,8 @@ client lags past the bound it is dropped and reconnects with its seq), heavy fra
 (latest-wins per key). Publishing never awaits, so training and other clients never wait.
 A client may cap its heavy frames (`frames_hz`): each key's newest goes at most that often,
 so that a page drawing at 10 Hz is not sent (and does not decode) 30 grids a second; what
-is held back is replaced by newer frames and the last one always goes.
+is held back is replaced by newer frames and the last one always goes, before the event that
+ends the run (clients close their stream on it).
 A client that subscribed to some event types (`types`) is offered only those: one set lookup
 per frame.
 The sender gives up on a client when no frame has gone out for `stall_s` while frames wait
@@ -27,6 +28,7 @@ Frame = str | bytes
 BATCH_EVENTS = 512  # light events per batch frame at most
 BATCH_CHARS = 256 * 1024  # and about this much JSON (clients' default frame limit is 1 MiB)
 BATCH_INTERVAL_S = 0.025  # batched clients get at most 40 rounds of frames a second
+RUN_ENDS = frozenset({"run_completed", "run_stopped", "run_failed"})  # no frame follows them
 
 
 class Outbox:
@@ -40,6 +42,7 @@ class Outbox:
         self.types: frozenset[str] | None = None  # the event types it receives; None: all
         self.frames_gap_s = 0.0  # seconds between two heavy frames of one key (0: no cap)
         self.sent_at: dict[str, float] = {}  # heavy key -> when its last frame was taken
+        self.ending = False  # the run's end is queued: held frames go with it, uncapped
         self.wake = asyncio.Event()
         self.overflowed = False
         self.stalled = False
@@ -64,7 +67,7 @@ class Outbox:
 
     def held_until(self) -> float | None:
         """When the first heavy frame held back by the cap may go (None: none is held)."""
-        if not self.heavy or not self.frames_gap_s:
+        if not self.heavy or not self.frames_gap_s or self.ending:
             return None
         return min(self.sent_at.get(key, -math.inf) + self.frames_gap_s for key in self.heavy)
 
@@ -80,16 +83,18 @@ class Outbox:
             self.overflowed = True
         else:
             self.light.append((seq, frame, kind))
+            self.ending = self.ending or kind in RUN_ENDS
         self.wake.set()
 
     def take(self, now: float | None = None) -> list[Frame]:
         """Everything pending: control first, then events by seq (light ones batched); heavy
-        frames whose key went less than the cap's gap before `now` stay, latest-wins."""
+        frames whose key went less than the cap's gap before `now` stay, latest-wins, unless
+        the run's end is queued (a client stops reading there)."""
         now = time.monotonic() if now is None else now
         frames: list[Frame] = list(self.control)
         self.control.clear()
-        due = [key for key in self.heavy
-               if now - self.sent_at.get(key, -math.inf) >= self.frames_gap_s]
+        gap = 0.0 if self.ending else self.frames_gap_s
+        due = [key for key in self.heavy if now - self.sent_at.get(key, -math.inf) >= gap]
         events = list(self.light) + [self.heavy.pop(key) for key in due]
         self.sent_at.update((key, now) for key in due)
         self.light.clear()

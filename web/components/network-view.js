@@ -284,7 +284,9 @@ export function createNetworkView({ store, api, live, catalog }) {
   document.addEventListener('dragend', () => stage.classList.remove('dragging'));
 
   new ResizeObserver(([entry]) => {
+    const was = shownSize;
     shownSize = entry.contentRect.width > 0 || entry.contentRect.height > 0;
+    if (shownSize && was === false) { status = null; render(); } // shown by anyone: draw now
   }).observe(root);
   new ResizeObserver(([entry]) => {
     const w = Math.round(entry.contentRect.width);
@@ -312,6 +314,8 @@ export function createNetworkView({ store, api, live, catalog }) {
   store.on('select', markSelected);
   render();
   // showLayers: set by main.js, shows the centre's Layers tab
-  const self = { el: root, shown: () => { status = null; render(); }, showLayers: null };
+  // shown: its tab was just shown, before the resize observer has seen it
+  const self = { el: root, shown: () => { shownSize = true; status = null; render(); },
+    showLayers: null };
   return self;
 }

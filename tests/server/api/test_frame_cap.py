@@ -41,6 +41,21 @@ def test_a_capped_outbox_holds_each_kind_back_and_sends_its_newest() -> None:
     assert box.take(now=0.11) == [b"grid 4"]
 
 
+def test_the_end_of_the_run_takes_the_held_frames_with_it_and_after_them() -> None:
+    # a client closes its stream on the run's end: a frame sent after it would be lost
+    box = Outbox(max_light=16)
+    box.cap_frames(1)
+    box.put_event(1, b"grid 1", "grid_computed", "grid_computed")
+    assert box.take(now=0.0) == [b"grid 1"]
+    box.put_event(2, b"grid 2", "grid_computed", "grid_computed")
+    box.put_event(3, "steps", kind="steps_completed")
+    assert box.take(now=0.1) == ["steps"]  # held: its turn is at 1.0
+    box.put_event(4, b"grid 3", "grid_computed", "grid_computed")
+    box.put_event(5, "failed", kind="run_failed")
+    assert box.held_until() is None  # nothing waits for a turn any more
+    assert box.take(now=0.2) == [b"grid 3", "failed"]
+
+
 def test_the_frame_held_last_is_sent_without_another_event_to_wake_the_sender() -> None:
     async def main() -> list[tuple[float, Any]]:
         box = Outbox(max_light=16)
