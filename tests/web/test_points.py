@@ -19,10 +19,10 @@ def test_points_on_the_plane_and_the_thumbnails(app) -> None:  # type: ignore[no
     page.get_by_label("show test points").check()
     expect(boundary).to_have_attribute("data-points", "300")
     # thumbnails: 200 points for each set in the plane; none for digits (no plane)
-    expect(page.locator('.thumb[data-name="spiral"] canvas')).to_have_attribute(
+    expect(page.locator('.thumb[data-name="spiral"] img')).to_have_attribute(
         "data-points", "200")
-    expect(page.locator('.thumb[data-name="xor"] canvas')).to_have_attribute(
+    expect(page.locator('.thumb[data-name="xor"] img')).to_have_attribute(
         "data-points", "200")
-    expect(page.locator('.thumb[data-name="digits"] canvas')).not_to_have_attribute(
+    expect(page.locator('.thumb[data-name="digits"] img')).not_to_have_attribute(
         "data-points", "200")
     app.shot("6-points")
