@@ -21,6 +21,9 @@ const COLORS = { batch: '#9aa5b1', train: '#0877bd', test: '#f59322' };
 const FIRST_MS = 25; // live.js calls frame functions at most every 28 ms: every call
 const OTHER_MS = 100;
 const HEIGHT = 170;
+// y-axis tick steps: 1, 2, 2.5 and 5 times every power of ten from 1e-16 to 1e300
+const Y_STEPS = Array.from({ length: 317 }, (_, k) => 10 ** (k - 16))
+  .flatMap((p) => [p, 2 * p, 2.5 * p, 5 * p]);
 // Line widths in CSS px. A line of at most one device pixel is a hairline to Chromium's
 // software canvas, drawn at about 60% of the cost of a 1.2 px stroke (the spiky per-step
 // line has two points per pixel column): measured on a bare page of one uPlot chart redrawn
@@ -67,10 +70,25 @@ export function minMaxBuckets(xs, ys, n, buckets, outX, outY) {
   }
 }
 
+/** Whether series `si` has too few values to read as a line. */
+function fewPoints(u, si) {
+  let n = 0;
+  for (const v of u.data[si]) if (v != null && ++n > 2) return false;
+  return true;
+}
+
+/** The y axis's width in CSS px: room for its longest label (uPlot's font is 12 px). */
+function axisWidth(u, values) {
+  const longest = Math.max(3, ...(values ?? []).map((v) => String(v).length));
+  return Math.ceil(16 + 7 * longest);
+}
+
 function makePlot(host, group, log, marks) {
   const series = [{ label: 'step' }, ...group.metrics.map((m) => ({
     label: m.split === 'batch' ? `${m.title} (smoothed)` : m.title,
     stroke: COLORS[m.split], width: WIDTH[m.split === 'batch' ? 'batch' : 'eval'], spanGaps: true,
+    // an evaluation or two draw no line: dots then (a run that diverged before its second)
+    ...(m.split === 'batch' ? {} : { points: { show: fewPoints, size: 6, fill: COLORS[m.split] } }),
   }))];
   const opts = {
     plugins: marks ? [marksPlugin(marks, host)] : [],
@@ -79,9 +97,15 @@ function makePlot(host, group, log, marks) {
     legend: { live: false },
     scales: { x: { time: false, range: marks ? rangeWithMarks(marks) : undefined },
       y: log && !group.range ? { distr: 3 } : { range: group.range || null } },
-    // short ticks: a diverged loss's 9e8 fits the axis (uPlot's own would be 900,000,000)
+    // short ticks: a diverged loss's 9e8 fits the axis (uPlot's own would be 900,000,000);
+    // the y axis's (kept on the host, for the tests) reach 1e300: uPlot's own steps stop at
+    // 1e16, and a loss that blew up to 1e38 got no numbers at all
     axes: [{ grid: { stroke: '#eef1f4' }, size: 32, values: (u, splits) => splits.map(tick) },
-      { grid: { stroke: '#eef1f4' }, size: 46, values: (u, splits) => splits.map(tick) }],
+      { grid: { stroke: '#eef1f4' }, size: axisWidth, incrs: Y_STEPS, values: (u, splits) => {
+        const labels = splits.map(tick);
+        host.dataset.yTicks = labels.join(' ');
+        return labels;
+      } }],
     series,
   };
   return new uPlot(opts, series.map(() => []), host);

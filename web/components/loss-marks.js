@@ -18,6 +18,7 @@ export function marksPlugin(marks, host) {
     ctx.save();
     ctx.font = `${LABEL_PX * dpr}px system-ui, sans-serif`;
     ctx.textBaseline = 'top';
+    ctx.textAlign = 'left'; // uPlot leaves its y axis's 'right' on the context
     const rows = []; // label x extents per row, to stack labels that would overlap
     const drawn = [];
     for (const m of list) {
