@@ -38,6 +38,10 @@ def test_no_404_while_loading_and_while_a_run_fails(app) -> None:  # type: ignor
     page.wait_for_timeout(2000)  # the network view looks for weights once the run has ended
     assert missing == [], missing
     expect(page.get_by_test_id("network-view")).not_to_have_attribute("data-source", "checkpoint")
+    # its drawing shows the last weights it streamed, and says so (not "live")
+    caption = page.locator(".netdraw-caption")
+    expect(caption).to_contain_text("the last the run streamed")
+    expect(caption).not_to_contain_text("(live)")
 
 
 def no_hidden_link(url: str) -> str:

@@ -168,8 +168,11 @@ export function createNetworkView({ store, api, live, catalog }) {
       ? ' Grey links into an add or a concat pass values on unweighted.' : '';
     const units = cols.length > 2 ? ` Each unit shows its output over the plane.${merges}`
       : cols.length === 2 ? ' No hidden layer: each output is a weighted sum of the inputs.' : '';
+    // streamed weights of a run that has ended (a failed run keeps no checkpoint): its last
+    // sample, not live ones
+    const streamed = live.active ? ' (live)' : ', the last the run streamed';
     const text = from
-      ? `Weights at step ${step}${from === 'stream' ? ' (live)' : ''}: blue positive, orange `
+      ? `Weights at step ${step}${from === 'stream' ? streamed : ''}: blue positive, orange `
         + `negative; thickness \u221d |w|.${units}`
       : cols.length === 1 ? 'Drag a layer from the palette onto the + to start the network.'
         : live.run ? 'Weights appear as the run streams them or from its checkpoint.'
