@@ -19,7 +19,7 @@
  * api, the store and the catalog from main.js).
  */
 import { createInternals } from './internals-buffers.js';
-import { createRedrawBudget } from './redraw-budget.js';
+import { createRedrawBudget, frameCap } from './redraw-budget.js';
 import { Buffer } from './series-buffer.js';
 import { DEFAULT_SPEED, paceFor, speedOf } from './speeds.js';
 
@@ -332,17 +332,14 @@ export function createLive({ store, api, catalog = null }) {
   // keeps filling the buffers).
   const budget = createRedrawBudget();
   Object.defineProperty(live, 'redrawMs', { get: () => budget.interval });
-  // While the page redraws less often than views come (the engine's ceiling is 30 a second),
-  // the stream is asked for binary frames at about the redraw rate, the newest each time:
-  // decoding a grid that is never drawn costs a busy machine as much as one drawn. A few
-  // steps, so that a budget moving by 4 ms does not resubscribe every half second.
-  const CAPS = [25, 20, 15, 12, 10, 8, 5];
+  // While the page redraws less often than views come, the stream is asked for binary
+  // frames at about the redraw rate (frameCap), the newest each time: decoding a grid that
+  // is never drawn costs a busy machine as much as one drawn. Looked at twice a second.
   let cappedAt = -Infinity;
   function capFrames(now) {
     if (!stream || now - cappedAt < 500) return;
     cappedAt = now;
-    const rate = 1000 / budget.interval;
-    stream.capFrames(rate >= 30 ? null : CAPS.find((hz) => hz <= rate) ?? CAPS.at(-1));
+    stream.capFrames(frameCap(budget.interval));
   }
   const tick = (now) => {
     if (!document.hidden) capFrames(now);

@@ -7,10 +7,22 @@
  * is drawn per event. Judged every `window` frames (half a second at 60 Hz): more than
  * `tolerance` of them late stretches the interval by a quarter; none late shortens it by
  * `stepMs`, so that a passing load (a panel opening, a GC) costs a few seconds at most.
+ * frameCap: the binary frames a second a page redrawing so often asks its stream for.
  * Pure: no DOM. May import: nothing.
  */
 // a gap this long is a pause (a hidden tab gets no frames), not lateness
 const PAUSE_MS = 1000;
+
+// binary frames a second to ask for below 30 redraws a second: a few steps, so that a
+// budget moving by 4 ms does not resubscribe every half second
+const CAPS = [25, 20, 15, 12, 10, 8, 5];
+
+/** The cap on binary frames (per second) for views redrawn every `intervalMs`; null (none)
+ * at 30 redraws a second or more, as the engine sends them at most about that often. */
+export function frameCap(intervalMs) {
+  const rate = 1000 / intervalMs;
+  return rate >= 30 ? null : CAPS.find((hz) => hz <= rate) ?? CAPS.at(-1);
+}
 
 export function createRedrawBudget({ minMs = 28, maxMs = 100, lateMs = 25, window = 30,
   tolerance = 0.05, stepMs = 4 } = {}) {

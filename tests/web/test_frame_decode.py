@@ -1,8 +1,8 @@
-"""web/api.js decodes the server's binary frames into typed-array views of the received buffer
+"""web/frames.js decodes the server's binary frames into typed-array views of the received buffer
 (no copies), of every dtype, and puts each back at its path in the event; float16 falls back
 to a Float32Array where the browser has no Float16Array. The frames come from server.api.frames,
 so that the two ends are checked against each other. No server runs: Playwright serves
-api.js from the working tree.
+frames.js from the working tree.
 
 May import: stdlib, numpy, pytest, playwright, server.api.frames, engine's public names.
 """
@@ -23,7 +23,7 @@ from tests.web.conftest import module_page
 ORIGIN = "http://frames.test"
 
 DECODE = """async ([b64, hideHalf]) => {
-  const { decodeFrame } = await import('/api.js');
+  const { decodeFrame } = await import('/frames.js');
   const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const buf = bytes.buffer;  // as a WebSocket with binaryType 'arraybuffer' hands it over
   const saved = globalThis.Float16Array;
@@ -57,7 +57,7 @@ class Sampled(Event):
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    yield from module_page(browser, ORIGIN, "api.js")
+    yield from module_page(browser, ORIGIN, "frames.js")
 
 
 def decoded(page: Any, frame: bytes, hide_half: bool = False) -> dict[str, Any]:

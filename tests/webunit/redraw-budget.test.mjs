@@ -1,7 +1,7 @@
 // Unit tests of web/redraw-budget.js: animation frames on a fake clock.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRedrawBudget } from '../../web/redraw-budget.js';
+import { createRedrawBudget, frameCap } from '../../web/redraw-budget.js';
 
 /** Feeds `n` frames `gap` ms apart from `t`; returns [the time after, redraws]. */
 function frames(budget, t, n, gap) {
@@ -44,4 +44,13 @@ test('the gap of a hidden tab is not lateness', () => {
   b.frame(t);
   [t] = frames(b, t, 2, 1000 / 60);
   assert.equal(b.interval, 28);
+});
+
+test('binary frames are capped near the redraw rate, not above it, and not at 30 Hz', () => {
+  assert.equal(frameCap(28), null); // 35.7 redraws a second: as they come
+  assert.equal(frameCap(33.3), null);
+  assert.equal(frameCap(40), 25); // 25 redraws a second
+  assert.equal(frameCap(45), 20); // 22.2: the step below
+  assert.equal(frameCap(100), 10);
+  assert.equal(frameCap(1000), 5); // the floor
 });

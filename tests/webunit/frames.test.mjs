@@ -1,8 +1,9 @@
-// Unit tests of web/api.js's pure parts: binary frames (docs/protocol.md) and safetensors,
-// both built here by hand: u64 header length, JSON header, 8-byte-aligned buffers.
+// Unit tests of web/frames.js, binary frames (docs/protocol.md) and safetensors, built here
+// by hand (u64 header length, JSON header, 8-byte-aligned buffers), and of api.js's ApiError.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFrame, parseSafetensors, ApiError } from '../../web/api.js';
+import { ApiError } from '../../web/api.js';
+import { decodeFrame, parseSafetensors } from '../../web/frames.js';
 
 /** A safetensors buffer: tensors [{name, dtype, shape, bytes}], `metadata` as given. */
 function build(tensors, metadata, { align = 8 } = {}) {
