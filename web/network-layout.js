@@ -57,7 +57,8 @@ function joins(net, node, category, cols, colOf) {
 /**
  * {cols: [{id, ids, units, act, actId, role, merge?}], edges: [{from, to}]} in an order
  * where each column comes after its sources (a chain's: chain order; `edges` in each
- * target's input order), or {why} when the network cannot be drawn unit by unit.
+ * target's input order), or {why, lasting} when the network cannot be drawn unit by unit
+ * (lasting: a layer too wide or not flat, not a width yet unknown or an edit half made).
  * `shapes`: node id -> output shape without the batch dimension (null where unknown).
  * A lone input is a drawing too: the first layer is dropped onto it.
  */
@@ -80,7 +81,7 @@ export function drawnColumns(net, shapes, catalog, maxUnits = MAX_UNITS) {
     if (kind === 'input' || node.kind === 'linear' || merge) {
       const shape = shapes[id] ?? (merge ? mergeShape(node, sources.map((k) => cols[k])) : null);
       const why = widthWhy(id, shape, maxUnits);
-      if (why) return { why };
+      if (why) return { why, lasting: !!shape }; // too wide or not flat: not a passing state
       sources.forEach((from) => edges.push({ from, to: cols.length }));
       colOf.set(id, cols.length);
       cols.push({ id, ids: [id], units: shape[0], act: '', actId: null, role: 'hidden', ...(merge && { merge }) });

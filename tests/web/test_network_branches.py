@@ -108,6 +108,8 @@ def test_a_layer_dropped_on_the_skip_goes_into_it(app) -> None:  # type: ignore[
 def test_what_cannot_be_drawn_unit_by_unit_still_says_why(app) -> None:  # type: ignore[no-untyped-def]
     page = app.open()
     ui.load_preset(page, "digits_mlp")
+    # the centre shows its layers by itself, not an empty drawing
+    expect(page.get_by_role("tab", name="Layers")).to_have_attribute("aria-selected", "true")
     view = ui.drawing(page)
     expect(view).to_contain_text("not drawn unit by unit: pixels has 64 units")
     view.get_by_role("button", name="Show it as layers").click()

@@ -35,6 +35,10 @@ test('a lone input is a drawing: the first layer is dropped after it', () => {
 test('what is not drawn unit by unit says why', () => {
   const wide = drawnColumns(chainOf('input', 'linear'), { input0: [2], linear1: [64] }, catalog);
   assert.match(wide.why, /64 units/);
+  assert.equal(wide.lasting, true); // the page shows such a network's layers instead
+  const image = drawnColumns(chainOf('input', 'linear'), { input0: [1, 8, 8], linear1: [4] }, catalog);
+  assert.match(image.why, /input0 is not flat \(1×8×8\)/);
+  assert.equal(image.lasting, true);
   // a branch whose activation does not follow its layer one to one is not a column
   const net = chainOf('input', 'linear', 'tanh');
   net.edges.push({ source: 'input0', target: 'tanh2' });
@@ -47,7 +51,9 @@ test('what is not drawn unit by unit says why', () => {
   const loose = chainOf('input', 'linear');
   loose.nodes.push({ id: 'lost', kind: 'linear', params: {} });
   assert.match(drawnColumns(loose, { input0: [2], linear1: [2], lost: [2] }, catalog).why, /lost has no input/);
-  assert.match(drawnColumns(chainOf('input', 'linear'), { input0: [2] }, catalog).why, /not known/);
+  const unknown = drawnColumns(chainOf('input', 'linear'), { input0: [2] }, catalog);
+  assert.match(unknown.why, /not known/);
+  assert.equal(unknown.lasting, false); // a width the server has yet to check: it passes
 });
 
 test('units fit the box, columns in order, and +/- stays within 1..16 on hidden layers', () => {

@@ -59,6 +59,8 @@ export function createNetworkView({ store, api, live, catalog }) {
   const displayed = () => (shownSize === null ? root.isConnected && root.offsetParent !== null
     : shownSize);
   const known = {}; // node id -> its last checked output shape
+  let autoLayers = null; // why the network shown last was not drawn, when it was not
+  let showing = false; // rendering because its tab was chosen: it stays shown
 
   /** The run's network while the document still is that network; else the document's
    * (an edit after a run draws what will train next, with grey links). */
@@ -145,9 +147,14 @@ export function createNetworkView({ store, api, live, catalog }) {
     const key = JSON.stringify([cols, layout.edges, features, size]);
     if (key !== drawn.key) { drawn.key = key; rebuild(layout, features); }
     drawn.ran = ran;
+    if (cols) autoLayers = null;
     why.hidden = !!cols;
     stage.hidden = !cols;
     if (!cols) {
+      // a network that just became one too wide or not flat to draw unit by unit: its layers,
+      // not an empty box (once: the Drawing tab shown again says why)
+      if (layout.lasting && autoLayers !== layout.why && !showing) self.showLayers?.();
+      autoLayers = layout.why;
       const text = `This network is not drawn unit by unit: ${layout.why}.`;
       if (why.dataset.text !== text) {
         why.dataset.text = text;
@@ -315,10 +322,11 @@ export function createNetworkView({ store, api, live, catalog }) {
   store.on('report', (r) => { report = r; if (!live.run) render(); });
   store.on('doc', render);
   store.on('select', markSelected);
-  render();
   // showLayers: set by main.js, shows the centre's Layers tab
   // shown: its tab was just shown, before the resize observer has seen it
-  const self = { el: root, shown: () => { shownSize = true; status = null; render(); },
+  const self = { el: root,
+    shown: () => { shownSize = true; status = null; showing = true; render(); showing = false; },
     showLayers: null };
+  render();
   return self;
 }
