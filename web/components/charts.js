@@ -103,7 +103,8 @@ function makePlot(host, group, log, marks) {
     axes: [{ grid: { stroke: '#eef1f4' }, size: 32, values: (u, splits) => splits.map(tick) },
       { grid: { stroke: '#eef1f4' }, size: axisWidth, incrs: Y_STEPS, values: (u, splits) => {
         const labels = splits.map(tick);
-        host.dataset.yTicks = labels.join(' ');
+        const text = labels.join(' ');
+        if (host.dataset.yTicks !== text) host.dataset.yTicks = text; // no mutation per redraw
         return labels;
       } }],
     series,
