@@ -37,6 +37,9 @@ def test_internals_render_and_update_while_the_run_streams(app) -> None:  # type
               and f.startswith('{"type":"error"') else None)
     page.on("websocket", watch)
     play_long(page, "spiral_deep_tanh")
+    # the accuracy chart appears with the run's first evaluation and pushes the sections down:
+    # open them once the column has its run's height (off-screen sections do not redraw)
+    expect(page.get_by_test_id("accuracy-chart")).to_be_visible()
 
     ui.open_section(page, "grad")
     ui.wait_until(lambda: ui.data_int(page, "grad-norm-chart", "series") >= 2
