@@ -29,6 +29,7 @@ class NodeReport(BaseModel):
     inputs: list[str]
     output_shape: list[int] | None = None
     shape_text: str | None = None
+    arithmetic: str | None = None  # how the output size follows (convolutions, pooling)
     params: int | None = None
     error: str | None = None
 
@@ -223,7 +224,7 @@ def infer_shapes(network: NetworkSpec, order: list[str], inputs: dict[str, list[
             continue
         in_shapes = [shapes[s] for s in inputs[node_id]] or [tuple(input_shape)]
         try:
-            shape, count = node_shape(node, in_shapes)
+            shape, count, arithmetic = node_shape(node, in_shapes)
         except SpecError as exc:
             errors.extend(exc.errors)
             continue
@@ -231,6 +232,7 @@ def infer_shapes(network: NetworkSpec, order: list[str], inputs: dict[str, list[
         reports[node_id].output_shape = list(shape)
         reports[node_id].shape_text = fmt_shape(shape)
         reports[node_id].params = count
+        reports[node_id].arithmetic = arithmetic
 
 
 def param_errors(node: NodeSpec) -> list[LocatedError]:
@@ -243,7 +245,7 @@ def param_errors(node: NodeSpec) -> list[LocatedError]:
     return []
 
 
-def node_shape(node: NodeSpec, in_shapes: list[Shape]) -> tuple[Shape, int]:
+def node_shape(node: NodeSpec, in_shapes: list[Shape]) -> tuple[Shape, int, str | None]:
     entry = LAYERS.get(node.kind, node=node.id)
     params = parse_params(entry, node.params, node=node.id, where="params")
     try:
@@ -259,7 +261,8 @@ def node_shape(node: NodeSpec, in_shapes: list[Shape]) -> tuple[Shape, int]:
     except (RuntimeError, ValueError) as exc:  # torch's own refusal, e.g. a size overflow
         raise SpecError([LocatedError(node.id, None, f"{node.kind} cannot be built for "
                                       f"input {fmt_shape(in_shapes[0])}: {exc}")]) from None
-    return shape, sum(p.numel() for p in module.parameters())
+    arithmetic = entry.explain(params, in_shapes) if entry.explain else None
+    return shape, sum(p.numel() for p in module.parameters()), arithmetic
 
 
 class GraphModel(nn.Module):

@@ -3,11 +3,13 @@
 Shape functions run before any weight exists, so that a wrong graph is refused with the
 node, the field and the reason. Parameter names follow torch's arguments (`in_features`,
 `negative_slope`). Adding a layer kind is one `LAYERS.register(LayerEntry(...))`.
-May import: stdlib, torch, pydantic, engine.core.registry, engine.core.errors.
+May import: stdlib, torch, pydantic, engine.core.registry, engine.core.errors, and, to
+register their kinds, engine.nn.conv and engine.nn.pooling.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,6 +45,9 @@ class LayerEntry:
     category: str = "layer"
     min_inputs: int = 1
     max_inputs: int = 1
+    # the output size's arithmetic with this node's numbers (convolutions, pooling), shown
+    # beside its shape; called only after `shape` accepted the input
+    explain: Callable[[Any, list[Shape]], str] | None = None
 
     def catalog_extra(self) -> dict[str, Any]:
         return {"category": self.category, "inputs": [self.min_inputs, self.max_inputs]}
@@ -61,7 +66,8 @@ def same_shape(_: Any, shapes: list[Shape]) -> Shape:
 
 def features_of(shape: Shape, what: str) -> int:
     if len(shape) != 1:
-        raise ShapeError(None, f"{what} expects input (N, features); it gets {fmt_shape(shape)}")
+        raise ShapeError(None, f"{what} expects input (N, features); it gets {fmt_shape(shape)}"
+                         ": add a flatten")
     return shape[0]
 
 
@@ -171,6 +177,19 @@ LAYERS.register(LayerEntry(
 ))
 
 
+def image_of(shape: Shape, what: str) -> Shape:
+    if len(shape) != 3:
+        raise ShapeError(None, f"{what} expects input (N, C, H, W); it gets {fmt_shape(shape)}")
+    return shape
+
+
+LAYERS.register(LayerEntry(
+    "dropout2d", "Zeroes whole feature maps at random while training (neighbouring pixels are "
+    "too alike for single-pixel dropout to regularise).", DropoutParams, category="regularization",
+    shape=lambda p, s: image_of(s[0], "dropout2d"), build=lambda p, s: nn.Dropout2d(p.p),
+))
+
+
 class BatchNormParams(Params):
     eps: float = Field(1e-5, gt=0, le=1, description="Added to the variance for stability.")
     momentum: float = Field(0.1, gt=0, le=1, description="Running statistics update rate.")
@@ -186,6 +205,14 @@ LAYERS.register(LayerEntry(
     "batch_norm1d", "Normalises each feature over the batch, then scales and shifts.",
     BatchNormParams, shape=batch_norm_shape, category="normalization",
     build=lambda p, s: nn.BatchNorm1d(s[0][0], eps=p.eps, momentum=p.momentum, affine=p.affine),
+))
+
+
+LAYERS.register(LayerEntry(
+    "batch_norm2d", "Normalises each channel over the batch and the image, then scales and "
+    "shifts.", BatchNormParams, shape=lambda p, s: image_of(s[0], "batch_norm2d"),
+    category="normalization",
+    build=lambda p, s: nn.BatchNorm2d(s[0][0], eps=p.eps, momentum=p.momentum, affine=p.affine),
 ))
 
 
@@ -222,6 +249,38 @@ LAYERS.register(LayerEntry(
     "flatten", "Flattens dimensions into one feature vector.", FlattenParams,
     shape=flatten_shape, build=lambda p, s: nn.Flatten(p.start_dim, p.end_dim),
     category="reshape",
+))
+
+
+class ReshapeParams(Params):
+    shape: list[int] = Field([1, 8, 8], min_length=1, max_length=4, description="One sample's "
+                             "new shape, e.g. [1, 8, 8]; one entry may be -1 (inferred).")
+
+
+def reshape_shape(p: ReshapeParams, shapes: list[Shape]) -> Shape:
+    if any(d == 0 or d < -1 for d in p.shape) or p.shape.count(-1) > 1:
+        raise ShapeError("shape", f"a shape is whole numbers of at least 1, with at most one "
+                         f"-1; got {p.shape}")
+    total, known = math.prod(shapes[0]), math.prod(d for d in p.shape if d != -1)
+    if (-1 in p.shape and total % known) or (-1 not in p.shape and total != known):
+        raise ShapeError("shape", f"cannot reshape {fmt_shape(shapes[0])} ({total} numbers) "
+                         f"to {p.shape}")
+    return tuple(total // known if d == -1 else d for d in p.shape)
+
+
+class Reshape(nn.Module):
+    def __init__(self, shape: Shape) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.reshape(len(x), *self.shape)
+
+
+LAYERS.register(LayerEntry(
+    "reshape", "Gives each sample a new shape with the same numbers, e.g. 64 features as a "
+    "1×8×8 image.", ReshapeParams, shape=reshape_shape, category="reshape",
+    build=lambda p, s: Reshape(reshape_shape(p, s)),
 ))
 
 
@@ -275,3 +334,6 @@ LAYERS.register(LayerEntry(
     "concat", "Joins its inputs along a dimension.", ConcatParams, shape=concat_shape,
     build=lambda p, s: Concat(p.dim), category="merge", min_inputs=2, max_inputs=16,
 ))
+
+# the image layers register themselves in their own modules (they import this one)
+from engine.nn import conv, pooling  # noqa: E402, F401
