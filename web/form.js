@@ -10,11 +10,14 @@
 
 let uid = 0;
 
+/** A field's schema as one type: an optional value (anyOf [..., null]) is `nullable`, and a
+ * number that may also be a word (padding: 3 or 'same') keeps the words in `words`. */
 function plain(prop) {
   if (prop.anyOf) {
-    const some = prop.anyOf.find((p) => p.type !== 'null');
-    return { ...some, nullable: true, default: prop.default, title: prop.title,
-      description: prop.description };
+    const some = prop.anyOf.find((p) => p.type !== 'null' && p.const === undefined && !p.enum);
+    const words = prop.anyOf.flatMap((p) => (p.const !== undefined ? [p.const] : p.enum || []));
+    return { ...(some || { type: 'string' }), nullable: prop.anyOf.some((p) => p.type === 'null'),
+      words, default: prop.default, title: prop.title, description: prop.description };
   }
   return prop;
 }
@@ -25,8 +28,11 @@ const sliderRange = (p) => p.type === 'number' && !(p.default > 0 && p.default <
 
 function checkNumber(p, raw) {
   if (raw === '' && p.nullable) return { value: null };
+  if (p.words?.includes(raw)) return { value: raw };
   const v = Number(raw);
-  if (raw === '' || !Number.isFinite(v)) return { error: 'enter a number' };
+  if (raw === '' || !Number.isFinite(v)) {
+    return { error: p.words?.length ? `enter a number or ${p.words.join(' or ')}` : 'enter a number' };
+  }
   if (p.type === 'integer' && !Number.isInteger(v)) return { error: 'must be a whole number' };
   if (p.minimum !== undefined && v < p.minimum) return { error: `must be \u2265 ${p.minimum}` };
   if (p.maximum !== undefined && v > p.maximum) return { error: `must be \u2264 ${p.maximum}` };
@@ -121,10 +127,24 @@ function field(key, prop, onChange, prefix, memo) {
       if (!bad) onChange(key, vals.map((v) => v.value));
     });
     set = (v) => { input.value = (v || []).join(', '); };
+  } else if (p.type === 'array' && ['integer', 'number'].includes(p.items?.type)) {
+    // a list of any length within its bounds, e.g. a reshape's [1, 8, 8]
+    input = el('input', { type: 'text', id, 'aria-describedby': described, inputmode: 'numeric' });
+    input.addEventListener('change', () => {
+      const parts = input.value.split(/[,\s]+/).filter(Boolean);
+      const vals = parts.map((x) => checkNumber(p.items, x));
+      const [lo, hi] = [p.minItems ?? 0, p.maxItems ?? Infinity];
+      const bad = parts.length < lo || parts.length > hi
+        ? `enter ${lo === hi ? lo : `${lo} to ${hi}`} numbers` : vals.find((v) => v.error)?.error;
+      fail(bad);
+      if (!bad) onChange(key, vals.map((v) => v.value));
+    });
+    set = (v) => { input.value = (v || []).join(', '); };
   } else if (p.enum) {
     input = el('select', { id, 'aria-describedby': described },
       ...p.enum.map((o) => el('option', { value: o }, String(o))));
-    input.addEventListener('change', () => onChange(key, input.value));
+    // the schema's own value, not the option's text: an enum of sizes is numbers
+    input.addEventListener('change', () => onChange(key, p.enum.find((o) => String(o) === input.value)));
     set = (v) => { input.value = v; };
   } else if (sliderRange(p)) {
     const out = el('output', { for: id });
@@ -139,6 +159,15 @@ function field(key, prop, onChange, prefix, memo) {
     set = (v) => { input.value = v; out.textContent = v; };
     wrap.append(label, el('div', { class: 'slider' }, input, out), help, error);
     return { wrap, set, fail, input };
+  } else if (p.words?.length) { // a number or a word: a text field that takes both
+    input = el('input', { type: 'text', id, 'aria-describedby': described,
+      placeholder: `a number or ${p.words.join(' or ')}` });
+    input.addEventListener('change', () => {
+      const r = checkNumber(p, input.value.trim());
+      fail(r.error);
+      if (!r.error) onChange(key, r.value);
+    });
+    set = (v) => { input.value = v ?? ''; };
   } else {
     input = el('input', { type: 'number', id, 'aria-describedby': described,
       step: p.type === 'integer' ? 1 : 'any', placeholder: p.nullable ? 'none' : '' });

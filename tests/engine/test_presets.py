@@ -8,7 +8,7 @@ import pytest
 from engine import Choice, RunSpec, Trainer, check_spec, load_dataset, presets
 
 GOALS = {"band_221_sigmoid": 0.95, "spiral_deep_tanh": 0.95, "digits_mlp": 0.95,
-         "spiral_skip": 0.88}
+         "spiral_skip": 0.88, "lenet_digits": 0.97}
 
 
 @pytest.mark.parametrize("preset", presets(), ids=lambda p: p["name"])
@@ -20,11 +20,23 @@ def test_preset_is_valid_and_round_trips(preset) -> None:
     assert preset["title"] and preset["description"]
 
 
-@pytest.mark.parametrize("name", ["band_221_sigmoid", "digits_mlp", "spiral_skip"])
+@pytest.mark.parametrize("name", ["band_221_sigmoid", "digits_mlp", "spiral_skip", "lenet_digits"])
 def test_preset_learns(name: str) -> None:
     spec = next(p["spec"] for p in presets() if p["name"] == name)
     end = Trainer(spec).run()
     assert end.metrics["test_accuracy"] >= GOALS[name]
+
+
+def test_convolutions_beat_a_dense_net_of_equal_size_on_shapes() -> None:
+    """Unit III's claim, measured: 16x16 shapes, 10 epochs each, seeds 0 and 1."""
+    specs = {p["name"]: p["spec"] for p in presets()}
+    conv, dense = specs["shapes_conv"], specs["shapes_dense"]
+    sizes = [check_spec(s)[1].total_params for s in (conv, dense)]  # type: ignore[union-attr]
+    assert sizes == [3619, 3643]
+    for seed in (0, 1):
+        accuracy = [Trainer(s.model_copy(update={"training": s.training.model_copy(
+            update={"seed": seed})})).run().metrics["test_accuracy"] for s in (conv, dense)]
+        assert accuracy[0] >= 0.85 and accuracy[0] - accuracy[1] >= 0.12, (seed, accuracy)
 
 
 def test_skip_preset_adds_the_first_layer_back() -> None:

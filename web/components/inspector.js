@@ -65,6 +65,10 @@ export function createInspector({ store, catalog }) {
         button('\u00d7', 'Close the inspector', () => store.select(null), { class: 'ghost close' })),
       el('p', { class: 'help' }, kind?.description || ''),
       el('p', { class: 'stats' }, `output ${info?.shape_text ?? '?'} \u00b7 ${info?.params ?? '?'} parameters`),
+      // how the output size follows from kernel, stride, padding (the server's own numbers)
+      info?.arithmetic ? el('ul', { class: 'arithmetic', 'data-testid': 'shape-arithmetic',
+        'aria-label': 'How the output size follows' },
+      ...info.arithmetic.split('; ').map((line) => el('li', {}, line))) : '',
       err ? el('p', { class: 'error', role: 'alert' }, err) : '');
     actions.replaceChildren(
       el('div', { class: 'row' },
