@@ -30,9 +30,12 @@ function tile(shape, names, truth, said, extra = '') {
   const wrong = truth !== said;
   const { canvas, draw } = sampleCanvas(shape);
   const caption = wrong ? `true ${nameOf(names, truth)} → ${nameOf(names, said)}` : nameOf(names, truth);
+  // a mistake's two names on two lines, each whole ("true square", "→ circle")
+  const lines = wrong ? [h('span', { text: `true ${nameOf(names, truth)}` }),
+    h('span', { text: `→ ${nameOf(names, said)}` })] : [caption];
   const fig = h('figure', { class: wrong ? 'tile mistake' : 'tile', 'data-truth': truth, 'data-predicted': said,
     'aria-label': wrong ? `mistake: ${caption}` : `correct: ${caption}` },
-  canvas, h('figcaption', { class: 'small' }, caption, extra ? h('span', { class: 'sure', text: extra }) : null));
+  canvas, h('figcaption', { class: 'small' }, ...lines, extra ? h('span', { class: 'sure', text: extra }) : null));
   return { fig, draw };
 }
 
@@ -71,6 +74,9 @@ function mountPredictions(box, run) {
     body.hidden = !e;
     if (!e) return;
     const names = e.class_names;
+    // tiles wide enough for the longest class name ("triangle"), each on one line
+    const longest = Math.max(1, ...(names || []).map((n) => String(n).length));
+    for (const g of [grid, mistakes]) g.style.setProperty('--tile-min', `${Math.max(44, 6 * longest + 14)}px`);
     const wrong = e.labels.filter((t, i) => t !== e.predicted[i]).length;
     accuracy.textContent = `Test accuracy ${fmt(100 * e.accuracy, 3)}% · step ${e.step} · `
       + `${wrong} of ${e.labels.length} shown wrong`;
