@@ -130,12 +130,12 @@ def build_conv(dims: int):  # type: ignore[no-untyped-def]
 LAYERS.register(LayerEntry(
     "conv1d", "1-D convolution: filters slide along a sequence (C, L).", ConvParams,
     shape=conv_shape(1, "conv1d"), build=build_conv(1), explain=conv_explain(1),
-    category="convolution",
+    category="convolution", spatial=True,
 ))
 LAYERS.register(LayerEntry(
     "conv2d", "2-D convolution: each filter slides over the image and gives one feature map.",
     ConvParams, shape=conv_shape(2, "conv2d"), build=build_conv(2), explain=conv_explain(2),
-    category="convolution",
+    category="convolution", spatial=True,
 ))
 
 # --- depthwise-separable -----------------------------------------------------------------
@@ -188,7 +188,7 @@ def separable_explain(p: SeparableParams, shapes: list[Shape]) -> str:
 LAYERS.register(LayerEntry(
     "separable_conv2d", "Depthwise-separable convolution: one filter per channel, then a 1×1 "
     "conv that mixes channels; far fewer weights than a plain conv.", SeparableParams,
-    shape=separable_shape, explain=separable_explain, category="convolution",
+    shape=separable_shape, explain=separable_explain, category="convolution", spatial=True,
     build=lambda p, s: SeparableConv2d(s[0][0], p),
 ))
 
@@ -234,7 +234,7 @@ def transposed_explain(p: TransposedParams, shapes: list[Shape]) -> str:
 LAYERS.register(LayerEntry(
     "conv_transpose2d", "Transposed convolution: spreads each input pixel over a filter-sized "
     "patch, so the map grows (decoders and generators).", TransposedParams,
-    shape=transposed_shape, explain=transposed_explain, category="convolution",
+    shape=transposed_shape, explain=transposed_explain, category="convolution", spatial=True,
     build=lambda p, s: nn.ConvTranspose2d(s[0][0], p.out_channels, p.kernel_size,
                                           stride=p.stride, padding=p.padding,
                                           output_padding=p.output_padding,

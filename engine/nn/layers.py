@@ -48,9 +48,13 @@ class LayerEntry:
     # the output size's arithmetic with this node's numbers (convolutions, pooling), shown
     # beside its shape; called only after `shape` accepted the input
     explain: Callable[[Any, list[Shape]], str] | None = None
+    # whether it takes only spatial input, (C, L) or (C, H, W): the palette keeps such kinds
+    # in their own group, open while the data are images
+    spatial: bool = False
 
     def catalog_extra(self) -> dict[str, Any]:
-        return {"category": self.category, "inputs": [self.min_inputs, self.max_inputs]}
+        return {"category": self.category, "inputs": [self.min_inputs, self.max_inputs],
+                "spatial": self.spatial}
 
 
 LAYERS: Registry[LayerEntry] = Registry("layer kind")
@@ -186,6 +190,7 @@ def image_of(shape: Shape, what: str) -> Shape:
 LAYERS.register(LayerEntry(
     "dropout2d", "Zeroes whole feature maps at random while training (neighbouring pixels are "
     "too alike for single-pixel dropout to regularise).", DropoutParams, category="regularization",
+    spatial=True,
     shape=lambda p, s: image_of(s[0], "dropout2d"), build=lambda p, s: nn.Dropout2d(p.p),
 ))
 
@@ -211,7 +216,7 @@ LAYERS.register(LayerEntry(
 LAYERS.register(LayerEntry(
     "batch_norm2d", "Normalises each channel over the batch and the image, then scales and "
     "shifts.", BatchNormParams, shape=lambda p, s: image_of(s[0], "batch_norm2d"),
-    category="normalization",
+    category="normalization", spatial=True,
     build=lambda p, s: nn.BatchNorm2d(s[0][0], eps=p.eps, momentum=p.momentum, affine=p.affine),
 ))
 

@@ -82,7 +82,7 @@ def pool_build(make: Callable[[PoolParams], nn.Module]
 for name, (description, make) in POOLS.items():
     LAYERS.register(LayerEntry(
         name, description, PoolParams, shape=pool_shape(name), explain=pool_explain,
-        build=pool_build(make), category="pooling",
+        build=pool_build(make), category="pooling", spatial=True,
     ))
 
 # --- adaptive and global -------------------------------------------------------------------
@@ -103,7 +103,7 @@ def adaptive_shape(p: AdaptiveParams, shapes: list[Shape]) -> Shape:
 
 LAYERS.register(LayerEntry(
     "adaptive_avg_pool2d", "Average pooling to a fixed output size: the windows adapt to the "
-    "input.", AdaptiveParams, shape=adaptive_shape, category="pooling",
+    "input.", AdaptiveParams, shape=adaptive_shape, category="pooling", spatial=True,
     build=lambda p, s: nn.AdaptiveAvgPool2d(p.output_size),
 ))
 
@@ -126,7 +126,7 @@ def global_shape(_: NoParams, shapes: list[Shape]) -> Shape:
 
 LAYERS.register(LayerEntry(
     "global_avg_pool2d", "Global average pooling: one number per map, its mean; (N, C, H, W) "
-    "to (N, C).", NoParams, shape=global_shape, category="pooling",
+    "to (N, C).", NoParams, shape=global_shape, category="pooling", spatial=True,
     explain=lambda p, s: f"each of the {s[0][0]} maps ({s[0][1]}×{s[0][2]}) to its mean",
     build=lambda p, s: GlobalAvgPool2d(),
 ))
@@ -149,7 +149,7 @@ def upsample_shape(p: UpsampleParams, shapes: list[Shape]) -> Shape:
 LAYERS.register(LayerEntry(
     "upsample", "Upsampling: each side grows by a whole factor, pixels copied or "
     "interpolated (a decoder's alternative to transposed convolution).", UpsampleParams,
-    shape=upsample_shape, category="resampling",
+    shape=upsample_shape, category="resampling", spatial=True,
     explain=lambda p, s: "; ".join(f"{a}: {n}·{p.scale_factor} = {n * p.scale_factor}"
                                    for a, n in zip(AXES[2], s[0][1:3], strict=True)),
     build=lambda p, s: nn.Upsample(scale_factor=p.scale_factor, mode=p.mode),

@@ -21,6 +21,15 @@ def test_the_inspector_explains_a_convs_output_size_as_it_is_edited(app) -> None
     expect(page.get_by_role("tab", name="Layers", exact=True)).to_have_attribute(
         "aria-selected", "true")
     expect(ui.node(page, "conv1").locator(".shape")).to_have_text("(N, 16, 8, 8)")
+    # the palette's image layers open with image data, and close again on 2-D points
+    spatial = page.get_by_test_id("palette-spatial")
+    expect(spatial).to_have_attribute("open", "")
+    expect(spatial.locator('.pal-item[data-kind="max_pool2d"]')).to_be_visible()
+    ui.load_preset(page, "spiral_deep_tanh")
+    expect(spatial).not_to_have_attribute("open", "")
+    expect(spatial.locator('.pal-item[data-kind="conv2d"]')).to_be_hidden()
+    ui.load_preset(page, "lenet_digits")
+    expect(spatial).to_have_attribute("open", "")
     ui.node(page, "conv1").click()
     expect(arithmetic(page)).to_contain_text("H: ⌊(8 + 2·1 − 1·(3−1) − 1)/1⌋ + 1 = 8")
 
@@ -79,3 +88,14 @@ def test_the_lenet_lesson_trains_to_its_stated_accuracy(app) -> None:  # type: i
     expect(page.get_by_test_id("status")).to_have_text("completed", timeout=120_000)
     assert ui.settled_metric(page, "test-accuracy") >= 0.97
     app.shot("lenet-digits-trained")
+
+
+def test_digits_upscaled_to_16_reach_the_conv_layers(app) -> None:  # type: ignore[no-untyped-def]
+    page = app.open()
+    ui.load_preset(page, "lenet_digits")
+    # a size is a number in the spec, though the select shows it as text
+    page.locator('.data-panel .field[data-key="size"] select').select_option("16")
+    ui.wait_checked(page)
+    expect(ui.node(page, "x").locator(".shape")).to_have_text("(N, 1, 16, 16)")
+    expect(ui.node(page, "pool2").locator(".shape")).to_have_text("(N, 32, 4, 4)")
+    ui.wait_valid(page)

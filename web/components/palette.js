@@ -1,8 +1,10 @@
 /**
- * The palette: every layer kind of the catalog, grouped by category. Drag one onto the
- * canvas, or press Enter / click it to add it after the selected layer (else at the end).
+ * The palette: every layer kind of the catalog, grouped by category; the kinds that take
+ * only images (the catalog's `spatial`) in a collapsible group, open while the input is an
+ * image. Drag one onto the canvas, or press Enter / click it to add it after the selected
+ * layer (else at the end).
  * Also exports the helpers that read a kind's catalog entry (defaults, one-line summary).
- * Listens to: nothing (reads store.selected when adding).
+ * Listens to: store 'report' (the input's shape); reads store.selected when adding.
  * May import: commands.js, graph.js, form.js (el).
  */
 import { addLayer } from '../commands.js';
@@ -49,7 +51,7 @@ export function createPalette({ store, catalog }) {
     store.select(cmd.nodeId());
   }
 
-  for (const [category, kinds] of groups) {
+  const group = (category, kinds) => {
     const items = kinds.map((kind) => {
       const b = el('button', { type: 'button', class: `pal-item cat-${category}`, draggable: 'true',
         title: kind.description, 'data-kind': kind.name,
@@ -61,8 +63,29 @@ export function createPalette({ store, catalog }) {
       b.addEventListener('click', () => add(kind));
       return b;
     });
-    root.append(el('div', { class: 'pal-group' },
-      el('span', { class: 'pal-cat' }, category), ...items));
+    return el('div', { class: 'pal-group' }, el('span', { class: 'pal-cat' }, category), ...items);
+  };
+  // kinds that take only images (or sequences) in a group of their own, open while the
+  // network's input is one: on 2-D points and flat features they would only crowd the row
+  const spatial = el('details', { class: 'pal-spatial', 'data-testid': 'palette-spatial' });
+  const count = catalog.layers.filter((k) => k.spatial).length;
+  const body = el('div', { class: 'pal-spatial-body' });
+  spatial.append(el('summary', {}, `image layers (${count})`), body);
+  for (const [category, kinds] of groups) {
+    const flat = kinds.filter((k) => !k.spatial);
+    const images = kinds.filter((k) => k.spatial);
+    if (flat.length) root.append(group(category, flat));
+    if (images.length) body.append(group(category, images));
   }
+  if (count) root.append(spatial);
+
+  let imageInput = null; // whether the checked network's input is an image (null: not known)
+  store.on('report', (r) => {
+    const input = r?.report?.nodes?.find((n) => n.kind === 'input');
+    if (!input?.output_shape) return;
+    const now = input.output_shape.length > 1;
+    if (now !== imageInput) spatial.open = now; // on a change of data, not against a click
+    imageInput = now;
+  });
   return { el: root };
 }

@@ -43,11 +43,13 @@ def test_defaults_load_with_documented_shapes_and_dtypes(name: str) -> None:
     assert d.name == name
     assert d.task in ("classification", "regression")
     n_features = len(d.feature_names)
+    # flat features (N, F), or images (N, C, H, W) whose C·H·W pixels are the features
+    shape = (n_features,) if d.kind != "image" else d.image_shape
     for x, y in ((d.x_train, d.y_train), (d.x_test, d.y_test)):
-        assert x.dtype == np.float32 and x.ndim == 2 and x.shape[1] == n_features
+        assert x.dtype == np.float32 and x.shape[1:] == shape
         assert y.shape == (x.shape[0],)
         assert np.isfinite(x).all()
-    assert d.input_shape == (n_features,)
+    assert d.input_shape == shape and np.prod(shape) == n_features
     if d.task == "classification":
         assert d.y_train.dtype == np.int64 and d.y_test.dtype == np.int64
         assert d.n_classes is not None
