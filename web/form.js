@@ -159,18 +159,13 @@ function field(key, prop, onChange, prefix, memo) {
     set = (v) => { input.value = v; out.textContent = v; };
     wrap.append(label, el('div', { class: 'slider' }, input, out), help, error);
     return { wrap, set, fail, input };
-  } else if (p.words?.length) { // a number or a word: a text field that takes both
-    input = el('input', { type: 'text', id, 'aria-describedby': described,
-      placeholder: `a number or ${p.words.join(' or ')}` });
-    input.addEventListener('change', () => {
-      const r = checkNumber(p, input.value.trim());
-      fail(r.error);
-      if (!r.error) onChange(key, r.value);
-    });
-    set = (v) => { input.value = v ?? ''; };
   } else {
-    input = el('input', { type: 'number', id, 'aria-describedby': described,
-      step: p.type === 'integer' ? 1 : 'any', placeholder: p.nullable ? 'none' : '' });
+    // a number, or a number or a word (padding 3 or 'same'): a text field that takes both
+    input = p.words?.length
+      ? el('input', { type: 'text', id, 'aria-describedby': described,
+        placeholder: `a number or ${p.words.join(' or ')}` })
+      : el('input', { type: 'number', id, 'aria-describedby': described,
+        step: p.type === 'integer' ? 1 : 'any', placeholder: p.nullable ? 'none' : '' });
     if (p.minimum !== undefined) input.min = p.minimum;
     if (p.maximum !== undefined) input.max = p.maximum;
     input.addEventListener('change', () => {

@@ -21,6 +21,8 @@ from engine.data.base import CLASSIFICATION, DATASETS, Dataset, DatasetEntry, sp
 
 CLASSES = ("circle", "square", "triangle")
 SUPER = 2  # supersampling per axis
+# the triangle's corners at 90°, 210° and 330°: each edge's outward normal lies between two
+EDGE_NORMALS = np.pi / 2 + 2 * np.pi * np.arange(3) / 3 + np.pi / 3
 
 
 class ShapesParams(Params):
@@ -48,9 +50,8 @@ def inside(kind: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         half = 1 / np.sqrt(2)
         return (np.abs(u) <= half) & (np.abs(v) <= half)
     # an equilateral triangle inscribed in the unit circle: three half-planes
-    angles = np.pi / 2 + 2 * np.pi * np.arange(3) / 3
     inner = np.ones_like(u, dtype=bool)
-    for a in angles + np.pi / 3:  # each edge's outward normal points between two corners
+    for a in EDGE_NORMALS:
         inner &= u * np.cos(a) + v * np.sin(a) <= 0.5
     return inner
 

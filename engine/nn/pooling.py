@@ -19,7 +19,7 @@ from torch import nn
 
 from engine.core.registry import Params
 from engine.nn.conv import AXES, conv_arithmetic, conv_sizes, spatial_input
-from engine.nn.layers import LAYERS, LayerEntry, Shape, ShapeError
+from engine.nn.layers import LAYERS, LayerEntry, NoParams, Shape, ShapeError
 
 
 class PoolParams(Params):
@@ -106,10 +106,6 @@ LAYERS.register(LayerEntry(
     "input.", AdaptiveParams, shape=adaptive_shape, category="pooling", spatial=True,
     build=lambda p, s: nn.AdaptiveAvgPool2d(p.output_size),
 ))
-
-
-class NoParams(Params):
-    pass
 
 
 class GlobalAvgPool2d(nn.Module):
